@@ -1,0 +1,150 @@
+// Package event defines the normalised event that every lineaged source
+// emits and every consumer (graph, detections, outputs) reads.
+//
+// It is the ground floor of the project: it imports nothing of lineaged.
+// Field names follow the Elastic Common Schema (ECS) where ECS has one;
+// the output package maps each Go field to its ECS path (SPEC §5).
+//
+// Identifiers (uids, gids, session ids) are kept as the decimal strings the
+// kernel printed, with the audit "unset" value (4294967295 / -1) spelled
+// "unset", because ECS types user.id as a keyword and an unset auid must
+// stay distinguishable from uid 0.
+package event
+
+// Kind tells events and alerts apart in the one output stream.
+type Kind uint8
+
+const (
+	KindEvent Kind = iota // event.kind "event"
+	KindAlert             // event.kind "alert"
+)
+
+func (k Kind) String() string {
+	if k == KindAlert {
+		return "alert"
+	}
+	return "event"
+}
+
+// Event is one normalised occurrence: an exec, an exit, a file access, a
+// network call, a login, a configuration change, or lineaged's own
+// bookkeeping (loss, malformed input).
+type Event struct {
+	ID       string // event.id, unique within the output stream
+	TimeMsec int64  // @timestamp, Unix milliseconds (audit resolution)
+	Kind     Kind
+
+	Category string // event.category (single ECS value: process, file, network, authentication, iam, configuration, host, session)
+	Type     string // event.type (start, end, access, change, creation, deletion, connection, info, ...)
+	Action   string // event.action (executed, exited, opened-file, connected-to, ...)
+	Outcome  string // event.outcome: success, failure or unknown
+
+	Host string // host.name (the audit node= value or the local hostname)
+
+	Process  Process
+	Parent   *ProcRef  // process.parent, nil when the event has no process
+	Ancestry []ProcRef // process.ancestry, nearest parent first
+
+	User   User
+	Target *User // user.target: the identity a setuid-family call or su/sudo switched to
+
+	File    *File
+	Source  *Endpoint // source.* (local end for bind/listen; client for accepts)
+	Dest    *Endpoint // destination.* (remote end for connect/sendto)
+	Network *Network
+
+	ContainerID string // container.id
+
+	Audit *Audit // auditd.* fields ECS lacks
+
+	// Message is a short human summary (message); for lineaged's own
+	// events it carries the report (e.g. malformed-line positions).
+	Message string
+
+	// Labels are extra key/value pairs carried verbatim under labels.*
+	// (e.g. counters of a replay summary). Kept ordered for stable output.
+	Labels []KV
+}
+
+// KV is an ordered key/value pair.
+type KV struct{ Key, Value string }
+
+// Process is the process an event is about (ECS process.*).
+type Process struct {
+	EntityID         string
+	PID              int
+	PPID             int
+	Executable       string
+	Name             string // comm, as the kernel truncates it (16 bytes)
+	Title            string // proctitle (argv joined by spaces)
+	Args             []string
+	WorkingDirectory string
+	TTY              string
+	ExitCode         *int
+	StartMsec        int64 // first time lineaged saw this process instance
+}
+
+// ProcRef is one element of process.ancestry (and process.parent): a
+// process object with enough to recognise it. Unknown is set when the
+// source has no record of that process; the other fields are then empty
+// except PID, and nothing is guessed.
+type ProcRef struct {
+	EntityID   string
+	PID        int
+	Executable string
+	Args       []string
+	UserID     string
+	Unknown    bool
+}
+
+// User holds the identities of the acting process (ECS user.*).
+type User struct {
+	ID          string // uid
+	Name        string // account name where the record carries one (acct=, ENRICHED UID=)
+	EffectiveID string // euid → user.effective.id
+	SavedID     string // suid → user.saved.id (not ECS; kept beside)
+	FilesysID   string // fsuid → user.filesystem.id
+	AuditID     string // auid → user.audit.id
+	GroupID     string // gid → user.group.id
+	EffGroupID  string // egid → user.effective.group.id
+}
+
+// File is the object of a file event (ECS file.*).
+type File struct {
+	Path      string
+	Operation string // what was done: read, write, exec, create, delete, rename, attr, ...
+	Inode     string
+	Mode      string
+	UID       string
+	GID       string
+	Device    string
+	NameType  string // audit PATH nametype: NORMAL, CREATE, DELETE, PARENT, ...
+}
+
+// Endpoint is one end of a network exchange.
+type Endpoint struct {
+	IP   string
+	Port int    // 0 when the family has no port
+	Path string // AF_UNIX socket path (abstract sockets start with "@")
+}
+
+// Network describes the exchange (ECS network.*).
+type Network struct {
+	Family    string // ipv4, ipv6, unix, netlink, or the number
+	Transport string // tcp, udp, ... when known
+	Direction string // egress (connect), ingress (accept), listening (bind/listen)
+}
+
+// Audit carries the raw audit fields ECS lacks (auditd.*).
+type Audit struct {
+	Sequence    uint32
+	Session     string
+	Result      string // success or fail
+	Syscall     string
+	Arch        string
+	ExitValue   string // the syscall's return value, as printed (errno name for failures)
+	Keys        []string
+	RecordTypes []string // the record types that made up the event, in arrival order
+	Data        []KV     // other useful fields of the records (op, acct, terminal, ...)
+	Unparsed    []string // unknown record types' raw text (kept, not dropped)
+}
