@@ -145,7 +145,7 @@ func libauditView(r *Record) map[string]string {
 			}
 		}
 	}
-	delete(out, "key") // auditRuleKeyNew moves key into tags
+	delete(out, "key")          // auditRuleKeyNew moves key into tags
 	hexJoin := func(k string) { // hexDecode: hexToStrings joined by " "
 		f, ok := m[k]
 		if !ok || !IsHex([]byte(f.orig)) {

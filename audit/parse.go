@@ -392,7 +392,9 @@ func skipQuoted(b []byte, i, end int) int {
 	return i
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 // isKeyByte reports whether c may appear in a field name. Lower-case is the
 // kernel's; upper-case appears in ENRICHED fields; '[' and ']' in EXECVE's

@@ -98,6 +98,8 @@ func (a *Reassembler) Stats() ReassemblerStats { return a.stats }
 // roll over, and within half the space the difference says which is older.
 func seqBefore(x, y uint32) bool { return int32(x-y) < 0 }
 
+func isDaemon(t uint16) bool { return t >= TypeDaemonStart && t <= TypeLastDaemon }
+
 // completes reports whether a record of type t ends its event.
 func completes(t uint16) bool {
 	return t == TypeProctitle || (t != 0 && t <= TypeLastDaemon) || t >= TypeAnomFirst
@@ -108,7 +110,7 @@ func completes(t uint16) bool {
 func (a *Reassembler) Push(r *Record, now int64) {
 	a.stats.Records++
 	seq := r.Serial
-	if a.haveLast && !seqBefore(a.last, seq) {
+	if a.haveLast && !seqBefore(a.last, seq) && !isDaemon(r.Type) {
 		// Its event was already emitted: deliver it alone, flagged.
 		a.stats.Late++
 		if r.Type == TypeEOE {
@@ -208,10 +210,14 @@ func (a *Reassembler) pop() {
 	copy(a.inflight, a.inflight[1:])
 	a.inflight[len(a.inflight)-1] = nil
 	a.inflight = a.inflight[:len(a.inflight)-1]
-	if a.haveLast {
-		a.stats.Lost += uint64(p.serial - a.last - 1)
+	// auditd numbers its own DAEMON_* records (1200-1299) from a counter
+	// of its own, so they take no part in the kernel's serial sequence.
+	if len(p.records) == 0 || !isDaemon(p.records[0].Type) {
+		if a.haveLast {
+			a.stats.Lost += uint64(p.serial - a.last - 1)
+		}
+		a.last, a.haveLast = p.serial, true
 	}
-	a.last, a.haveLast = p.serial, true
 	if len(p.records) > 0 {
 		a.group = Group{Serial: p.serial, Records: p.records}
 		a.stats.Events++
