@@ -331,6 +331,9 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 			// A syscall this version does not classify (a rule may
 			// watch anything): kept with its name as the action.
 			e.Category, e.Type, e.Action = "process", "info", sc
+			if sc == "" {
+				e.Action = "syscall" // a SYSCALL record without syscall=
+			}
 			if len(paths) > 0 {
 				e.File = pickPath(paths, e.Process.WorkingDirectory, false)
 			}

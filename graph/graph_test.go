@@ -1,0 +1,568 @@
+package graph
+
+import (
+	"fmt"
+	"hash/fnv"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lineaged/lineaged/event"
+)
+
+// ev builds an event. kind is "exec" (successful execve), "execfail",
+// "exit", or anything else for a plain syscall event.
+type ev struct {
+	t         int64
+	pid, ppid int
+	kind      string
+	exe       string
+	args      []string
+	uid       string
+	cwd       string
+}
+
+func (v ev) event() *event.Event {
+	e := &event.Event{TimeMsec: v.t, Host: "h1", Outcome: "success", Action: "connected-to"}
+	switch v.kind {
+	case "exec":
+		e.Action = "executed"
+	case "execfail":
+		e.Action, e.Outcome = "executed", "failure"
+	case "exit":
+		e.Action = "exited"
+	}
+	e.Process = event.Process{PID: v.pid, PPID: v.ppid, Executable: v.exe, Args: v.args}
+	e.Process.WorkingDirectory = v.cwd
+	e.User.ID = v.uid
+	return e
+}
+
+func run(g *Graph, evs ...ev) *event.Event {
+	var last *event.Event
+	for _, v := range evs {
+		last = v.event()
+		g.Enrich(last)
+	}
+	return last
+}
+
+// summary renders an ancestry as "pid:exe" entries, "?pid" for unknown.
+func summary(anc []event.ProcRef) string {
+	var parts []string
+	for _, r := range anc {
+		if r.Unknown {
+			parts = append(parts, "?"+strconv.Itoa(r.PID))
+		} else {
+			parts = append(parts, strconv.Itoa(r.PID)+":"+r.Executable)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// The make → cc → cc1 build seen in an audit log that starts after make's
+// parent (pid 50) was running.
+var build = []ev{
+	{t: 1000, pid: 100, ppid: 50, kind: "exec", exe: "/usr/bin/make", args: []string{"make", "-j2"}, uid: "1000"},
+	{t: 1010, pid: 200, ppid: 100, kind: "exec", exe: "/usr/bin/cc", args: []string{"cc", "-c", "x.c"}, uid: "1000"},
+	{t: 1020, pid: 300, ppid: 200, kind: "exec", exe: "/usr/libexec/gcc/cc1", args: []string{"cc1", "x.c"}, uid: "1000"},
+}
+
+func TestAncestry(t *testing.T) {
+	cat := func(a ...[]ev) []ev {
+		var out []ev
+		for _, x := range a {
+			out = append(out, x...)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		evs  []ev // the last one is checked
+		want string
+	}{
+		{"chain", build, "200:/usr/bin/cc 100:/usr/bin/make ?50"},
+		{"first event", build[:1], "?50"},
+		{"no ppid", []ev{{t: 1, pid: 7, exe: "/bin/x"}}, ""},
+		{"pid 1 has none", []ev{{t: 1, pid: 1, ppid: 0, exe: "/sbin/init"}}, ""},
+		{"pid 1 ends the chain", []ev{
+			{t: 1, pid: 1, exe: "/sbin/init"},
+			{t: 2, pid: 10, ppid: 1, kind: "exec", exe: "/usr/sbin/sshd"},
+			{t: 3, pid: 11, ppid: 10, kind: "exec", exe: "/bin/bash"},
+		}, "10:/usr/sbin/sshd 1:/sbin/init"},
+		{"init unknown", []ev{
+			{t: 2, pid: 10, ppid: 1, kind: "exec", exe: "/usr/sbin/sshd"},
+			{t: 3, pid: 11, ppid: 10, kind: "exec", exe: "/bin/bash"},
+		}, "10:/usr/sbin/sshd ?1"},
+		{"lazy link to a parent seen later but born earlier", []ev{
+			{t: 5, pid: 20, ppid: 10, exe: "/bin/child"},
+			{t: 5, pid: 10, ppid: 1, exe: "/bin/parent"},
+			{t: 6, pid: 20},
+		}, "10:/bin/parent ?1"},
+		{"no link to a parent born after the child", []ev{
+			{t: 5, pid: 20, ppid: 10, exe: "/bin/child"},
+			{t: 9, pid: 10, ppid: 1, exe: "/bin/notparent"},
+			{t: 10, pid: 20},
+		}, "?10"},
+		{"no link to a parent that exited before the child", []ev{
+			{t: 1, pid: 10, ppid: 1, exe: "/bin/old"},
+			{t: 2, pid: 10, ppid: 1, kind: "exit"},
+			{t: 3, pid: 20, ppid: 10, exe: "/bin/child"},
+		}, "?10"},
+		{"parent exited after the child appeared", []ev{
+			{t: 1, pid: 10, ppid: 1, exe: "/bin/sh"},
+			{t: 2, pid: 20, ppid: 10, exe: "/bin/child"},
+			{t: 3, pid: 10, kind: "exit"},
+			{t: 4, pid: 20},
+		}, "10:/bin/sh ?1"},
+		{"ancestor shows its latest exec", cat(build, []ev{
+			{t: 1030, pid: 100, kind: "exec", exe: "/usr/bin/gmake"},
+			{t: 1040, pid: 300},
+		}), "200:/usr/bin/cc 100:/usr/bin/gmake ?50"},
+		{"failed exec changes nothing", cat(build, []ev{
+			{t: 1030, pid: 200, kind: "execfail", exe: "/nope"},
+			{t: 1040, pid: 300},
+		}), "200:/usr/bin/cc 100:/usr/bin/make ?50"},
+		{"ppid learnt later", []ev{
+			{t: 1, pid: 10, ppid: 1, exe: "/bin/sh"},
+			{t: 2, pid: 20, exe: "/bin/x"},
+			{t: 3, pid: 20, ppid: 10},
+		}, "10:/bin/sh ?1"},
+		{"ppid == pid", []ev{{t: 1, pid: 5, ppid: 5, exe: "/bin/self"}}, ""},
+		{"A and B parents of each other", []ev{
+			{t: 1, pid: 5, ppid: 6, exe: "/bin/a"},
+			{t: 1, pid: 6, ppid: 5, exe: "/bin/b"},
+			{t: 2, pid: 5},
+		}, "?6"},
+		{"A and B, asked from B", []ev{
+			{t: 1, pid: 5, ppid: 6, exe: "/bin/a"},
+			{t: 1, pid: 6, ppid: 5, exe: "/bin/b"},
+			{t: 2, pid: 5},
+			{t: 2, pid: 6},
+		}, "5:/bin/a ?6"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan *event.Event)
+			go func() { done <- run(New(Config{Host: "h1"}), tt.evs...) }()
+			var e *event.Event
+			select {
+			case e = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("Enrich did not return (cycle?)")
+			}
+			if got := summary(e.Ancestry); got != tt.want {
+				t.Errorf("ancestry = %q, want %q", got, tt.want)
+			}
+			if len(e.Ancestry) == 0 {
+				if e.Parent != nil {
+					t.Errorf("Parent = %+v with no ancestry", e.Parent)
+				}
+			} else if e.Parent != &e.Ancestry[0] {
+				t.Errorf("Parent does not point at Ancestry[0]")
+			}
+			for _, r := range e.Ancestry {
+				if r.Unknown && (r.EntityID != "" || r.Executable != "" || r.Args != nil || r.UserID != "") {
+					t.Errorf("unknown entry carries data: %+v", r)
+				}
+				if !r.Unknown && r.EntityID == "" {
+					t.Errorf("known entry without entity id: %+v", r)
+				}
+			}
+		})
+	}
+}
+
+func TestAncestryFields(t *testing.T) {
+	g := New(Config{Host: "h1"})
+	e := run(g, build...)
+	cc, _ := g.Lookup(200)
+	mk, _ := g.Lookup(100)
+	want := []event.ProcRef{
+		{EntityID: cc.EntityID, PID: 200, Executable: "/usr/bin/cc", Args: []string{"cc", "-c", "x.c"}, UserID: "1000"},
+		{EntityID: mk.EntityID, PID: 100, Executable: "/usr/bin/make", Args: []string{"make", "-j2"}, UserID: "1000"},
+		{PID: 50, Unknown: true},
+	}
+	if !reflect.DeepEqual(e.Ancestry, want) {
+		t.Errorf("ancestry =\n%+v\nwant\n%+v", e.Ancestry, want)
+	}
+	cc1, _ := g.Lookup(300)
+	if e.Process.EntityID != cc1.EntityID || e.Process.StartMsec != 1020 {
+		t.Errorf("process = %q start %d, want %q start 1020", e.Process.EntityID, e.Process.StartMsec, cc1.EntityID)
+	}
+	if cc1.ParentEntityID != cc.EntityID || cc.Children != 1 || mk.Children != 1 {
+		t.Errorf("links: cc1.parent %q (cc %q), children cc %d make %d", cc1.ParentEntityID, cc.EntityID, cc.Children, mk.Children)
+	}
+	ids := map[string]bool{cc.EntityID: true, mk.EntityID: true, cc1.EntityID: true}
+	if len(ids) != 3 {
+		t.Errorf("entity ids not distinct: %v", ids)
+	}
+}
+
+func TestPIDReuse(t *testing.T) {
+	tests := []struct {
+		name    string
+		reuse   []ev // events after the build that touch pid 100 again
+		newInst bool
+	}{
+		{"new ppid", []ev{{t: 2000, pid: 100, ppid: 60, kind: "exec", exe: "/usr/bin/vim"}}, true},
+		{"after exit", []ev{
+			{t: 1500, pid: 100, kind: "exit"},
+			{t: 2000, pid: 100, ppid: 50, kind: "exec", exe: "/usr/bin/vim"},
+		}, true},
+		{"late record of the exited one", []ev{
+			{t: 1500, pid: 100, kind: "exit"},
+			{t: 1500, pid: 100, ppid: 50},
+		}, false},
+		{"reparent to init", []ev{{t: 2000, pid: 100, ppid: 1}}, false},
+		{"same ppid", []ev{{t: 2000, pid: 100, ppid: 50}}, false},
+		{"no ppid claimed", []ev{{t: 2000, pid: 100}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := New(Config{Host: "h1"})
+			run(g, build...)
+			old, _ := g.Lookup(100)
+			run(g, tt.reuse...)
+			cur, ok := g.Lookup(100)
+			if !ok {
+				t.Fatal("pid 100 not indexed")
+			}
+			if got := cur.EntityID != old.EntityID; got != tt.newInst {
+				t.Errorf("new instance = %v, want %v (ids %s → %s)", got, tt.newInst, old.EntityID, cur.EntityID)
+			}
+			wantReuse := uint64(0)
+			if tt.newInst {
+				wantReuse = 1
+			}
+			if s := g.Stats(); s.PIDReuse != wantReuse {
+				t.Errorf("PIDReuse = %d, want %d", s.PIDReuse, wantReuse)
+			}
+			// The old child still names the old parent, by pointer.
+			e := run(g, ev{t: 2100, pid: 200})
+			if got, want := summary(e.Ancestry), "100:/usr/bin/make ?50"; got != want {
+				t.Errorf("child ancestry = %q, want %q", got, want)
+			}
+			if e.Ancestry[0].EntityID != old.EntityID {
+				t.Errorf("child's parent id = %s, want the old %s", e.Ancestry[0].EntityID, old.EntityID)
+			}
+			if tt.newInst && (len(cur.Execs) != 1 || cur.Executable != "/usr/bin/vim") {
+				t.Errorf("new instance: exe %q execs %+v", cur.Executable, cur.Execs)
+			}
+		})
+	}
+}
+
+func TestReparent(t *testing.T) {
+	// sh (10) → daemon (20) → worker (30); sh lives under a subreaper (5)
+	// whose parent (2) is unknown.
+	base := []ev{
+		{t: 1, pid: 5, ppid: 2, kind: "exec", exe: "/usr/lib/systemd/systemd"},
+		{t: 2, pid: 10, ppid: 5, kind: "exec", exe: "/bin/sh"},
+		{t: 3, pid: 20, ppid: 10, kind: "exec", exe: "/usr/bin/daemon"},
+	}
+	tests := []struct {
+		name     string
+		evs      []ev
+		newInst  bool
+		ancestry string
+	}{
+		{"to init after the parent exited", []ev{{t: 4, pid: 10, kind: "exit"}, {t: 5, pid: 20, ppid: 1}},
+			false, "10:/bin/sh 5:/usr/lib/systemd/systemd ?2"},
+		{"to init, parent exit not seen", []ev{{t: 5, pid: 20, ppid: 1}},
+			false, "10:/bin/sh 5:/usr/lib/systemd/systemd ?2"},
+		{"to a subreaper ancestor", []ev{{t: 4, pid: 10, kind: "exit"}, {t: 5, pid: 20, ppid: 5}, {t: 6, pid: 20, ppid: 5}},
+			false, "10:/bin/sh 5:/usr/lib/systemd/systemd ?2"},
+		{"to the unknown top of the chain", []ev{{t: 4, pid: 10, kind: "exit"}, {t: 5, pid: 20, ppid: 2}},
+			false, "10:/bin/sh 5:/usr/lib/systemd/systemd ?2"},
+		{"ancestor pid but parent alive", []ev{{t: 5, pid: 20, ppid: 5}},
+			true, "5:/usr/lib/systemd/systemd ?2"},
+		{"unrelated pid after the parent exited", []ev{{t: 4, pid: 10, kind: "exit"}, {t: 5, pid: 20, ppid: 77}},
+			true, "?77"},
+		{"subreaper itself exited", []ev{{t: 4, pid: 5, kind: "exit"}, {t: 4, pid: 10, kind: "exit"}, {t: 5, pid: 20, ppid: 5}},
+			true, "?5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := New(Config{Host: "h1"})
+			run(g, base...)
+			old, _ := g.Lookup(20)
+			e := run(g, tt.evs...)
+			cur, _ := g.Lookup(20)
+			if got := cur.EntityID != old.EntityID; got != tt.newInst {
+				t.Errorf("new instance = %v, want %v", got, tt.newInst)
+			}
+			if got := summary(e.Ancestry); got != tt.ancestry {
+				t.Errorf("ancestry = %q, want %q", got, tt.ancestry)
+			}
+			if !tt.newInst && (cur.PPID != 10 || cur.ReparentedTo != e.Process.PPID) {
+				t.Errorf("PPID %d ReparentedTo %d, want 10 and %d", cur.PPID, cur.ReparentedTo, e.Process.PPID)
+			}
+		})
+	}
+}
+
+func TestExitTTL(t *testing.T) {
+	g := New(Config{Host: "h1", ExitTTL: 100})
+	run(g, build...)
+	run(g, ev{t: 2000, pid: 200, kind: "exit"})
+	if s := g.Stats(); s.Nodes != 3 || s.Exited != 1 || s.Evicted != 0 {
+		t.Fatalf("after exit: %+v", s)
+	}
+	run(g, ev{t: 2099, pid: 300}) // 99 ms after the exit: kept
+	if _, ok := g.Lookup(200); !ok {
+		t.Fatal("evicted before ExitTTL")
+	}
+	e := run(g, ev{t: 2100, pid: 300})
+	s := g.Stats()
+	if _, ok := g.Lookup(200); ok || s.Nodes != 2 || s.Exited != 0 || s.Evicted != 1 {
+		t.Fatalf("after ExitTTL: indexed=%v %+v", ok, s)
+	}
+	// The evicted parent is still cc1's parent.
+	if got, want := summary(e.Ancestry), "200:/usr/bin/cc 100:/usr/bin/make ?50"; got != want {
+		t.Errorf("ancestry = %q, want %q", got, want)
+	}
+	// A new process with the evicted pid is a new node, not a reuse.
+	run(g, ev{t: 2200, pid: 200, ppid: 100, exe: "/bin/true"})
+	if s := g.Stats(); s.PIDReuse != 0 || s.Created != 4 {
+		t.Errorf("after pid comes back: %+v", s)
+	}
+}
+
+func TestIdleTTL(t *testing.T) {
+	g := New(Config{Host: "h1", IdleTTL: 1000})
+	run(g, build...)
+	run(g, ev{t: 2009, pid: 300}) // make last seen 1000, cc 1010
+	if s := g.Stats(); s.Nodes != 2 || s.Evicted != 1 {
+		t.Fatalf("stats = %+v, want make evicted", s)
+	}
+	if _, ok := g.Lookup(100); ok {
+		t.Error("make still indexed")
+	}
+	// Time going backwards does not resurrect or evict anything.
+	run(g, ev{t: 5, pid: 300})
+	if s := g.Stats(); s.Nodes != 2 {
+		t.Errorf("after an old timestamp: %+v", s)
+	}
+}
+
+func TestMaxNodes(t *testing.T) {
+	const max = 10
+	g := New(Config{Host: "h1", MaxNodes: max})
+	for i := 1; i <= 100; i++ {
+		run(g, ev{t: int64(i), pid: 1000 + i, ppid: 1000 + i - 1, exe: "/bin/x"})
+		// Keep the first one hot: it must survive.
+		run(g, ev{t: int64(i), pid: 1001})
+		if s := g.Stats(); s.Nodes > max {
+			t.Fatalf("after %d: %d nodes indexed, cap %d", i, s.Nodes, max)
+		}
+	}
+	s := g.Stats()
+	if s.Nodes != max || s.Evicted != 100-max {
+		t.Errorf("stats = %+v", s)
+	}
+	if _, ok := g.Lookup(1001); !ok {
+		t.Error("the most recently seen node was evicted")
+	}
+	if _, ok := g.Lookup(1100); !ok {
+		t.Error("the newest node was evicted")
+	}
+	if _, ok := g.Lookup(1050); ok {
+		t.Error("an old idle node is still indexed")
+	}
+	// The newest still sees its chain through evicted nodes, capped.
+	e := run(g, ev{t: 200, pid: 1100})
+	if len(e.Ancestry) != MaxAncestry {
+		t.Errorf("ancestry length %d", len(e.Ancestry))
+	}
+}
+
+func TestFill(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       ev
+		wantExe  string
+		wantArgs []string
+	}{
+		{"no exe", ev{t: 2000, pid: 200}, "/usr/bin/cc", []string{"cc", "-c", "x.c"}},
+		{"same exe, no args", ev{t: 2000, pid: 200, exe: "/usr/bin/cc"}, "/usr/bin/cc", []string{"cc", "-c", "x.c"}},
+		{"own args kept", ev{t: 2000, pid: 200, exe: "/usr/bin/cc", args: []string{"x"}}, "/usr/bin/cc", []string{"x"}},
+		{"other exe: args not paired with it", ev{t: 2000, pid: 200, exe: "/usr/bin/gcc-12"}, "/usr/bin/gcc-12", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := New(Config{Host: "h1"})
+			run(g, build...)
+			run(g, ev{t: 1500, pid: 200, cwd: "/src"})
+			e := tt.in.event()
+			e.Process.WorkingDirectory = ""
+			g.Enrich(e)
+			if e.Process.Executable != tt.wantExe || !reflect.DeepEqual(e.Process.Args, tt.wantArgs) {
+				t.Errorf("exe %q args %q, want %q %q", e.Process.Executable, e.Process.Args, tt.wantExe, tt.wantArgs)
+			}
+			if e.Process.WorkingDirectory != "/src" {
+				t.Errorf("cwd = %q, want /src", e.Process.WorkingDirectory)
+			}
+			if e.Process.PPID != 100 {
+				t.Errorf("PPID = %d, want 100", e.Process.PPID)
+			}
+			if n, _ := g.Lookup(200); n.Executable != "/usr/bin/cc" {
+				t.Errorf("a non-exec event changed the node's exe to %q", n.Executable)
+			}
+		})
+	}
+}
+
+func TestFillFirstSighting(t *testing.T) {
+	g := New(Config{Host: "h1"})
+	e := &event.Event{TimeMsec: 1, Action: "connected-to", Process: event.Process{PID: 9, Executable: "/usr/sbin/nginx", WorkingDirectory: "/srv"}}
+	g.Enrich(e)
+	e = &event.Event{TimeMsec: 2, Action: "opened-file", Process: event.Process{PID: 9}}
+	g.Enrich(e)
+	if e.Process.Executable != "/usr/sbin/nginx" || e.Process.Args != nil || e.Process.WorkingDirectory != "/srv" {
+		t.Errorf("filled %+v", e.Process)
+	}
+}
+
+func TestExecHistory(t *testing.T) {
+	g := New(Config{Host: "h1"})
+	run(g, ev{t: 1, pid: 10, ppid: 1, kind: "exec", exe: "/bin/sh", args: []string{"sh", "-c", "x"}})
+	for i := 0; i < 40; i++ {
+		run(g, ev{t: int64(2 + i), pid: 10, kind: "exec", exe: fmt.Sprintf("/bin/p%d", i)})
+	}
+	run(g, ev{t: 100, pid: 10, kind: "execfail", exe: "/bin/denied"})
+	n, _ := g.Lookup(10)
+	if len(n.Execs) != maxExecs {
+		t.Fatalf("%d execs kept, want %d", len(n.Execs), maxExecs)
+	}
+	if n.Execs[0].Executable != "/bin/sh" || n.Execs[maxExecs-1].Executable != "/bin/p39" || n.Executable != "/bin/p39" {
+		t.Errorf("first %q last %q current %q", n.Execs[0].Executable, n.Execs[maxExecs-1].Executable, n.Executable)
+	}
+	for i := 1; i < maxExecs; i++ {
+		if n.Execs[i].TimeMsec <= n.Execs[i-1].TimeMsec {
+			t.Fatalf("exec history out of order: %+v", n.Execs)
+		}
+	}
+}
+
+func TestNoProcess(t *testing.T) {
+	g := New(Config{Host: "h1"})
+	e := &event.Event{TimeMsec: 1, Action: "lost"}
+	g.Enrich(e)
+	if e.Process.EntityID != "" || e.Parent != nil || e.Ancestry != nil || g.Stats().Created != 0 {
+		t.Errorf("pid 0 event touched: %+v, %+v", e, g.Stats())
+	}
+}
+
+// Handed-out ancestries are never rewritten, and are reused while the
+// chain does not change.
+func TestAncestrySharing(t *testing.T) {
+	g := New(Config{Host: "h1"})
+	first := run(g, build...)
+	snapshot := summary(first.Ancestry)
+	again := run(g, ev{t: 1100, pid: 300})
+	if &again.Ancestry[0] != &first.Ancestry[0] {
+		t.Error("unchanged chain was rebuilt")
+	}
+	run(g, ev{t: 1200, pid: 100, kind: "exec", exe: "/usr/bin/gmake"}, ev{t: 1201, pid: 100, uid: "0"})
+	later := run(g, ev{t: 1300, pid: 300})
+	if got := summary(first.Ancestry); got != snapshot {
+		t.Errorf("old event's ancestry changed to %q", got)
+	}
+	if got := summary(later.Ancestry); got != "200:/usr/bin/cc 100:/usr/bin/gmake ?50" || later.Ancestry[1].UserID != "0" {
+		t.Errorf("new ancestry %q %+v", got, later.Ancestry[1])
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		e := event.Event{TimeMsec: 1400, Action: "connected-to", Process: event.Process{PID: 300, PPID: 200}}
+		g.Enrich(&e)
+	})
+	if allocs != 0 {
+		t.Errorf("steady-state Enrich allocates %v times", allocs)
+	}
+}
+
+// A process that forks a child and exits, forever, must not pin an
+// unbounded chain.
+func TestRetention(t *testing.T) {
+	g := New(Config{Host: "h1", ExitTTL: 1})
+	var e *event.Event
+	for i := 1; i <= 1000; i++ {
+		pid := 1000 + i
+		e = run(g, ev{t: int64(2 * i), pid: pid, ppid: pid - 1, exe: "/tmp/x"}, ev{t: int64(2*i + 1), pid: pid - 1, kind: "exit"})
+	}
+	if len(e.Ancestry) != MaxAncestry {
+		t.Errorf("ancestry length %d, want %d", len(e.Ancestry), MaxAncestry)
+	}
+	hops := 0
+	for n := g.index[2000]; n != nil && n.parent != nil; n = n.parent {
+		hops++
+	}
+	if hops > retainDepth {
+		t.Errorf("newest node pins %d ancestors, bound %d", hops, retainDepth)
+	}
+	if s := g.Stats(); s.Nodes > 2 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestEntityID(t *testing.T) {
+	h := fnv.New64a()
+	h.Write([]byte("web1\x0042\x001700000000123"))
+	if got, want := entityID("web1", 42, 1700000000123, false), fmt.Sprintf("%016x", h.Sum64()); got != want {
+		t.Errorf("entityID = %s, want %s", got, want)
+	}
+	g1, g2, g3 := New(Config{Host: "a"}), New(Config{Host: "a"}), New(Config{Host: "b"})
+	e1, e2, e3 := run(g1, build...), run(g2, build...), run(g3, build...)
+	if e1.Process.EntityID != e2.Process.EntityID || e1.Ancestry[1].EntityID != e2.Ancestry[1].EntityID {
+		t.Error("same input, different ids")
+	}
+	if e1.Process.EntityID == e3.Process.EntityID {
+		t.Error("different hosts, same id")
+	}
+	// Reuse at the same msec (bad input) still gives a new id.
+	g := New(Config{Host: "a"})
+	run(g, ev{t: 5, pid: 9, ppid: 3})
+	a, _ := g.Lookup(9)
+	run(g, ev{t: 5, pid: 9, ppid: 4})
+	b, _ := g.Lookup(9)
+	if a.EntityID == b.EntityID {
+		t.Error("two instances share an id")
+	}
+}
+
+func TestSourceStartTime(t *testing.T) {
+	g := New(Config{Host: "boot"})
+	e := &event.Event{TimeMsec: 500, Process: event.Process{PID: 9, PPID: 3, StartMsec: 400}}
+	g.Enrich(e)
+	if e.Process.StartMsec != 400 || e.Process.EntityID != entityID("boot", 9, 400, false) {
+		t.Errorf("start %d id %s", e.Process.StartMsec, e.Process.EntityID)
+	}
+	// Same ppid, different start time: a new instance.
+	e = &event.Event{TimeMsec: 600, Process: event.Process{PID: 9, PPID: 3, StartMsec: 550}}
+	g.Enrich(e)
+	if e.Process.StartMsec != 550 || g.Stats().PIDReuse != 1 {
+		t.Errorf("start %d, %+v", e.Process.StartMsec, g.Stats())
+	}
+}
+
+// Cycles cannot be built through Enrich (see the A/B cases above); if one
+// ever were, the walk must still end, without repeating a node.
+func TestCycleGuard(t *testing.T) {
+	g := New(Config{Host: "h1"})
+	run(g, ev{t: 1, pid: 5, ppid: 6, exe: "/bin/a"}, ev{t: 1, pid: 6, ppid: 5, exe: "/bin/b"}, ev{t: 1, pid: 7, ppid: 5, exe: "/bin/c"})
+	a, b := g.index[5], g.index[6]
+	a.parent, b.parent = b, a // forced
+	g.changed(a)
+	done := make(chan []event.ProcRef)
+	go func() { done <- g.ancestry(g.index[7]) }()
+	select {
+	case anc := <-done:
+		if got := summary(anc); got != "5:/bin/a 6:/bin/b" {
+			t.Errorf("ancestry = %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ancestry walk did not end on a cycle")
+	}
+}
