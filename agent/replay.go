@@ -1,0 +1,325 @@
+package agent
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/lineaged/lineaged/audit"
+	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/graph"
+)
+
+// Sink receives finished events. The event is only valid during the call.
+type Sink interface {
+	Write(e *event.Event) error
+}
+
+// ReplayConfig configures a replay.
+type ReplayConfig struct {
+	// Host names events of records without a node= prefix.
+	Host string
+	// IDPrefix starts every event.id (a run id); tests fix it.
+	IDPrefix string
+	// AlertsOnly drops events that are not alerts.
+	AlertsOnly bool
+	// MaxInFlight and TimeoutMsec tune reassembly (defaults 64 events and
+	// 2 s of log time).
+	MaxInFlight int
+	TimeoutMsec int64
+	// Progress, when set, is called now and then with bytes read so far.
+	Progress func(read int64)
+	// MaxLine is the longest line accepted (default 1 MiB); longer lines
+	// are reported as malformed, never cut silently.
+	MaxLine int
+}
+
+// Input is one log to replay.
+type Input struct {
+	Name string    // file name for reports ("-" for stdin)
+	R    io.Reader // plain or gzip; gzip is detected by its magic bytes
+}
+
+// Malformed is one line that could not be parsed.
+type Malformed struct {
+	File   string
+	Line   int
+	Reason string
+}
+
+func (m Malformed) String() string { return m.File + ":" + strconv.Itoa(m.Line) + ": " + m.Reason }
+
+// Summary is what a replay did.
+type Summary struct {
+	Files          int
+	Lines          uint64
+	Bytes          int64
+	Records        uint64
+	Events         uint64 // events written (after --alerts-only)
+	EventsBuilt    uint64
+	MalformedCount uint64
+	Malformed      []Malformed // the first maxMalformedKept positions
+	Reassembly     audit.ReassemblerStats
+	Normalize      audit.NormalizeStats
+	Graph          graph.Stats // summed over nodes
+	Nodes          int         // distinct audit nodes (hosts) seen
+}
+
+const maxMalformedKept = 1000
+
+// Replay reads raw audit logs and writes one event per reassembled audit
+// event to sink, each enriched with its process ancestry. It never stops at
+// a bad line: malformed lines are counted, their positions kept, and a
+// summary event (event.action "replay-summary") closes the stream.
+func Replay(ctx context.Context, cfg ReplayConfig, inputs []Input, sink Sink) (Summary, error) {
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = 64
+	}
+	if cfg.TimeoutMsec == 0 {
+		cfg.TimeoutMsec = 2000
+	}
+	if cfg.MaxLine == 0 {
+		cfg.MaxLine = 1 << 20
+	}
+	p := &pipeline{cfg: cfg, sink: sink, graphs: map[string]*graph.Graph{}}
+	p.norm = audit.NewNormalizer(cfg.Host)
+	p.ra = audit.NewReassembler(cfg.MaxInFlight, cfg.TimeoutMsec, p.emit)
+	var firstErr error
+	for _, in := range inputs {
+		if err := ctx.Err(); err != nil {
+			return p.sum, err
+		}
+		p.sum.Files++
+		if err := p.readInput(ctx, in); err != nil {
+			// A file that cannot be read is an error for that file; the
+			// others are still replayed.
+			err = fmt.Errorf("%s: %w", in.Name, err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			p.malformed(in.Name, 0, err.Error())
+		}
+	}
+	p.ra.Flush()
+	p.finish()
+	return p.sum, errors.Join(firstErr, p.sinkErr)
+}
+
+type pipeline struct {
+	cfg     ReplayConfig
+	sink    Sink
+	ra      *audit.Reassembler
+	norm    *audit.Normalizer
+	graphs  map[string]*graph.Graph
+	ev      event.Event
+	idBuf   []byte
+	seq     uint64
+	clock   int64
+	sum     Summary
+	sinkErr error
+}
+
+func (p *pipeline) graphFor(host string) *graph.Graph {
+	g, ok := p.graphs[host]
+	if !ok {
+		g = graph.New(graph.Config{Host: host})
+		p.graphs[host] = g
+	}
+	return g
+}
+
+func (p *pipeline) nextID() string {
+	p.seq++
+	p.idBuf = append(p.idBuf[:0], p.cfg.IDPrefix...)
+	p.idBuf = append(p.idBuf, '-')
+	p.idBuf = strconv.AppendUint(p.idBuf, p.seq, 10)
+	return string(p.idBuf)
+}
+
+// emit is the reassembler's callback: normalise, enrich, write.
+func (p *pipeline) emit(g *audit.Group) {
+	e := &p.ev
+	p.norm.Normalize(g, e)
+	p.sum.EventsBuilt++
+	p.graphFor(e.Host).Enrich(e)
+	p.write(e)
+}
+
+func (p *pipeline) write(e *event.Event) {
+	if p.cfg.AlertsOnly && e.Kind != event.KindAlert {
+		return
+	}
+	e.ID = p.nextID()
+	if err := p.sink.Write(e); err != nil {
+		if p.sinkErr == nil {
+			p.sinkErr = fmt.Errorf("writing output: %w", err)
+		}
+		return
+	}
+	p.sum.Events++
+}
+
+func (p *pipeline) malformed(file string, line int, reason string) {
+	p.sum.MalformedCount++
+	if len(p.sum.Malformed) < maxMalformedKept {
+		p.sum.Malformed = append(p.sum.Malformed, Malformed{File: file, Line: line, Reason: reason})
+	}
+}
+
+// countingReader counts bytes for the progress report.
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	*c.n += int64(n)
+	return n, err
+}
+
+func (p *pipeline) readInput(ctx context.Context, in Input) error {
+	br := bufio.NewReaderSize(countingReader{in.R, &p.sum.Bytes}, 256<<10)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("gzip header: %w", err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 256<<10)
+	}
+	var long []byte // a line longer than the reader's buffer, assembled
+	lineNo := 0
+	lastProgress := p.sum.Bytes
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(long)+len(chunk) <= p.cfg.MaxLine {
+				long = append(long, chunk...)
+			} else {
+				long = append(long[:0], "x"...) // mark as over-long
+				long = long[:1]
+			}
+			continue
+		}
+		line := chunk
+		if long != nil {
+			if len(long) == 1 && long[0] == 'x' {
+				lineNo++
+				p.sum.Lines++
+				p.malformed(in.Name, lineNo, "line longer than "+strconv.Itoa(p.cfg.MaxLine)+" bytes")
+				long = nil
+				if err != nil {
+					break
+				}
+				continue
+			}
+			long = append(long, chunk...)
+			line = long
+		}
+		if len(line) > 0 {
+			lineNo++
+			p.sum.Lines++
+			p.line(in.Name, lineNo, line)
+		}
+		long = long[:0]
+		if long != nil && cap(long) > 4<<20 {
+			long = nil
+		}
+		if err != nil {
+			if err == io.EOF {
+				break
+			}
+			return fmt.Errorf("read after line %d: %w", lineNo, err)
+		}
+		if lineNo&0x3fff == 0 {
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
+			if p.cfg.Progress != nil && p.sum.Bytes-lastProgress > 4<<20 {
+				lastProgress = p.sum.Bytes
+				p.cfg.Progress(p.sum.Bytes)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *pipeline) line(file string, n int, line []byte) {
+	line = bytes.TrimRight(line, "\r\n")
+	if len(bytes.TrimSpace(line)) == 0 {
+		return // blank lines are not records and not errors
+	}
+	r := p.ra.Record()
+	if err := r.Parse(line); err != nil {
+		p.ra.Release(r)
+		p.malformed(file, n, err.Error())
+		return
+	}
+	p.sum.Records++
+	// The replay clock is log time: the newest record time seen. Events
+	// older than the timeout relative to it are complete.
+	if t := r.TimeMsec(); t > p.clock {
+		p.clock = t
+	}
+	p.ra.Push(r, p.clock)
+}
+
+// finish emits the replay summary event and fills the summary.
+func (p *pipeline) finish() {
+	p.sum.Reassembly = p.ra.Stats()
+	p.sum.Normalize = p.norm.Stats
+	p.sum.Nodes = len(p.graphs)
+	for _, g := range p.graphs {
+		s := g.Stats()
+		p.sum.Graph.Nodes += s.Nodes
+		p.sum.Graph.Exited += s.Exited
+		p.sum.Graph.Created += s.Created
+		p.sum.Graph.Evicted += s.Evicted
+		p.sum.Graph.PIDReuse += s.PIDReuse
+	}
+	e := &p.ev
+	*e = event.Event{
+		TimeMsec: p.clock,
+		Host:     p.cfg.Host,
+		Category: "host",
+		Type:     "info",
+		Action:   "replay-summary",
+		Outcome:  "success",
+	}
+	if p.sum.MalformedCount > 0 {
+		e.Outcome = "failure"
+	}
+	s := &p.sum
+	e.Message = fmt.Sprintf("replayed %d files, %d lines, %d records into %d events; %d malformed lines",
+		s.Files, s.Lines, s.Records, s.EventsBuilt, s.MalformedCount)
+	for i, m := range s.Malformed {
+		if i == 20 {
+			e.Message += fmt.Sprintf("; and %d more", s.MalformedCount-20)
+			break
+		}
+		e.Message += "; " + m.String()
+	}
+	u := func(k string, v uint64) {
+		e.Labels = append(e.Labels, event.KV{Key: k, Value: strconv.FormatUint(v, 10)})
+	}
+	u("lines", s.Lines)
+	u("records", s.Records)
+	u("events", s.EventsBuilt)
+	u("malformed_lines", s.MalformedCount)
+	u("sequence_gaps", s.Reassembly.Lost)
+	u("late_records", s.Reassembly.Late)
+	u("unknown_record_types", s.Normalize.UnknownTypes)
+	u("exec_args_missing", s.Normalize.ExecArgsMissing)
+	u("graph_nodes", uint64(s.Graph.Nodes))
+	u("graph_evicted", s.Graph.Evicted)
+	u("pid_reuse", s.Graph.PIDReuse)
+	if !p.cfg.AlertsOnly {
+		p.write(e)
+	}
+}

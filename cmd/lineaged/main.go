@@ -1,0 +1,245 @@
+// Command lineaged is a host intrusion-detection agent for Linux servers
+// without eBPF. This file holds flags, signals and nothing else; the work
+// is done by package agent.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lineaged/lineaged/agent"
+	"github.com/lineaged/lineaged/output"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
+const usage = `lineaged: process-lineage intrusion detection for Linux without eBPF
+
+Usage:
+  lineaged replay   [--output FILE|-] [--alerts-only] FILE...|-
+  lineaged version
+
+Reserved (later releases; see the README's roadmap):
+  lineaged run      [--config FILE] [--output FILE|-] [--baseline FILE] [--learn-for DUR]
+                    [--audit-log FILE] [--ui ADDR]
+  lineaged replay   [--baseline FILE] [--learn] ...
+  lineaged baseline show FILE | diff A B | merge -o OUT A B... | approve FILE KEY...
+  lineaged report   [--format html|md|json] [--since TIME] [--until TIME] --out DIR EVENTS.jsonl...
+  lineaged status   [--json]
+  lineaged rules
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "replay":
+		return cmdReplay(args[1:], stdin, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "lineaged %s\n", buildVersion())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "run", "baseline", "report", "status", "rules":
+		fmt.Fprintf(stderr, "lineaged %s: not in this release yet (planned; see README \"Roadmap\")\n", args[0])
+		return 2
+	}
+	fmt.Fprintf(stderr, "lineaged: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func buildVersion() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+		v += " " + bi.GoVersion
+	}
+	return v
+}
+
+func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	outPath := fs.String("output", "-", "write JSON lines to `FILE` (- for standard output)")
+	alertsOnly := fs.Bool("alerts-only", false, "write alerts only")
+	baseline := fs.String("baseline", "", "baseline `FILE` (reserved: arrives with baseline learning)")
+	learn := fs.Bool("learn", false, "build or extend the baseline (reserved: arrives with baseline learning)")
+	host := fs.String("host", "", "host name for records without node= (default: this host's name)")
+	progress := fs.String("progress", "auto", "progress bar on standard error: auto, always or never")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: lineaged replay [--output FILE|-] [--alerts-only] FILE...|-")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *baseline != "" || *learn {
+		fmt.Fprintln(stderr, "lineaged replay: --baseline and --learn are reserved for baseline learning, which this release does not have yet")
+		return 2
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "lineaged replay: name at least one audit log, or - for standard input")
+		return 2
+	}
+	if *host == "" {
+		*host, _ = os.Hostname()
+	}
+
+	var inputs []agent.Input
+	var total int64
+	for _, name := range files {
+		if name == "-" {
+			inputs = append(inputs, agent.Input{Name: "-", R: stdin})
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged replay: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			total += st.Size()
+		}
+		inputs = append(inputs, agent.Input{Name: name, R: f})
+	}
+
+	var out io.Writer = stdout
+	var outFile *os.File
+	if *outPath != "-" {
+		f, err := os.OpenFile(*outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged replay: --output: %v\n", err)
+			return 1
+		}
+		outFile, out = f, f
+	}
+	bw := bufio.NewWriterSize(out, 256<<10)
+	w := output.NewWriter(bw)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cfg := agent.ReplayConfig{Host: *host, IDPrefix: runID(), AlertsOnly: *alertsOnly}
+	bar := newProgress(stderr, *progress, total)
+	if bar != nil {
+		cfg.Progress = bar.update
+	}
+	start := time.Now()
+	sum, err := agent.Replay(ctx, cfg, inputs, w)
+	if bar != nil {
+		bar.done()
+	}
+	ferr := w.Flush()
+	if ferr == nil {
+		ferr = bw.Flush()
+	}
+	if outFile != nil {
+		if cerr := outFile.Close(); ferr == nil {
+			ferr = cerr
+		}
+	}
+	el := time.Since(start)
+
+	fmt.Fprintf(stderr, "lineaged replay: %d lines, %d records → %d events written in %.2fs (%.0f lines/s); %d malformed lines; %d sequence gaps; graph %d processes\n",
+		sum.Lines, sum.Records, sum.Events, el.Seconds(), float64(sum.Lines)/el.Seconds(), sum.MalformedCount, sum.Reassembly.Lost, sum.Graph.Nodes)
+	for i, m := range sum.Malformed {
+		if i == 50 {
+			fmt.Fprintf(stderr, "  ... and %d more malformed lines\n", sum.MalformedCount-50)
+			break
+		}
+		fmt.Fprintf(stderr, "  %s\n", m)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lineaged replay: %v\n", err)
+		return 1
+	}
+	if ferr != nil {
+		fmt.Fprintf(stderr, "lineaged replay: writing output: %v\n", ferr)
+		return 1
+	}
+	return 0
+}
+
+func runID() string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Sprintf("%x", time.Now().UnixNano())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// progress is a one-line progress bar on a terminal's standard error.
+type progress struct {
+	w     io.Writer
+	total int64
+	start time.Time
+	last  time.Time
+}
+
+func newProgress(w io.Writer, mode string, total int64) *progress {
+	switch mode {
+	case "never":
+		return nil
+	case "always":
+	default: // auto: a terminal, and input big enough to wait for
+		f, ok := w.(*os.File)
+		if !ok || !isTerminal(f) || total < 64<<20 {
+			return nil
+		}
+	}
+	return &progress{w: w, total: total, start: time.Now()}
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func (p *progress) update(read int64) {
+	now := time.Now()
+	if now.Sub(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last = now
+	el := now.Sub(p.start).Seconds()
+	rate := float64(read) / el / (1 << 20)
+	if p.total > 0 {
+		frac := float64(read) / float64(p.total)
+		if frac > 1 {
+			frac = 1 // gzip input: compressed size is the total
+		}
+		n := int(frac * 30)
+		fmt.Fprintf(p.w, "\r[%s%s] %3.0f%% %6.1f MiB/s", strings.Repeat("#", n), strings.Repeat(".", 30-n), frac*100, rate)
+		return
+	}
+	fmt.Fprintf(p.w, "\r%8.1f MiB %6.1f MiB/s", float64(read)/(1<<20), rate)
+}
+
+func (p *progress) done() { fmt.Fprint(p.w, "\r\033[K") }
