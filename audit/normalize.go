@@ -149,6 +149,9 @@ func (n *Normalizer) Normalize(g *Group, e *event.Event) {
 	}
 	if sys != nil {
 		n.syscall(e, sys, g.Records, execve, paths, sockaddr)
+		if r := primaryRecord(g.Records); r != nil {
+			n.overlay(e, r)
+		}
 		return
 	}
 	n.other(e, first)
@@ -350,6 +353,52 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 		n.network(e, "", sockaddr)
 	}
 	n.dataKV(e, sys)
+}
+
+// primaryRecord returns a record that says what a syscall event is about
+// better than the syscall does: auditctl's sendto that changed a rule is an
+// audit configuration change (CONFIG_CHANGE), iptables' setsockopt a
+// firewall change (NETFILTER_CFG), a denied open an LSM denial (AVC).
+func primaryRecord(recs []*Record) *Record {
+	for _, r := range recs {
+		switch TypeName(r.Type) {
+		case "CONFIG_CHANGE", "NETFILTER_CFG", "MAC_CONFIG_CHANGE", "MAC_STATUS", "MAC_POLICY_LOAD", "AVC", "SECCOMP", "ANOM_ABEND", "ANOM_PROMISCUOUS":
+			return r
+		}
+	}
+	return nil
+}
+
+// overlay classifies a syscall event by its primary record and adds that
+// record's fields and rule key; the acting process stays the syscall's.
+func (n *Normalizer) overlay(e *event.Event, r *Record) {
+	if cl, ok := recordClasses[r.Type]; ok {
+		e.Category, e.Type, e.Action = cl.category, cl.typ, cl.action
+	}
+	if f, ok := r.Field("key"); ok {
+		for _, k := range n.keys(f) {
+			if !contains(e.Audit.Keys, k) {
+				e.Audit.Keys = append(e.Audit.Keys, k)
+			}
+		}
+	}
+	if _, ok := r.Get("res"); ok {
+		e.Outcome = n.outcome(r)
+		e.Audit.Result = "fail"
+		if e.Outcome == "success" {
+			e.Audit.Result = "success"
+		}
+	}
+	n.otherData(e, r)
+}
+
+func contains(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
 }
 
 func findType(recs []*Record, t uint16) (*Record, bool) {
@@ -699,7 +748,21 @@ func (n *Normalizer) other(e *event.Event, r *Record) {
 	if e.Action == "" {
 		e.Action = strings.ToLower(strings.ReplaceAll(n.typeName(r), "_", "-"))
 	}
-	// Fields a user-space message carries about its subject and object.
+	n.otherData(e, r)
+	if r.Type == TypeLogin {
+		// LOGIN: the login uid was set (auid) for a new session.
+		if v, ok := r.Get("auid"); ok {
+			e.Target = &event.User{AuditID: n.str(v)}
+		}
+	}
+	if r.Type == 0 {
+		e.Message = "record type " + string(r.TypeName) + " is not known to this build; kept raw under auditd.unparsed"
+	}
+}
+
+// otherData takes the fields a user-space message, configuration change or
+// LSM record carries about its subject and object.
+func (n *Normalizer) otherData(e *event.Event, r *Record) {
 	for _, f := range r.Fields {
 		switch string(f.Key) {
 		case "acct":
@@ -723,15 +786,6 @@ func (n *Normalizer) other(e *event.Event, r *Record) {
 			v := n.decoded(f)
 			e.Audit.Data = append(e.Audit.Data, event.KV{Key: n.str(f.Key), Value: v})
 		}
-	}
-	if r.Type == TypeLogin {
-		// LOGIN: the login uid was set (auid) for a new session.
-		if v, ok := r.Get("auid"); ok {
-			e.Target = &event.User{AuditID: n.str(v)}
-		}
-	}
-	if r.Type == 0 {
-		e.Message = "record type " + string(r.TypeName) + " is not known to this build; kept raw under auditd.unparsed"
 	}
 }
 

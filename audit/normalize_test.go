@@ -285,6 +285,16 @@ func TestNormalizeNetworkFileSetuid(t *testing.T) {
 				t.Errorf("%+v", e)
 			}
 		}},
+		{"auditctl rule change rides on a sendto", []string{
+			`type=CONFIG_CHANGE msg=audit(1795750472.922:1004): auid=4294967295 ses=4294967295 op=add_rule key="lineaged-it" list=4 res=1`,
+			`type=SYSCALL msg=audit(1795750472.922:1004): arch=c000003e syscall=44 success=yes exit=1084 a0=3 items=0 ppid=17 pid=18 auid=4294967295 uid=0 tty=(none) ses=4294967295 comm="auditctl" exe="/usr/sbin/auditctl" key=(null)`,
+			`type=SOCKADDR msg=audit(1795750472.922:1004): saddr=100000000000000000000000`,
+			`type=PROCTITLE msg=audit(1795750472.922:1004): proctitle=617564697463746C`,
+		}, func(t *testing.T, e event.Event) {
+			if e.Action != "changed-audit-configuration" || e.Process.Executable != "/usr/sbin/auditctl" || len(e.Audit.Keys) != 1 || e.Audit.Keys[0] != "lineaged-it" {
+				t.Errorf("%+v keys %v", e, e.Audit.Keys)
+			}
+		}},
 		{"unknown type kept", []string{
 			`type=UNKNOWN[1999] msg=audit(1.000:9): foo=bar`,
 			`type=BRAND_NEW msg=audit(1.000:10): foo=bar`,
