@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -91,6 +92,8 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	learn := fs.Bool("learn", false, "build or extend the baseline (reserved: arrives with baseline learning)")
 	host := fs.String("host", "", "host name for records without node= (default: this host's name)")
 	progress := fs.String("progress", "auto", "progress bar on standard error: auto, always or never")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
+	memProfile := fs.String("memprofile", "", "write a Go heap profile to `FILE` at the end")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: lineaged replay [--output FILE|-] [--alerts-only] FILE...|-")
 		fs.PrintDefaults()
@@ -151,8 +154,23 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if bar != nil {
 		cfg.Progress = bar.update
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged replay: --cpuprofile: %v\n", err)
+			return 1
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	start := time.Now()
 	sum, err := agent.Replay(ctx, cfg, inputs, w)
+	if *memProfile != "" {
+		if f, err := os.Create(*memProfile); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	if bar != nil {
 		bar.done()
 	}
