@@ -34,6 +34,11 @@ type ReplayConfig struct {
 	TimeoutMsec int64
 	// Progress, when set, is called now and then with bytes read so far.
 	Progress func(read int64)
+	// MaxProcesses caps the processes each host's graph indexes (default
+	// DefaultReplayProcesses). Most logs have no exit records, so the graph
+	// cannot know when a process ended: it keeps the most recently active
+	// ones (a new child refreshes its ancestors) and evicts the rest.
+	MaxProcesses int
 	// MaxLine is the longest line accepted (default 1 MiB); longer lines
 	// are reported as malformed, never cut silently.
 	MaxLine int
@@ -72,6 +77,11 @@ type Summary struct {
 
 const maxMalformedKept = 1000
 
+// DefaultReplayProcesses is the default per-host process index of a replay:
+// far above the live process count of a server, and small enough that a
+// long log without exit records replays in bounded memory.
+const DefaultReplayProcesses = 16384
+
 // Replay reads raw audit logs and writes one event per reassembled audit
 // event to sink, each enriched with its process ancestry. It never stops at
 // a bad line: malformed lines are counted, their positions kept, and a
@@ -82,6 +92,9 @@ func Replay(ctx context.Context, cfg ReplayConfig, inputs []Input, sink Sink) (S
 	}
 	if cfg.TimeoutMsec == 0 {
 		cfg.TimeoutMsec = 2000
+	}
+	if cfg.MaxProcesses <= 0 {
+		cfg.MaxProcesses = DefaultReplayProcesses
 	}
 	if cfg.MaxLine == 0 {
 		cfg.MaxLine = 1 << 20
@@ -127,7 +140,7 @@ type pipeline struct {
 func (p *pipeline) graphFor(host string) *graph.Graph {
 	g, ok := p.graphs[host]
 	if !ok {
-		g = graph.New(graph.Config{Host: host})
+		g = graph.New(graph.Config{Host: host, MaxNodes: p.cfg.MaxProcesses})
 		p.graphs[host] = g
 	}
 	return g

@@ -16,7 +16,9 @@ type Normalizer struct {
 	// Host names events whose records carry no node= prefix.
 	Host string
 
-	intern  map[string]string
+	intern   map[string]string
+	keyCache map[string][]string
+	scratch  scratchObjs
 	buf     []byte
 	args    [][]byte
 	argSet  []bool
@@ -35,7 +37,42 @@ type NormalizeStats struct {
 
 // NewNormalizer returns a normaliser for events of host.
 func NewNormalizer(host string) *Normalizer {
-	return &Normalizer{Host: host, intern: make(map[string]string, 4096), typeStr: make(map[uint16]string, 64)}
+	return &Normalizer{Host: host, intern: make(map[string]string, 4096), typeStr: make(map[uint16]string, 64),
+		keyCache: make(map[string][]string, 64)}
+}
+
+// scratchObjs are the pointed-to parts of an event, reused per event.
+type scratchObjs struct {
+	audit          event.Audit
+	file           event.File
+	network        event.Network
+	source, dest   event.Endpoint
+	target         event.User
+	recordTypes    []string
+	data, unparsed []event.KV
+}
+
+func (s *scratchObjs) reset() {
+	s.audit = event.Audit{RecordTypes: s.audit.RecordTypes[:0], Data: s.audit.Data[:0], Unparsed: s.audit.Unparsed[:0]}
+}
+
+// title renders a proctitle (argv joined by NULs, hex when it holds one)
+// as one space-separated string, without intermediate allocations.
+func (n *Normalizer) title(f Field) string {
+	if f.Quote != 0 || !IsHex(f.Value) {
+		return n.str(f.Value)
+	}
+	n.buf = AppendHexDecoded(n.buf[:0], f.Value)
+	b := n.buf
+	for len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	for i, c := range b {
+		if c == 0 {
+			b[i] = ' '
+		}
+	}
+	return n.str(b)
 }
 
 // str returns b as a string, interned when short (values that repeat).
@@ -66,21 +103,6 @@ func (n *Normalizer) decoded(f Field) string {
 	return n.str(f.Value)
 }
 
-// id returns a uid/gid/ses field value with the audit "unset" spelled out.
-func (n *Normalizer) id(r *Record, key string) string {
-	v, ok := r.Get(key)
-	if !ok {
-		return ""
-	}
-	switch string(v) {
-	case "4294967295", "-1":
-		return "unset"
-	case "?", "(none)", "":
-		return ""
-	}
-	return n.str(v)
-}
-
 func (n *Normalizer) typeName(r *Record) string {
 	if s, ok := n.typeStr[r.Type]; ok && r.Type != 0 {
 		return s
@@ -105,9 +127,13 @@ func (n *Normalizer) Normalize(g *Group, e *event.Event) {
 	if first.Node != nil {
 		e.Host = n.str(first.Node)
 	}
-	a := &event.Audit{Sequence: g.Serial}
+	// The Audit, File, Network and endpoint objects are the normaliser's
+	// own, reused for every event: an event is valid until the next call.
+	// Strings and Args are never reused (the graph keeps them).
+	n.scratch.reset()
+	a := &n.scratch.audit
+	a.Sequence = g.Serial
 	e.Audit = a
-	a.RecordTypes = make([]string, 0, len(g.Records))
 	var sys, execve, cwd, proctitle, sockaddr *Record
 	var paths []*Record
 	for _, r := range g.Records {
@@ -144,7 +170,7 @@ func (n *Normalizer) Normalize(g *Group, e *event.Event) {
 	}
 	if proctitle != nil {
 		if f, ok := proctitle.Field("proctitle"); ok {
-			e.Process.Title = strings.Join(Argv(f), " ")
+			e.Process.Title = n.title(f)
 		}
 	}
 	if sys != nil {
@@ -158,42 +184,78 @@ func (n *Normalizer) Normalize(g *Group, e *event.Event) {
 }
 
 // subject fills the acting process and user from a record with the usual
-// pid/ppid/uid/... fields (SYSCALL, or a user-space message's header).
+// pid/ppid/uid/... fields (SYSCALL, or a user-space message's header). One
+// pass over the fields: this runs for every event.
 func (n *Normalizer) subject(e *event.Event, r *Record) {
-	if v, ok := r.Get("pid"); ok {
-		if p, ok := ParseInt(v); ok {
-			e.Process.PID = int(p)
-		}
-	}
-	if v, ok := r.Get("ppid"); ok {
-		if p, ok := ParseInt(v); ok {
-			e.Process.PPID = int(p)
-		}
-	}
-	if f, ok := r.Field("exe"); ok {
-		e.Process.Executable = n.decoded(f)
-	}
-	if f, ok := r.Field("comm"); ok {
-		e.Process.Name = n.decoded(f)
-	}
-	if v, ok := r.Get("tty"); ok && string(v) != "(none)" && string(v) != "?" {
-		e.Process.TTY = n.str(v)
-	}
 	u := &e.User
-	u.ID = n.id(r, "uid")
-	u.EffectiveID = n.id(r, "euid")
-	u.SavedID = n.id(r, "suid")
-	u.FilesysID = n.id(r, "fsuid")
-	u.AuditID = n.id(r, "auid")
-	u.GroupID = n.id(r, "gid")
-	u.EffGroupID = n.id(r, "egid")
+	for _, f := range r.Fields {
+		k := f.Key
+		if len(k) == 0 {
+			continue
+		}
+		// Fields later in the record win, as in go-libaudit's map; a nested
+		// user message's uid/pid do not override the sender's.
+		switch string(k) {
+		case "pid":
+			if !f.Nested {
+				if p, ok := ParseInt(f.Value); ok {
+					e.Process.PID = int(p)
+				}
+			}
+		case "ppid":
+			if p, ok := ParseInt(f.Value); ok {
+				e.Process.PPID = int(p)
+			}
+		case "exe":
+			e.Process.Executable = n.decoded(f)
+		case "comm":
+			e.Process.Name = n.decoded(f)
+		case "tty":
+			if v := string(f.Value); v != "(none)" && v != "?" {
+				e.Process.TTY = n.str(f.Value)
+			}
+		case "uid":
+			if !f.Nested {
+				u.ID = n.idValue(f.Value)
+			}
+		case "euid":
+			u.EffectiveID = n.idValue(f.Value)
+		case "suid":
+			if !f.Nested {
+				u.SavedID = n.idValue(f.Value)
+			}
+		case "fsuid":
+			u.FilesysID = n.idValue(f.Value)
+		case "auid":
+			if !f.Nested {
+				u.AuditID = n.idValue(f.Value)
+			}
+		case "gid":
+			u.GroupID = n.idValue(f.Value)
+		case "egid":
+			u.EffGroupID = n.idValue(f.Value)
+		case "ses":
+			if !f.Nested {
+				e.Audit.Session = n.idValue(f.Value)
+			}
+		case "key":
+			e.Audit.Keys = n.keys(f)
+		}
+	}
 	if v, ok := r.Interpreted("UID"); ok {
 		u.Name = n.str(v)
 	}
-	e.Audit.Session = n.id(r, "ses")
-	if f, ok := r.Field("key"); ok {
-		e.Audit.Keys = n.keys(f)
+}
+
+// idValue returns a uid/gid/ses value with the audit "unset" spelled out.
+func (n *Normalizer) idValue(v []byte) string {
+	switch string(v) {
+	case "4294967295", "-1":
+		return "unset"
+	case "?", "(none)", "":
+		return ""
 	}
+	return n.str(v)
 }
 
 // keys splits an audit rule key. Several keys of one rule are joined by
@@ -203,6 +265,19 @@ func (n *Normalizer) keys(f Field) []string {
 	if len(v) == 0 || string(v) == "(null)" {
 		return nil
 	}
+	if k, ok := n.keyCache[string(v)]; ok {
+		return k // shared and never modified
+	}
+	k := n.splitKeys(f)
+	if len(n.keyCache) > 4096 {
+		clear(n.keyCache)
+	}
+	n.keyCache[string(v)] = k
+	return k
+}
+
+func (n *Normalizer) splitKeys(f Field) []string {
+	v := f.Value
 	if f.Quote == 0 && IsHex(v) {
 		n.buf = AppendHexDecoded(n.buf[:0], v)
 		var out []string
@@ -285,7 +360,7 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 				}
 			}
 		}
-		if p := pickPath(paths, e.Process.WorkingDirectory, false); p != nil {
+		if p := n.pickPath(paths, e.Process.WorkingDirectory, false); p != nil {
 			e.File = p
 			e.File.Operation = "exec"
 		}
@@ -321,12 +396,12 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 		if strings.HasPrefix(sc, "umount") {
 			e.Action = "unmounted"
 		}
-		e.File = pickPath(paths, e.Process.WorkingDirectory, false)
+		e.File = n.pickPath(paths, e.Process.WorkingDirectory, false)
 	default:
 		if op, typ, ok := fileOp(sc, sys, arch); ok {
 			e.Category, e.Type = "file", typ
 			e.Action = fileAction(op)
-			e.File = pickPath(paths, e.Process.WorkingDirectory, op == "delete" || op == "rename")
+			e.File = n.pickPath(paths, e.Process.WorkingDirectory, op == "delete" || op == "rename")
 			if e.File != nil {
 				e.File.Operation = op
 			}
@@ -338,7 +413,7 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 				e.Action = "syscall" // a SYSCALL record without syscall=
 			}
 			if len(paths) > 0 {
-				e.File = pickPath(paths, e.Process.WorkingDirectory, false)
+				e.File = n.pickPath(paths, e.Process.WorkingDirectory, false)
 			}
 		}
 	}
@@ -500,7 +575,7 @@ func AppendRawString(dst []byte, f Field) []byte {
 // pickPath chooses the PATH record an event is about: the first whose
 // nametype is not PARENT (the directory of a created or deleted entry),
 // else the first. For delete and rename the DELETE item comes first.
-func pickPath(paths []*Record, cwd string, preferDelete bool) *event.File {
+func (n *Normalizer) pickPath(paths []*Record, cwd string, preferDelete bool) *event.File {
 	var pick *Record
 	for _, p := range paths {
 		nt, _ := p.Get("nametype")
@@ -521,32 +596,33 @@ func pickPath(paths []*Record, cwd string, preferDelete bool) *event.File {
 	if pick == nil {
 		return nil
 	}
-	f := &event.File{}
+	f := &n.scratch.file
+	*f = event.File{}
 	if nf, ok := pick.Field("name"); ok && string(nf.Value) != "(null)" {
-		f.Path = nf.String()
+		f.Path = n.decoded(nf)
 		if f.Path != "" && f.Path[0] != '/' && cwd != "" {
 			f.Path = strings.TrimSuffix(cwd, "/") + "/" + strings.TrimPrefix(f.Path, "./")
 		}
 	}
 	if v, ok := pick.Get("inode"); ok {
-		f.Inode = string(v)
+		f.Inode = n.str(v)
 	}
 	if v, ok := pick.Get("mode"); ok {
-		f.Mode = string(v)
+		f.Mode = n.str(v)
 	}
 	if v, ok := pick.Get("ouid"); ok {
-		f.UID = string(v)
+		f.UID = n.str(v)
 	}
 	if v, ok := pick.Get("ogid"); ok {
-		f.GID = string(v)
+		f.GID = n.str(v)
 	}
 	if v, ok := pick.Get("dev"); ok {
-		f.Device = string(v)
+		f.Device = n.str(v)
 	}
 	if v, ok := pick.Get("nametype"); ok {
-		f.NameType = string(v)
+		f.NameType = n.str(v)
 	} else if v, ok := pick.Get("objtype"); ok {
-		f.NameType = string(v)
+		f.NameType = n.str(v)
 	}
 	return f
 }
@@ -643,8 +719,10 @@ func (n *Normalizer) network(e *event.Event, sc string, sockaddr *Record) {
 				n.Stats.BadSockaddr++
 				e.Audit.Data = append(e.Audit.Data, event.KV{Key: "saddr", Value: string(f.Value)})
 			} else {
-				nw = &event.Network{Family: sa.Family}
-				ep = &event.Endpoint{IP: sa.IP, Port: sa.Port, Path: sa.Path}
+				nw = &n.scratch.network
+				*nw = event.Network{Family: sa.Family}
+				ep = &n.scratch.dest
+				*ep = event.Endpoint{IP: n.str([]byte(sa.IP)), Port: sa.Port, Path: sa.Path}
 				if sa.FamilyNo == afNetlink {
 					ep.Port = int(sa.NlPID) // the netlink port id names the peer
 				}
@@ -659,7 +737,8 @@ func (n *Normalizer) network(e *event.Event, sc string, sockaddr *Record) {
 		return
 	}
 	if nw == nil {
-		nw = &event.Network{}
+		nw = &n.scratch.network
+		*nw = event.Network{}
 	}
 	e.Network = nw
 	switch sc {
@@ -703,7 +782,8 @@ func (n *Normalizer) setid(e *event.Event, sc string, sys *Record) {
 		}
 		return strconv.FormatUint(uint64(uint32(x)), 10)
 	}
-	t := &event.User{}
+	t := &n.scratch.target
+	*t = event.User{}
 	switch sc {
 	case "setuid", "setfsuid":
 		t.ID = arg("a0")

@@ -42,7 +42,7 @@ func normalizeLines(t *testing.T, lines []string) []event.Event {
 	ra := NewReassembler(64, 5000, func(g *Group) {
 		var e event.Event
 		n.Normalize(g, &e)
-		out = append(out, e)
+		out = append(out, *e.Clone()) // the normaliser reuses what e points to
 	})
 	for _, l := range lines {
 		r := ra.Record()

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -205,7 +206,7 @@ func (r *Record) parseFields(b []byte, i int) {
 			end = nestEnd
 		}
 		// Skip separators.
-		for i < end && (isSpace(b[i]) || b[i] == 0x1d) {
+		for i < end && class[b[i]]&clSep != 0 {
 			if b[i] == 0x1d {
 				interp = true
 			}
@@ -219,7 +220,7 @@ func (r *Record) parseFields(b []byte, i int) {
 		}
 		// Scan a word up to '=' or a separator.
 		start := i
-		for i < end && b[i] != '=' && !isSpace(b[i]) && b[i] != 0x1d {
+		for i < end && class[b[i]]&clWordEnd == 0 {
 			i++
 		}
 		if i >= end || b[i] != '=' {
@@ -247,7 +248,7 @@ func (r *Record) parseFields(b []byte, i int) {
 		// Keep only the trailing run of key characters, as the regex would
 		// ("(hostname" → "hostname").
 		k := len(key)
-		for k > 0 && isKeyByte(key[k-1]) {
+		for k > 0 && class[key[k-1]]&clKey != 0 {
 			k--
 		}
 		if k > 0 && key[k-1] == '(' && nested {
@@ -262,11 +263,22 @@ func (r *Record) parseFields(b []byte, i int) {
 			quote = b[i]
 			vs := i + 1
 			ve := vs
-			for ve < end && b[ve] != quote {
-				if b[ve] == '\\' && ve+1 < end && b[ve+1] == quote {
-					ve++
+			for {
+				// The closing quote, found with the vectorised IndexByte;
+				// a quote escaped by a backslash does not close (as in
+				// go-libaudit's kvRegex). The kernel never escapes, so the
+				// loop almost always runs once.
+				j := bytes.IndexByte(b[ve:end], quote)
+				if j < 0 {
+					ve = end
+					break
 				}
-				ve++
+				ve += j
+				if ve > vs && b[ve-1] == '\\' {
+					ve++
+					continue
+				}
+				break
 			}
 			if ve >= end {
 				// Unterminated quote: take the rest of the line as the
@@ -287,7 +299,7 @@ func (r *Record) parseFields(b []byte, i int) {
 			}
 		} else {
 			vs := i
-			for i < end && !isSpace(b[i]) && b[i] != '"' && b[i] != '\'' && b[i] != 0x1d {
+			for i < end && class[b[i]]&clValEnd == 0 {
 				i++
 			}
 			val = b[vs:i:i]
@@ -391,6 +403,34 @@ func skipQuoted(b []byte, i, end int) int {
 	}
 	return i
 }
+
+// Byte classes for the scanning loops: one table lookup per byte instead
+// of a chain of comparisons.
+const (
+	clSep     = 1 << iota // separates fields: blanks and 0x1D
+	clWordEnd             // ends a word: '=' or a separator
+	clValEnd              // ends an unquoted value: a separator or a quote
+	clKey                 // may appear in a key
+)
+
+var class = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		if isSpace(b) || b == 0x1d {
+			t[c] |= clSep | clWordEnd | clValEnd
+		}
+		if b == '=' {
+			t[c] |= clWordEnd
+		}
+		if b == '"' || b == '\'' {
+			t[c] |= clValEnd
+		}
+		if isKeyByte(b) {
+			t[c] |= clKey
+		}
+	}
+	return t
+}()
 
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'

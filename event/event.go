@@ -148,3 +148,51 @@ type Audit struct {
 	Data        []KV     // other useful fields of the records (op, acct, terminal, ...)
 	Unparsed    []string // unknown record types' raw text (kept, not dropped)
 }
+
+// Clone returns a copy of e that shares no mutable memory with it: sources
+// reuse the objects an event points to, so anything kept past the next
+// event (alert evidence, tests) must be cloned. Strings are immutable and
+// shared.
+func (e *Event) Clone() *Event {
+	c := *e
+	if e.Parent != nil {
+		p := *e.Parent
+		c.Parent = &p
+	}
+	c.Ancestry = append([]ProcRef(nil), e.Ancestry...)
+	c.Process.Args = append([]string(nil), e.Process.Args...)
+	if e.Process.ExitCode != nil {
+		x := *e.Process.ExitCode
+		c.Process.ExitCode = &x
+	}
+	if e.Target != nil {
+		t := *e.Target
+		c.Target = &t
+	}
+	if e.File != nil {
+		f := *e.File
+		c.File = &f
+	}
+	if e.Source != nil {
+		s := *e.Source
+		c.Source = &s
+	}
+	if e.Dest != nil {
+		d := *e.Dest
+		c.Dest = &d
+	}
+	if e.Network != nil {
+		nw := *e.Network
+		c.Network = &nw
+	}
+	if e.Audit != nil {
+		a := *e.Audit
+		a.Keys = append([]string(nil), a.Keys...)
+		a.RecordTypes = append([]string(nil), a.RecordTypes...)
+		a.Data = append([]KV(nil), a.Data...)
+		a.Unparsed = append([]string(nil), a.Unparsed...)
+		c.Audit = &a
+	}
+	c.Labels = append([]KV(nil), e.Labels...)
+	return &c
+}

@@ -14,6 +14,9 @@ const (
 	DefaultMaxNodes = 200000
 )
 
+// touchAncestors is how many ancestors a new process refreshes in the LRU.
+const touchAncestors = 8
+
 // MaxAncestry caps the length of process.ancestry.
 const MaxAncestry = 64
 
@@ -185,7 +188,9 @@ func New(cfg Config) *Graph {
 // The slices Enrich puts into e (Ancestry, the ProcRefs' Args, a filled
 // Process.Args) are shared with the graph and with other events: they stay
 // valid after later calls, but must be treated as read-only. Redaction
-// must copy before it rewrites.
+// must copy before it rewrites. Likewise Enrich keeps e.Process.Args of an
+// exec (without copying, to save an allocation per exec): the caller must
+// not modify that slice afterwards.
 func (g *Graph) Enrich(e *event.Event) {
 	if e.Process.PID <= 0 {
 		return
@@ -293,6 +298,13 @@ func (g *Graph) create(e *event.Event, oldID string) *node {
 			if n.depth > retainDepth {
 				g.cutAbove(n)
 			}
+			// A new child proves its ancestors alive at fork time: keep
+			// them at the LRU head, so a busy subtree's quiet parents (a
+			// shell, sshd, make) are not the ones MaxNodes evicts. Bounded
+			// walk, only on process creation.
+			for a, hops := p, 0; a != nil && a.indexed && !a.exited && hops < touchAncestors; a, hops = a.parent, hops+1 {
+				g.touch(a)
+			}
 		}
 	}
 
@@ -352,7 +364,7 @@ func (g *Graph) update(n *node, e *event.Event) {
 	switch {
 	case e.Action == actionExec && e.Outcome == "success":
 		n.exe = p.Executable
-		n.args = cloneArgs(p.Args)
+		n.args = p.Args // Enrich takes ownership (see its doc): no copy
 		n.name = p.Name
 		ex := Exec{TimeMsec: e.TimeMsec, Executable: n.exe, Args: n.args}
 		if len(n.execs) >= maxExecs {
@@ -369,7 +381,7 @@ func (g *Graph) update(n *node, e *event.Event) {
 		// First sighting without an exec (the log started after it,
 		// or exec is not audited): take what the kernel says it runs.
 		n.exe = p.Executable
-		n.args = cloneArgs(p.Args)
+		n.args = p.Args
 		g.changed(n)
 	}
 	if p.Name != "" {

@@ -334,16 +334,22 @@ func TestExitTTL(t *testing.T) {
 func TestIdleTTL(t *testing.T) {
 	g := New(Config{Host: "h1", IdleTTL: 1000})
 	run(g, build...)
-	run(g, ev{t: 2009, pid: 300}) // make last seen 1000, cc 1010
-	if s := g.Stats(); s.Nodes != 2 || s.Evicted != 1 {
-		t.Fatalf("stats = %+v, want make evicted", s)
+	// make and cc were last seen at 1020, when cc1 was born (a new child
+	// refreshes its ancestors); at 2019 nothing is idle for 1000 ms yet.
+	run(g, ev{t: 2019, pid: 300})
+	if s := g.Stats(); s.Nodes != 3 || s.Evicted != 0 {
+		t.Fatalf("stats = %+v, want nothing evicted yet", s)
+	}
+	run(g, ev{t: 2020, pid: 300})
+	if s := g.Stats(); s.Nodes != 1 || s.Evicted != 2 {
+		t.Fatalf("stats = %+v, want make and cc evicted", s)
 	}
 	if _, ok := g.Lookup(100); ok {
 		t.Error("make still indexed")
 	}
 	// Time going backwards does not resurrect or evict anything.
 	run(g, ev{t: 5, pid: 300})
-	if s := g.Stats(); s.Nodes != 2 {
+	if s := g.Stats(); s.Nodes != 1 {
 		t.Errorf("after an old timestamp: %+v", s)
 	}
 }
@@ -564,5 +570,36 @@ func TestCycleGuard(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("ancestry walk did not end on a cycle")
+	}
+}
+
+// TestNewChildKeepsAncestorsIndexed: with a small MaxNodes, a quiet parent
+// whose children keep appearing is not evicted, while idle leaves are.
+func TestNewChildKeepsAncestorsIndexed(t *testing.T) {
+	g := New(Config{Host: "h", MaxNodes: 8})
+	ts := int64(1000)
+	ev := func(pid, ppid int, exe string) *event.Event {
+		ts++
+		e := &event.Event{TimeMsec: ts, Action: "executed", Outcome: "success",
+			Process: event.Process{PID: pid, PPID: ppid, Executable: exe, Args: []string{exe}}}
+		g.Enrich(e)
+		return e
+	}
+	ev(100, 1, "/usr/sbin/sshd")
+	ev(200, 100, "/bin/bash")
+	for i := 0; i < 50; i++ {
+		e := ev(1000+i, 200, "/bin/true")
+		if len(e.Ancestry) < 2 || e.Ancestry[1].Executable != "/usr/sbin/sshd" {
+			t.Fatalf("child %d: ancestry %+v", i, e.Ancestry)
+		}
+	}
+	if _, ok := g.Lookup(100); !ok {
+		t.Error("sshd, the grandparent of every new process, was evicted")
+	}
+	if _, ok := g.Lookup(1000); ok {
+		t.Error("the oldest idle leaf should have been evicted by MaxNodes")
+	}
+	if st := g.Stats(); st.Nodes > 8 {
+		t.Errorf("index holds %d nodes, cap 8", st.Nodes)
 	}
 }
