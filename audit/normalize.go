@@ -19,10 +19,10 @@ type Normalizer struct {
 	intern   map[string]string
 	keyCache map[string][]string
 	scratch  scratchObjs
-	buf     []byte
-	args    [][]byte
-	argSet  []bool
-	typeStr map[uint16]string
+	buf      []byte
+	args     [][]byte
+	argSet   []bool
+	typeStr  map[uint16]string
 
 	Stats NormalizeStats
 }
