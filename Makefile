@@ -1,5 +1,6 @@
 # lineaged — build, test and benchmark.
 #
+#   make deps         install the Debian packages the tests need (root)
 #   make build        static binary in bin/lineaged (CGO off)
 #   make test         everything CI runs: vet, gofmt, unit, golden, integration, short fuzz
 #   make unit         unprivileged tests only (no root, no kernel state touched)
@@ -20,7 +21,23 @@ export LINEAGED_SHARED ?= $(SHARED)
 # Every native fuzz target: package and function.
 FUZZ_TARGETS := ./audit:FuzzParse ./audit:FuzzDecodeSockaddr ./audit:FuzzNormalize ./output:FuzzAppendJSON
 
-.PHONY: build test unit integration lint fuzz fuzz-long bench demo clean
+# Debian packages the tests use: xz (the recorded log), auditd (the live
+# recording test and its ausearch oracle), iproute2/procps/util-linux.
+DEB_DEPS := xz-utils auditd procps util-linux
+
+.PHONY: deps build test unit integration lint fuzz fuzz-long bench demo clean
+
+deps:
+	@missing=$$(for p in $(DEB_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@# Debian's auditd package may start the daemon where an init system
+	@# runs; the tests need audit free, so stop a daemon they would find.
+	@if command -v auditctl >/dev/null && [ "$$(auditctl -s 2>/dev/null | awk '$$1=="pid"{print $$2}')" != 0 ] && pgrep -x auditd >/dev/null; then \
+		echo "note: an auditd is running; the live recording test will skip itself"; fi
+	@command -v $(GO) >/dev/null || { echo "Go not found: install Go >= 1.26 (/usr/local/go/bin on PATH)"; exit 1; }
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/lineaged ./cmd/lineaged
