@@ -50,7 +50,7 @@ unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
 
 integration: build
-	$(GO) test -count=1 -run 'TestIntegration' ./integration/
+	$(GO) test -count=1 -v -run 'TestIntegration' ./integration/ 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'; exit $${PIPESTATUS[0]}
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
