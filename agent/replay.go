@@ -207,31 +207,31 @@ func (p *pipeline) readInput(ctx context.Context, in Input) error {
 		br = bufio.NewReaderSize(zr, 256<<10)
 	}
 	var long []byte // a line longer than the reader's buffer, assembled
+	tooLong := false
 	lineNo := 0
 	lastProgress := p.sum.Bytes
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			if len(long)+len(chunk) <= p.cfg.MaxLine {
-				long = append(long, chunk...)
-			} else {
-				long = append(long[:0], "x"...) // mark as over-long
-				long = long[:1]
+			// Part of a line longer than the buffer: keep it up to
+			// MaxLine; past that, drop the rest and report the line.
+			if !tooLong {
+				if len(long)+len(chunk) > p.cfg.MaxLine {
+					tooLong, long = true, long[:0]
+				} else {
+					long = append(long, chunk...)
+				}
 			}
 			continue
 		}
 		line := chunk
-		if long != nil {
-			if len(long) == 1 && long[0] == 'x' {
-				lineNo++
-				p.sum.Lines++
-				p.malformed(in.Name, lineNo, "line longer than "+strconv.Itoa(p.cfg.MaxLine)+" bytes")
-				long = nil
-				if err != nil {
-					break
-				}
-				continue
-			}
+		switch {
+		case tooLong:
+			lineNo++
+			p.sum.Lines++
+			p.malformed(in.Name, lineNo, "line longer than "+strconv.Itoa(p.cfg.MaxLine)+" bytes (not processed)")
+			tooLong, line = false, nil
+		case len(long) > 0:
 			long = append(long, chunk...)
 			line = long
 		}
@@ -241,8 +241,8 @@ func (p *pipeline) readInput(ctx context.Context, in Input) error {
 			p.line(in.Name, lineNo, line)
 		}
 		long = long[:0]
-		if long != nil && cap(long) > 4<<20 {
-			long = nil
+		if cap(long) > 4<<20 {
+			long = nil // do not keep a huge buffer for the rest of the file
 		}
 		if err != nil {
 			if err == io.EOF {
