@@ -437,7 +437,7 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 func primaryRecord(recs []*Record) *Record {
 	for _, r := range recs {
 		switch TypeName(r.Type) {
-		case "CONFIG_CHANGE", "NETFILTER_CFG", "MAC_CONFIG_CHANGE", "MAC_STATUS", "MAC_POLICY_LOAD", "AVC", "SECCOMP", "ANOM_ABEND", "ANOM_PROMISCUOUS":
+		case "LOGIN", "CONFIG_CHANGE", "NETFILTER_CFG", "MAC_CONFIG_CHANGE", "MAC_STATUS", "MAC_POLICY_LOAD", "AVC", "SECCOMP", "ANOM_ABEND", "ANOM_PROMISCUOUS":
 			return r
 		}
 	}
@@ -465,6 +465,18 @@ func (n *Normalizer) overlay(e *event.Event, r *Record) {
 		}
 	}
 	n.otherData(e, r)
+	if r.Type == TypeLogin {
+		n.loginTarget(e, r)
+	}
+}
+
+// loginTarget records the login uid a LOGIN record set.
+func (n *Normalizer) loginTarget(e *event.Event, r *Record) {
+	if v, ok := r.Get("auid"); ok {
+		t := &n.scratch.target
+		*t = event.User{AuditID: n.idValue(v)}
+		e.Target = t
+	}
 }
 
 func contains(s []string, x string) bool {
@@ -831,9 +843,7 @@ func (n *Normalizer) other(e *event.Event, r *Record) {
 	n.otherData(e, r)
 	if r.Type == TypeLogin {
 		// LOGIN: the login uid was set (auid) for a new session.
-		if v, ok := r.Get("auid"); ok {
-			e.Target = &event.User{AuditID: n.str(v)}
-		}
+		n.loginTarget(e, r)
 	}
 	if r.Type == 0 {
 		e.Message = "record type " + string(r.TypeName) + " is not known to this build; kept raw under auditd.unparsed"

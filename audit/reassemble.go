@@ -100,9 +100,15 @@ func seqBefore(x, y uint32) bool { return int32(x-y) < 0 }
 
 func isDaemon(t uint16) bool { return t >= TypeDaemonStart && t <= TypeLastDaemon }
 
-// completes reports whether a record of type t ends its event.
+// completes reports whether a record of type t ends its event: PROCTITLE
+// (the kernel's last record of a syscall event), user-space and daemon
+// messages (1100-1299) and the anomaly/integrity types (2100+), which are
+// single records. Unlike go-libaudit, the 1000-1099 range does not
+// complete: LOGIN (1006) is written inside the syscall that set the login
+// uid, before that syscall's SYSCALL and PROCTITLE records, and ending the
+// event at LOGIN split it in three.
 func completes(t uint16) bool {
-	return t == TypeProctitle || (t != 0 && t <= TypeLastDaemon) || t >= TypeAnomFirst
+	return t == TypeProctitle || (t >= TypeFirstUser && t <= TypeLastDaemon) || t >= TypeAnomFirst
 }
 
 // Push adds a parsed record; now is the caller's clock in msec. The

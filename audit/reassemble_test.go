@@ -148,3 +148,23 @@ func TestReassemblerSteadyStateNoAlloc(t *testing.T) {
 		t.Errorf("only %d events", events)
 	}
 }
+
+// TestReassemblerLoginWithItsSyscall: LOGIN is written inside the syscall
+// that set the login uid; the three records are one event.
+func TestReassemblerLoginWithItsSyscall(t *testing.T) {
+	var got []string
+	a := NewReassembler(64, 2000, func(g *Group) {
+		got = append(got, fmt.Sprintf("%d/%d/%v", g.Serial, len(g.Records), g.Late))
+	})
+	for _, l := range []string{
+		`type=LOGIN msg=audit(1795750542.418:1065): pid=19872 uid=0 old-auid=4294967295 auid=4242 tty=(none) old-ses=4294967295 ses=1 res=1`,
+		`type=SYSCALL msg=audit(1795750542.418:1065): arch=c000003e syscall=1 success=yes exit=5 a0=1 items=0 ppid=19813 pid=19872 auid=4242 uid=0`,
+		`type=PROCTITLE msg=audit(1795750542.418:1065): proctitle=626173680`,
+	} {
+		a.Push(rec(t, l), 0)
+	}
+	a.Flush()
+	if strings.Join(got, ",") != "1065/3/false" {
+		t.Errorf("got %v, want one event of 3 records", got)
+	}
+}

@@ -92,6 +92,7 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	learn := fs.Bool("learn", false, "build or extend the baseline (reserved: arrives with baseline learning)")
 	host := fs.String("host", "", "host name for records without node= (default: this host's name)")
 	progress := fs.String("progress", "auto", "progress bar on standard error: auto, always or never")
+	runIDFlag := fs.String("run-id", "", "prefix of every event.id (default: random per run)")
 	maxProcs := fs.Int("max-processes", agent.DefaultReplayProcesses, "processes kept per host in the lineage graph (least recently active evicted first)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	memProfile := fs.String("memprofile", "", "write a Go heap profile to `FILE` at the end")
@@ -150,7 +151,10 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	cfg := agent.ReplayConfig{Host: *host, IDPrefix: runID(), AlertsOnly: *alertsOnly, MaxProcesses: *maxProcs}
+	if *runIDFlag == "" {
+		*runIDFlag = runID()
+	}
+	cfg := agent.ReplayConfig{Host: *host, IDPrefix: *runIDFlag, AlertsOnly: *alertsOnly, MaxProcesses: *maxProcs}
 	bar := newProgress(stderr, *progress, total)
 	if bar != nil {
 		cfg.Progress = bar.update
