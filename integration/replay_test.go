@@ -264,3 +264,44 @@ func TestIntegrationReplayNodePrefixAndOutputFile(t *testing.T) {
 		t.Errorf("version: %q %v", v, err)
 	}
 }
+
+// TestIntegrationReplayProgress: with --progress always, a large input
+// shows a progress bar on standard error, and the bar is erased at the end.
+func TestIntegrationReplayProgress(t *testing.T) {
+	raw, err := exec.Command("xz", "-dc", filepath.Join(sharedDir(t), "testdata/recorded/devbox.log.xz")).Output()
+	if err != nil {
+		t.Fatalf("xz: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "big.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 6; i++ { // ~25 MB, well past the 4 MiB progress step
+		f.Write(raw)
+	}
+	f.Close()
+	cmd := exec.Command(lineagedBin, "replay", "--progress", "always", "--output", os.DevNull, path)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, errb.String())
+	}
+	s := errb.String()
+	if !strings.Contains(s, "\r[#") || !strings.Contains(s, "%") || !strings.Contains(s, "MiB/s") {
+		t.Errorf("no progress bar on stderr: %q", s)
+	}
+	if !strings.Contains(s, "\r\033[K") {
+		t.Errorf("progress bar not erased at the end: %q", s)
+	}
+	// Without a terminal, auto mode draws nothing.
+	cmd = exec.Command(lineagedBin, "replay", "--output", os.DevNull, path)
+	errb.Reset()
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(errb.String(), "\r[") {
+		t.Errorf("progress bar drawn on a non-terminal: %q", errb.String())
+	}
+}
