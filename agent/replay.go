@@ -99,13 +99,15 @@ func Replay(ctx context.Context, cfg ReplayConfig, inputs []Input, sink Sink) (S
 	if cfg.MaxLine == 0 {
 		cfg.MaxLine = 1 << 20
 	}
-	p := &pipeline{cfg: cfg, sink: sink, graphs: map[string]*graph.Graph{}}
+	p := &pipeline{cfg: cfg, sink: sink, hosts: map[string]*hostState{}, pool: &audit.RecordPool{}}
 	p.norm = audit.NewNormalizer(cfg.Host)
-	p.ra = audit.NewReassembler(cfg.MaxInFlight, cfg.TimeoutMsec, p.emit)
 	var firstErr error
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
-			return p.sum, err
+			// Interrupted: what was read is still finished and written,
+			// with the summary, before returning.
+			firstErr = err
+			break
 		}
 		p.sum.Files++
 		if err := p.readInput(ctx, in); err != nil {
@@ -118,32 +120,53 @@ func Replay(ctx context.Context, cfg ReplayConfig, inputs []Input, sink Sink) (S
 			p.malformed(in.Name, 0, err.Error())
 		}
 	}
-	p.ra.Flush()
+	for _, h := range p.hostOrder {
+		h.ra.Flush()
+	}
 	p.finish()
 	return p.sum, errors.Join(firstErr, p.sinkErr)
 }
 
-type pipeline struct {
-	cfg     ReplayConfig
-	sink    Sink
-	ra      *audit.Reassembler
-	norm    *audit.Normalizer
-	graphs  map[string]*graph.Graph
-	ev      event.Event
-	idBuf   []byte
-	seq     uint64
-	clock   int64
-	sum     Summary
-	sinkErr error
+// hostState is what is kept per audit node (host): records of different
+// hosts never meet in one event, and their pids never in one graph.
+type hostState struct {
+	ra    *audit.Reassembler
+	graph *graph.Graph
+	clock int64 // newest record time seen from this host (log time)
 }
 
-func (p *pipeline) graphFor(host string) *graph.Graph {
-	g, ok := p.graphs[host]
-	if !ok {
-		g = graph.New(graph.Config{Host: host, MaxNodes: p.cfg.MaxProcesses})
-		p.graphs[host] = g
+type pipeline struct {
+	cfg       ReplayConfig
+	sink      Sink
+	norm      *audit.Normalizer
+	pool      *audit.RecordPool
+	hosts     map[string]*hostState
+	hostOrder []*hostState
+	ev        event.Event
+	idBuf     []byte
+	seq       uint64
+	clock     int64
+	sum       Summary
+	sinkErr   error
+}
+
+// hostFor returns the state of the node a record came from ("" for
+// records without node=).
+func (p *pipeline) hostFor(node []byte) *hostState {
+	if h, ok := p.hosts[string(node)]; ok {
+		return h
 	}
-	return g
+	name := string(node)
+	host := name
+	if host == "" {
+		host = p.cfg.Host
+	}
+	h := &hostState{graph: graph.New(graph.Config{Host: host, MaxNodes: p.cfg.MaxProcesses})}
+	h.ra = audit.NewReassembler(p.cfg.MaxInFlight, p.cfg.TimeoutMsec, func(g *audit.Group) { p.emit(h, g) })
+	h.ra.SetPool(p.pool)
+	p.hosts[name] = h
+	p.hostOrder = append(p.hostOrder, h)
+	return h
 }
 
 func (p *pipeline) nextID() string {
@@ -155,11 +178,11 @@ func (p *pipeline) nextID() string {
 }
 
 // emit is the reassembler's callback: normalise, enrich, write.
-func (p *pipeline) emit(g *audit.Group) {
+func (p *pipeline) emit(h *hostState, g *audit.Group) {
 	e := &p.ev
 	p.norm.Normalize(g, e)
 	p.sum.EventsBuilt++
-	p.graphFor(e.Host).Enrich(e)
+	h.graph.Enrich(e)
 	p.write(e)
 }
 
@@ -268,28 +291,43 @@ func (p *pipeline) line(file string, n int, line []byte) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return // blank lines are not records and not errors
 	}
-	r := p.ra.Record()
+	if len(line) > p.cfg.MaxLine {
+		p.malformed(file, n, "line longer than "+strconv.Itoa(p.cfg.MaxLine)+" bytes (not processed)")
+		return
+	}
+	r := p.pool.Get()
 	if err := r.Parse(line); err != nil {
-		p.ra.Release(r)
+		p.pool.Put(r)
 		p.malformed(file, n, err.Error())
 		return
 	}
 	p.sum.Records++
-	// The replay clock is log time: the newest record time seen. Events
-	// older than the timeout relative to it are complete.
+	h := p.hostFor(r.Node)
+	// The replay clock is log time: the newest record time seen from the
+	// host. Events older than the timeout relative to it are complete.
+	if t := r.TimeMsec(); t > h.clock {
+		h.clock = t
+	}
 	if t := r.TimeMsec(); t > p.clock {
 		p.clock = t
 	}
-	p.ra.Push(r, p.clock)
+	h.ra.Push(r, h.clock)
 }
 
 // finish emits the replay summary event and fills the summary.
 func (p *pipeline) finish() {
-	p.sum.Reassembly = p.ra.Stats()
 	p.sum.Normalize = p.norm.Stats
-	p.sum.Nodes = len(p.graphs)
-	for _, g := range p.graphs {
-		s := g.Stats()
+	p.sum.Nodes = len(p.hosts)
+	for _, h := range p.hostOrder {
+		r := h.ra.Stats()
+		p.sum.Reassembly.Events += r.Events
+		p.sum.Reassembly.Records += r.Records
+		p.sum.Reassembly.Lost += r.Lost
+		p.sum.Reassembly.Late += r.Late
+		p.sum.Reassembly.Resets += r.Resets
+		p.sum.Reassembly.Expired += r.Expired
+		p.sum.Reassembly.Overflowed += r.Overflowed
+		s := h.graph.Stats()
 		p.sum.Graph.Nodes += s.Nodes
 		p.sum.Graph.Exited += s.Exited
 		p.sum.Graph.Created += s.Created
@@ -327,6 +365,7 @@ func (p *pipeline) finish() {
 	u("malformed_lines", s.MalformedCount)
 	u("sequence_gaps", s.Reassembly.Lost)
 	u("late_records", s.Reassembly.Late)
+	u("sequence_resets", s.Reassembly.Resets)
 	u("unknown_record_types", s.Normalize.UnknownTypes)
 	u("exec_args_missing", s.Normalize.ExecArgsMissing)
 	u("graph_nodes", uint64(s.Graph.Nodes))

@@ -44,7 +44,7 @@ func NewNormalizer(host string) *Normalizer {
 // scratchObjs are the pointed-to parts of an event, reused per event.
 type scratchObjs struct {
 	audit          event.Audit
-	file           event.File
+	file, file2    event.File
 	network        event.Network
 	source, dest   event.Endpoint
 	target         event.User
@@ -338,6 +338,10 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 		}
 	}
 	a.Syscall = sc
+	// 32-bit ABIs: the 32-bit-id variants (setuid32, chown32, ...) do what
+	// their plain names do, and i386 multiplexes the socket calls through
+	// socketcall(2) with the call number in a0.
+	sc = canonicalSyscall(sc, sys)
 	if v, ok := sys.Get("exit"); ok {
 		a.ExitValue = n.str(v)
 		if num, ok := ParseInt(v); ok && num < 0 {
@@ -351,7 +355,7 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 	case "execve", "execveat":
 		e.Category, e.Type, e.Action = "process", "start", "executed"
 		if execve != nil {
-			e.Process.Args = n.execArgs(recs)
+			e.Process.Args = n.execArgs(e, recs)
 		}
 		if e.Process.Args == nil && e.Process.Title != "" {
 			if pt, ok := findType(recs, TypeProctitle); ok {
@@ -360,11 +364,14 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 				}
 			}
 		}
-		if p := n.pickPath(paths, e.Process.WorkingDirectory, false); p != nil {
+		if p := n.pickPath(paths, e.Process.WorkingDirectory, ""); p != nil {
 			e.File = p
 			e.File.Operation = "exec"
 		}
-	case "exit", "exit_group":
+	case "exit":
+		// exit(2) ends one thread; only exit_group ends the process.
+		e.Category, e.Type, e.Action = "process", "info", "thread-exited"
+	case "exit_group":
 		e.Category, e.Type, e.Action = "process", "end", "exited"
 		if v, ok := sys.Get("a0"); ok {
 			if c, err := strconv.ParseUint(string(v), 16, 64); err == nil {
@@ -396,12 +403,29 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 		if strings.HasPrefix(sc, "umount") {
 			e.Action = "unmounted"
 		}
-		e.File = n.pickPath(paths, e.Process.WorkingDirectory, false)
+		e.File = n.pickPath(paths, e.Process.WorkingDirectory, "")
 	default:
-		if op, typ, ok := fileOp(sc, sys, arch); ok {
+		if op, typ, ok := fileOp(sc, sys, hasNameType(paths, "CREATE")); ok {
 			e.Category, e.Type = "file", typ
 			e.Action = fileAction(op)
-			e.File = n.pickPath(paths, e.Process.WorkingDirectory, op == "delete" || op == "rename")
+			cwd := e.Process.WorkingDirectory
+			if !dirIsCWD(sc, sys) {
+				cwd = "" // relative to a directory fd the record does not name
+			}
+			switch op {
+			case "delete":
+				e.File = n.pickPath(paths, cwd, "DELETE")
+			case "rename":
+				// file.path is where the file went (the CREATE item): a
+				// rename over /etc/passwd must name /etc/passwd. The
+				// source stays beside it.
+				if src := n.pickPath(paths, cwd, "DELETE"); src != nil && src.NameType == "DELETE" {
+					e.Audit.Data = append(e.Audit.Data, event.KV{Key: "old_path", Value: src.Path})
+				}
+				e.File = n.pickPath(paths, cwd, "CREATE")
+			default:
+				e.File = n.pickPath(paths, cwd, "")
+			}
 			if e.File != nil {
 				e.File.Operation = op
 			}
@@ -413,7 +437,7 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 				e.Action = "syscall" // a SYSCALL record without syscall=
 			}
 			if len(paths) > 0 {
-				e.File = n.pickPath(paths, e.Process.WorkingDirectory, false)
+				e.File = n.pickPath(paths, e.Process.WorkingDirectory, "")
 			}
 		}
 	}
@@ -447,13 +471,18 @@ func primaryRecord(recs []*Record) *Record {
 // overlay classifies a syscall event by its primary record and adds that
 // record's fields and rule key; the acting process stays the syscall's.
 func (n *Normalizer) overlay(e *event.Event, r *Record) {
-	if cl, ok := recordClasses[r.Type]; ok {
+	// An exec stays an exec: an AVC of a permissive SELinux or a
+	// complaining AppArmor rides on successful execs, and lineage must see
+	// them. Its fields are still added.
+	if cl, ok := recordClasses[r.Type]; ok && e.Action != "executed" {
 		e.Category, e.Type, e.Action = cl.category, cl.typ, cl.action
 	}
 	if f, ok := r.Field("key"); ok {
 		for _, k := range n.keys(f) {
 			if !contains(e.Audit.Keys, k) {
-				e.Audit.Keys = append(e.Audit.Keys, k)
+				// Full slice expression: the cached slice is never
+				// written through, append copies.
+				e.Audit.Keys = append(e.Audit.Keys[:len(e.Audit.Keys):len(e.Audit.Keys)], k)
 			}
 		}
 	}
@@ -510,10 +539,11 @@ func (n *Normalizer) dataKV(e *event.Event, sys *Record) {
 // and for an argument longer than the kernel's per-record budget
 // (MAX_EXECVE_AUDIT_LEN, 7500 bytes) aN_len=TOTAL followed by aN[0]=,
 // aN[1]=... chunks, possibly spread over several EXECVE records.
-func (n *Normalizer) execArgs(recs []*Record) []string {
+func (n *Normalizer) execArgs(e *event.Event, recs []*Record) []string {
 	argc := -1
 	n.args = n.args[:0]
 	n.argSet = n.argSet[:0]
+	dropped := 0
 	for _, r := range recs {
 		if r.Type != TypeExecve {
 			continue
@@ -521,7 +551,7 @@ func (n *Normalizer) execArgs(recs []*Record) []string {
 		for _, f := range r.Fields {
 			k := f.Key
 			if string(k) == "argc" {
-				if v, ok := ParseInt(f.Value); ok && v >= 0 && v < 1<<20 && argc < 0 {
+				if v, ok := ParseInt(f.Value); ok && v >= 0 && argc < 0 {
 					argc = int(v)
 				}
 				continue
@@ -536,7 +566,8 @@ func (n *Normalizer) execArgs(recs []*Record) []string {
 				idx = idx*10 + int(k[j]-'0')
 				j++
 			}
-			if idx >= 1<<20 {
+			if idx >= maxExecArgs {
+				dropped++
 				continue
 			}
 			for len(n.args) <= idx {
@@ -553,27 +584,36 @@ func (n *Normalizer) execArgs(recs []*Record) []string {
 			}
 		}
 	}
-	if argc < 0 {
-		argc = len(n.args)
-	}
-	out := make([]string, argc)
-	missing := false
-	for i := 0; i < argc; i++ {
-		if i < len(n.args) && n.argSet[i] {
+	// The list is as long as the arguments the records hold, never sized
+	// from argc alone (a corrupt argc must not allocate a million slots).
+	out := make([]string, len(n.args))
+	missing := 0
+	for i := range out {
+		if n.argSet[i] {
 			out[i] = string(n.args[i])
 			n.args[i] = n.args[i][:0]
+			n.argSet[i] = false
 		} else {
-			missing = true
+			missing++ // a hole: left "" in place so positions stay right
 		}
 	}
-	for i := range n.argSet {
-		n.argSet[i] = false
+	if argc > len(out) {
+		missing += argc - len(out)
 	}
-	if missing {
+	missing += dropped
+	if missing > 0 {
 		n.Stats.ExecArgsMissing++
+		e.Audit.Data = append(e.Audit.Data,
+			event.KV{Key: "argc", Value: strconv.Itoa(argc)},
+			event.KV{Key: "args_missing", Value: strconv.Itoa(missing)})
 	}
 	return out
 }
+
+// maxExecArgs bounds the argument index taken from EXECVE records. The
+// kernel's own bound is ARG_MAX bytes (about 1 M one-byte arguments);
+// beyond 128 Ki arguments they are counted as missing, not stored.
+const maxExecArgs = 1 << 17
 
 // AppendRawString is AppendString without the cut at NUL, for the chunks
 // of a split argument.
@@ -584,17 +624,18 @@ func AppendRawString(dst []byte, f Field) []byte {
 	return append(dst, f.Value...)
 }
 
-// pickPath chooses the PATH record an event is about: the first whose
-// nametype is not PARENT (the directory of a created or deleted entry),
-// else the first. For delete and rename the DELETE item comes first.
-func (n *Normalizer) pickPath(paths []*Record, cwd string, preferDelete bool) *event.File {
+// pickPath chooses the PATH record an event is about: the first of
+// nametype prefer when given, else the first whose nametype is not PARENT
+// (the directory of a created or deleted entry), else the first. A
+// relative name is made absolute with cwd when cwd is not empty.
+func (n *Normalizer) pickPath(paths []*Record, cwd string, prefer string) *event.File {
 	var pick *Record
 	for _, p := range paths {
 		nt, _ := p.Get("nametype")
 		if nt == nil {
 			nt, _ = p.Get("objtype")
 		}
-		if preferDelete && string(nt) == "DELETE" {
+		if prefer != "" && string(nt) == prefer {
 			pick = p
 			break
 		}
@@ -609,6 +650,9 @@ func (n *Normalizer) pickPath(paths []*Record, cwd string, preferDelete bool) *e
 		return nil
 	}
 	f := &n.scratch.file
+	if prefer == "DELETE" {
+		f = &n.scratch.file2 // rename asks for the source, then the target
+	}
 	*f = event.File{}
 	if nf, ok := pick.Field("name"); ok && string(nf.Value) != "(null)" {
 		f.Path = n.decoded(nf)
@@ -650,7 +694,7 @@ const (
 )
 
 // fileOp classifies a file syscall: the operation and the ECS event.type.
-func fileOp(sc string, sys *Record, arch Arch) (op, typ string, ok bool) {
+func fileOp(sc string, sys *Record, created bool) (op, typ string, ok bool) {
 	switch sc {
 	case "open", "openat", "openat2", "open_by_handle_at", "creat":
 		flagArg := "a1"
@@ -658,6 +702,9 @@ func fileOp(sc string, sys *Record, arch Arch) (op, typ string, ok bool) {
 			flagArg = "a2"
 		}
 		if sc == "creat" {
+			if !created {
+				return "write", "change", true // creat on an existing file truncates it
+			}
 			return "create", "creation", true
 		}
 		if sc == "openat2" {
@@ -670,8 +717,12 @@ func fileOp(sc string, sys *Record, arch Arch) (op, typ string, ok bool) {
 			return "open", "access", true
 		}
 		switch {
-		case fl&oCreat != 0:
+		case fl&oCreat != 0 && created:
+			// O_CREAT creates only when the name did not exist: the
+			// kernel then writes a PATH item with nametype=CREATE.
 			return "create", "creation", true
+		case fl&oCreat != 0:
+			return "write", "change", true
 		case fl&oTrunc != 0, fl&oAccMode == oWronly, fl&oAccMode == oRdwr:
 			return "write", "change", true
 		}
@@ -699,6 +750,67 @@ func fileOp(sc string, sys *Record, arch Arch) (op, typ string, ok bool) {
 		return "read", "access", true
 	}
 	return "", "", false
+}
+
+// hasNameType reports whether any PATH record has the given nametype.
+func hasNameType(paths []*Record, nt string) bool {
+	for _, p := range paths {
+		if v, ok := p.Get("nametype"); ok && string(v) == nt {
+			return true
+		}
+	}
+	return false
+}
+
+// atFDCWD is AT_FDCWD (-100) as the record prints a0, in 64 or 32 bits.
+const atFDCWD64, atFDCWD32 = "ffffffffffffff9c", "ffffff9c"
+
+// dirIsCWD reports whether a file syscall's relative names are relative to
+// the working directory: always for the plain calls, and for the *at calls
+// only when their directory argument is AT_FDCWD. Otherwise the name is
+// relative to a directory fd the record does not name (rm -rf walks trees
+// with unlinkat(dirfd, name)), and joining it with the cwd would invent a
+// path.
+func dirIsCWD(sc string, sys *Record) bool {
+	if !strings.HasSuffix(sc, "at") && !strings.HasSuffix(sc, "at2") && sc != "open_by_handle_at" {
+		return true
+	}
+	v, _ := sys.Get("a0")
+	return string(v) == atFDCWD64 || string(v) == atFDCWD32
+}
+
+// canonicalSyscall maps 32-bit ABI variants to the name whose semantics
+// they share, so classification needs one list.
+func canonicalSyscall(sc string, sys *Record) string {
+	switch sc {
+	case "setuid32", "setreuid32", "setresuid32", "setfsuid32", "setgid32", "setregid32", "setresgid32",
+		"setfsgid32", "setgroups32", "chown32", "lchown32", "fchown32":
+		return sc[:len(sc)-2]
+	case "socketcall":
+		// include/uapi/linux/net.h SYS_* call numbers.
+		v, _ := sys.Get("a0")
+		switch string(v) {
+		case "2":
+			return "bind"
+		case "3":
+			return "connect"
+		case "4":
+			return "listen"
+		case "5":
+			return "accept"
+		case "b":
+			return "sendto"
+		case "c":
+			return "recvfrom"
+		case "10":
+			return "sendmsg"
+		case "11":
+			return "recvmsg"
+		case "12":
+			return "accept4"
+		}
+	}
+	return sc
 }
 
 func fileAction(op string) string {
@@ -797,13 +909,15 @@ func (n *Normalizer) setid(e *event.Event, sc string, sys *Record) {
 	t := &n.scratch.target
 	*t = event.User{}
 	switch sc {
-	case "setuid", "setfsuid":
+	case "setuid":
 		t.ID = arg("a0")
+	case "setfsuid":
+		t.FilesysID = arg("a0")
 	case "setreuid":
 		t.ID, t.EffectiveID = arg("a0"), arg("a1")
 	case "setresuid":
 		t.ID, t.EffectiveID, t.SavedID = arg("a0"), arg("a1"), arg("a2")
-	case "setgid", "setfsgid":
+	case "setgid", "setfsgid": // event.User has no fs gid: the gid it sets
 		t.GroupID = arg("a0")
 	case "setregid", "setresgid":
 		t.GroupID, t.EffGroupID = arg("a0"), arg("a1")
@@ -856,10 +970,22 @@ func (n *Normalizer) otherData(e *event.Event, r *Record) {
 	for _, f := range r.Fields {
 		switch string(f.Key) {
 		case "acct":
-			e.User.Name = n.decoded(f)
+			// The account the message is about (logging in, being
+			// authorised, changed): not the sender, whose uid is user.id.
+			t := &n.scratch.target
+			if e.Target != t {
+				*t = event.User{}
+				e.Target = t
+			}
+			t.Name = n.decoded(f)
 		case "id":
-			if e.Target == nil && f.Nested {
-				e.Target = &event.User{ID: n.str(f.Value)}
+			if f.Nested {
+				t := &n.scratch.target
+				if e.Target != t {
+					*t = event.User{}
+					e.Target = t
+				}
+				t.ID = n.str(f.Value)
 			}
 		case "addr":
 			if v := string(f.Value); v != "?" && v != "" {

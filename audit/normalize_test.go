@@ -274,7 +274,7 @@ func TestNormalizeNetworkFileSetuid(t *testing.T) {
 		{"failed ssh login", []string{
 			`type=USER_LOGIN msg=audit(1493046015.752:42120): pid=18981 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct="root" exe="/usr/sbin/sshd" hostname=? addr=46.160.144.250 terminal=ssh res=failed'`,
 		}, func(t *testing.T, e event.Event) {
-			if e.Action != "logged-in" || e.Outcome != "failure" || e.User.Name != "root" || e.Source == nil || e.Source.IP != "46.160.144.250" || e.User.AuditID != "unset" || e.Process.Executable != "/usr/sbin/sshd" {
+			if e.Action != "logged-in" || e.Outcome != "failure" || e.Target == nil || e.Target.Name != "root" || e.User.ID != "0" || e.Source == nil || e.Source.IP != "46.160.144.250" || e.User.AuditID != "unset" || e.Process.Executable != "/usr/sbin/sshd" {
 				t.Errorf("%+v", e)
 			}
 		}},
@@ -293,6 +293,93 @@ func TestNormalizeNetworkFileSetuid(t *testing.T) {
 		}, func(t *testing.T, e event.Event) {
 			if e.Action != "changed-audit-configuration" || e.Process.Executable != "/usr/sbin/auditctl" || len(e.Audit.Keys) != 1 || e.Audit.Keys[0] != "lineaged-it" {
 				t.Errorf("%+v keys %v", e, e.Audit.Keys)
+			}
+		}},
+		{"thread exit is not process exit", []string{
+			`type=SYSCALL msg=audit(1.000:20): arch=c000003e syscall=60 success=yes exit=0 a0=0 items=0 ppid=1 pid=9 uid=0 comm="java" exe="/usr/bin/java"`,
+		}, func(t *testing.T, e event.Event) {
+			if e.Action != "thread-exited" || e.Type == "end" {
+				t.Errorf("%+v", e)
+			}
+		}},
+		{"exec with a permissive AVC stays an exec", []string{
+			`type=AVC msg=audit(1.000:21): avc:  denied  { execute } for  pid=9 comm="bash" name="evil" dev="sda1" ino=5 scontext=u:r:t:s0 tcontext=u:o:tmp_t:s0 tclass=file permissive=1`,
+			`type=SYSCALL msg=audit(1.000:21): arch=c000003e syscall=59 success=yes exit=0 items=1 ppid=1 pid=9 uid=0 comm="evil" exe="/tmp/evil"`,
+			`type=EXECVE msg=audit(1.000:21): argc=1 a0="/tmp/evil"`,
+			`type=PROCTITLE msg=audit(1.000:21): proctitle="/tmp/evil"`,
+		}, func(t *testing.T, e event.Event) {
+			if e.Action != "executed" || len(e.Audit.Data) == 0 {
+				t.Errorf("%+v data %v", e, e.Audit.Data)
+			}
+		}},
+		{"O_CREAT on an existing file is a write", []string{
+			`type=SYSCALL msg=audit(1.000:22): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=55 a2=441 a3=1b6 items=1 ppid=1 pid=9 uid=0 comm="tee" exe="/usr/bin/tee"`,
+			`type=CWD msg=audit(1.000:22): cwd="/"`,
+			`type=PATH msg=audit(1.000:22): item=0 name="/etc/hosts" inode=3 dev=fe:00 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL`,
+		}, func(t *testing.T, e event.Event) {
+			if e.File == nil || e.File.Operation != "write" || e.Action != "wrote-to-file" {
+				t.Errorf("%+v file %+v", e, e.File)
+			}
+		}},
+		{"rename names its destination", []string{
+			`type=SYSCALL msg=audit(1.000:23): arch=c000003e syscall=82 success=yes exit=0 items=4 ppid=1 pid=9 uid=0 comm="usermod" exe="/usr/sbin/usermod"`,
+			`type=CWD msg=audit(1.000:23): cwd="/"`,
+			`type=PATH msg=audit(1.000:23): item=0 name="/etc/" inode=1 nametype=PARENT`,
+			`type=PATH msg=audit(1.000:23): item=1 name="/etc/" inode=1 nametype=PARENT`,
+			`type=PATH msg=audit(1.000:23): item=2 name="/etc/passwd+" inode=7 nametype=DELETE`,
+			`type=PATH msg=audit(1.000:23): item=3 name="/etc/passwd" inode=7 nametype=CREATE`,
+		}, func(t *testing.T, e event.Event) {
+			if e.File == nil || e.File.Path != "/etc/passwd" || e.File.Operation != "rename" {
+				t.Errorf("file %+v", e.File)
+			}
+			found := false
+			for _, kv := range e.Audit.Data {
+				found = found || kv.Key == "old_path" && kv.Value == "/etc/passwd+"
+			}
+			if !found {
+				t.Errorf("no old_path in %v", e.Audit.Data)
+			}
+		}},
+		{"unlinkat relative to a directory fd is not joined to the cwd", []string{
+			`type=SYSCALL msg=audit(1.000:24): arch=c000003e syscall=263 success=yes exit=0 a0=4 a1=55 a2=0 items=2 ppid=1 pid=9 uid=0 comm="rm" exe="/usr/bin/rm"`,
+			`type=CWD msg=audit(1.000:24): cwd="/home/u"`,
+			`type=PATH msg=audit(1.000:24): item=0 name="payload" inode=1 nametype=PARENT`,
+			`type=PATH msg=audit(1.000:24): item=1 name="payload" inode=9 nametype=DELETE`,
+		}, func(t *testing.T, e event.Event) {
+			if e.File == nil || e.File.Path != "payload" {
+				t.Errorf("file %+v", e.File)
+			}
+		}},
+		{"huge argc with few arguments", []string{
+			`type=SYSCALL msg=audit(1.000:25): arch=c000003e syscall=59 success=yes exit=0 items=1 ppid=1 pid=9 uid=0 comm="x" exe="/bin/x"`,
+			`type=EXECVE msg=audit(1.000:25): argc=1048575 a0="x" a2="z"`,
+		}, func(t *testing.T, e event.Event) {
+			if len(e.Process.Args) != 3 || e.Process.Args[2] != "z" {
+				t.Errorf("args %q", e.Process.Args)
+			}
+			var miss string
+			for _, kv := range e.Audit.Data {
+				if kv.Key == "args_missing" {
+					miss = kv.Value
+				}
+			}
+			if miss != "1048573" {
+				t.Errorf("args_missing = %q", miss)
+			}
+		}},
+		{"i386 setuid32 and socketcall connect", []string{
+			`type=SYSCALL msg=audit(1.000:26): arch=40000003 syscall=213 success=yes exit=0 a0=0 items=0 ppid=1 pid=9 uid=1000 comm="x" exe="/bin/x"`,
+		}, func(t *testing.T, e event.Event) {
+			if e.Category != "iam" || e.Target == nil || e.Target.ID != "0" || e.Audit.Syscall != "setuid32" {
+				t.Errorf("%+v target %+v", e, e.Target)
+			}
+		}},
+		{"i386 socketcall connect", []string{
+			`type=SYSCALL msg=audit(1.000:27): arch=40000003 syscall=102 success=yes exit=0 a0=3 a1=ffd0 items=0 ppid=1 pid=9 uid=1000 comm="nc" exe="/bin/nc"`,
+			`type=SOCKADDR msg=audit(1.000:27): saddr=02000050A9FEA9FE0000000000000000`,
+		}, func(t *testing.T, e event.Event) {
+			if e.Action != "connected-to" || e.Dest == nil || e.Dest.Port != 80 || e.Network.Direction != "egress" {
+				t.Errorf("%+v dest %+v", e, e.Dest)
 			}
 		}},
 		{"unknown type kept", []string{

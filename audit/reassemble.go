@@ -34,6 +34,7 @@ type ReassemblerStats struct {
 	Records      uint64 // records pushed (EOE included)
 	Lost         uint64 // serials missing between emitted events (sequence gaps)
 	Late         uint64 // records that arrived after their event was emitted
+	Resets       uint64 // serial sequences restarted (reboot, log files out of order)
 	Expired      uint64 // events completed by timeout
 	Overflowed   uint64 // events completed because the window was full
 	MaxInFlight  int    // the highest number of events held at once
@@ -50,7 +51,7 @@ type Reassembler struct {
 
 	inflight []*pending // sorted by serial (serial arithmetic)
 	free     []*pending
-	pool     []*Record
+	pool     *RecordPool
 
 	last     uint32
 	haveLast bool
@@ -74,22 +75,36 @@ func NewReassembler(maxInFlight int, timeoutMsec int64, emit func(*Group)) *Reas
 	if maxInFlight < 1 {
 		maxInFlight = 1
 	}
-	return &Reassembler{maxInFlight: maxInFlight, timeout: timeoutMsec, emit: emit}
+	return &Reassembler{maxInFlight: maxInFlight, timeout: timeoutMsec, emit: emit, pool: &RecordPool{}}
 }
 
-// Record returns a record to parse the next line into. Hand it to Push, or
-// back with Release if parsing failed.
-func (a *Reassembler) Record() *Record {
-	if n := len(a.pool); n > 0 {
-		r := a.pool[n-1]
-		a.pool = a.pool[:n-1]
+// SetPool makes the reassembler take and return records through pool, so
+// several reassemblers (one per audit node) can share one.
+func (a *Reassembler) SetPool(pool *RecordPool) { a.pool = pool }
+
+// RecordPool recycles records, so that steady-state parsing allocates
+// nothing. Not safe for concurrent use.
+type RecordPool struct{ free []*Record }
+
+// Get returns a record to parse into.
+func (p *RecordPool) Get() *Record {
+	if n := len(p.free); n > 0 {
+		r := p.free[n-1]
+		p.free = p.free[:n-1]
 		return r
 	}
 	return &Record{}
 }
 
+// Put returns a record that is no longer referenced.
+func (p *RecordPool) Put(r *Record) { p.free = append(p.free, r) }
+
+// Record returns a record to parse the next line into. Hand it to Push, or
+// back with Release if parsing failed.
+func (a *Reassembler) Record() *Record { return a.pool.Get() }
+
 // Release returns a record obtained from Record that was not pushed.
-func (a *Reassembler) Release(r *Record) { a.pool = append(a.pool, r) }
+func (a *Reassembler) Release(r *Record) { a.pool.Put(r) }
 
 // Stats returns the counters.
 func (a *Reassembler) Stats() ReassemblerStats { return a.stats }
@@ -97,6 +112,12 @@ func (a *Reassembler) Stats() ReassemblerStats { return a.stats }
 // seqBefore reports whether serial x comes before y, modulo 2^32: serials
 // roll over, and within half the space the difference says which is older.
 func seqBefore(x, y uint32) bool { return int32(x-y) < 0 }
+
+// resetDistance is how far behind the last emitted serial a record may
+// arrive and still be a late record of a recent event. Real stragglers are
+// within the in-flight window (tens of events); thousands behind is a new
+// sequence.
+const resetDistance = 4096
 
 func isDaemon(t uint16) bool { return t >= TypeDaemonStart && t <= TypeLastDaemon }
 
@@ -116,6 +137,14 @@ func completes(t uint16) bool {
 func (a *Reassembler) Push(r *Record, now int64) {
 	a.stats.Records++
 	seq := r.Serial
+	if a.haveLast && !seqBefore(a.last, seq) && !isDaemon(r.Type) && a.last-seq > resetDistance {
+		// Far behind the last emitted serial: not a straggler but a new
+		// sequence (the kernel restarted at a reboot, or log files come
+		// newest first). Finish what is held and start over.
+		a.Flush()
+		a.haveLast = false
+		a.stats.Resets++
+	}
 	if a.haveLast && !seqBefore(a.last, seq) && !isDaemon(r.Type) {
 		// Its event was already emitted: deliver it alone, flagged.
 		a.stats.Late++
@@ -229,7 +258,9 @@ func (a *Reassembler) pop() {
 		a.stats.Events++
 		a.emit(&a.group)
 	}
-	a.pool = append(a.pool, p.records...)
+	for _, r := range p.records {
+		a.pool.Put(r)
+	}
 	for i := range p.records {
 		p.records[i] = nil
 	}

@@ -168,3 +168,30 @@ func TestReassemblerLoginWithItsSyscall(t *testing.T) {
 		t.Errorf("got %v, want one event of 3 records", got)
 	}
 }
+
+// TestReassemblerResetOnBackwardsJump: log files given newest first, or a
+// reboot, restart the serials; events stay whole and no gap is invented.
+func TestReassemblerResetOnBackwardsJump(t *testing.T) {
+	var got []string
+	a := NewReassembler(64, 2000, func(g *Group) {
+		got = append(got, fmt.Sprintf("%d/%d/%v", g.Serial, len(g.Records), g.Late))
+	})
+	for _, l := range []string{
+		`type=SYSCALL msg=audit(20.000:90000): arch=c000003e syscall=42 pid=1`,
+		`type=PROCTITLE msg=audit(20.000:90000): proctitle="x"`,
+		`type=SYSCALL msg=audit(10.000:100): arch=c000003e syscall=42 pid=1`,
+		`type=SOCKADDR msg=audit(10.000:100): saddr=0100`,
+		`type=PROCTITLE msg=audit(10.000:100): proctitle="x"`,
+		`type=SYSCALL msg=audit(10.000:101): arch=c000003e syscall=42 pid=1`,
+		`type=PROCTITLE msg=audit(10.000:101): proctitle="x"`,
+	} {
+		a.Push(rec(t, l), 0)
+	}
+	a.Flush()
+	if strings.Join(got, ",") != "90000/2/false,100/3/false,101/2/false" {
+		t.Errorf("got %v", got)
+	}
+	if st := a.Stats(); st.Resets != 1 || st.Lost != 0 || st.Late != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -102,6 +102,7 @@ type node struct {
 	name     string
 	cwd      string
 	uid      string
+	ses      string // audit session id, once set ("unset" is not set)
 	execs    []Exec
 
 	start    int64
@@ -235,6 +236,14 @@ func (g *Graph) newInstance(n *node, e *event.Event) bool {
 		// belongs to someone else.
 		return true
 	}
+	// The audit session id is fixed once the login uid is set (a LOGIN
+	// moves it from unset to a number, once): a different session (or
+	// none) where one was set, on
+	// the same pid is another process, whatever its ppid says (a service
+	// started by init after a user's command had that pid).
+	if e.Audit != nil && e.Audit.Session != "" && n.ses != "" && e.Audit.Session != n.ses {
+		return true
+	}
 	ppid := e.Process.PPID
 	if ppid <= 0 || ppid == n.ppid || ppid == n.curPPID || n.ppid == 0 {
 		return false // no claim, same parent, or the first ppid we learn
@@ -243,6 +252,14 @@ func (g *Graph) newInstance(n *node, e *event.Event) bool {
 		return false // orphan reparented to init
 	}
 	return !g.reparentedToAncestor(n, ppid, e.TimeMsec)
+}
+
+// eventSession is e's audit session id when it is set.
+func eventSession(e *event.Event) string {
+	if e.Audit == nil || e.Audit.Session == "unset" {
+		return ""
+	}
+	return e.Audit.Session
 }
 
 // reparentedToAncestor reports whether n's change of parent to ppid is the
@@ -364,7 +381,7 @@ func (g *Graph) update(n *node, e *event.Event) {
 	switch {
 	case e.Action == actionExec && e.Outcome == "success":
 		n.exe = p.Executable
-		n.args = p.Args // Enrich takes ownership (see its doc): no copy
+		n.args = boundArgs(p.Args) // Enrich takes ownership (see its doc): no copy
 		n.name = p.Name
 		ex := Exec{TimeMsec: e.TimeMsec, Executable: n.exe, Args: n.args}
 		if len(n.execs) >= maxExecs {
@@ -381,7 +398,7 @@ func (g *Graph) update(n *node, e *event.Event) {
 		// First sighting without an exec (the log started after it,
 		// or exec is not audited): take what the kernel says it runs.
 		n.exe = p.Executable
-		n.args = p.Args
+		n.args = boundArgs(p.Args)
 		g.changed(n)
 	}
 	if p.Name != "" {
@@ -389,6 +406,9 @@ func (g *Graph) update(n *node, e *event.Event) {
 	}
 	if p.WorkingDirectory != "" {
 		n.cwd = p.WorkingDirectory
+	}
+	if ses := eventSession(e); ses != "" {
+		n.ses = ses
 	}
 	if uid := e.User.ID; uid != "" && uid != n.uid {
 		n.uid = uid
@@ -661,6 +681,30 @@ func (g *Graph) Lookup(pid int) (Node, bool) {
 		}
 	}
 	return out, true
+}
+
+// Bounds on the arguments a node keeps for ancestry and fills. The event
+// of the exec itself carries all of them; a node's copy is repeated in the
+// ancestry of every descendant, so a 100,000-argument exec must not be.
+const (
+	maxNodeArgs      = 64
+	maxNodeArgsBytes = 4096
+)
+
+// boundArgs returns a, or a shortened copy whose last element says how
+// many arguments were left out ("[+N more]").
+func boundArgs(a []string) []string {
+	total := 0
+	for i, s := range a {
+		total += len(s)
+		if i == maxNodeArgs || total > maxNodeArgsBytes {
+			out := make([]string, i+1)
+			copy(out, a[:i])
+			out[i] = "[+" + strconv.Itoa(len(a)-i) + " more]"
+			return out
+		}
+	}
+	return a
 }
 
 func cloneArgs(a []string) []string {

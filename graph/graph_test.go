@@ -603,3 +603,63 @@ func TestNewChildKeepsAncestorsIndexed(t *testing.T) {
 		t.Errorf("index holds %d nodes, cap 8", st.Nodes)
 	}
 }
+
+// TestSessionChangeIsNewInstance: pid 600 ran ls in a user's session; later
+// pid 600 is a service started by init (ppid 1, no session). Not an orphan:
+// a new process, with its own entity id and no borrowed ancestry.
+func TestSessionChangeIsNewInstance(t *testing.T) {
+	g := New(Config{Host: "h"})
+	mk := func(ts int64, pid, ppid int, exe, ses string) *event.Event {
+		e := &event.Event{TimeMsec: ts, Action: "executed", Outcome: "success", Audit: &event.Audit{Session: ses},
+			Process: event.Process{PID: pid, PPID: ppid, Executable: exe, Args: []string{exe}}}
+		g.Enrich(e)
+		return e
+	}
+	mk(1000, 500, 400, "/bin/bash", "7")
+	ls := mk(1001, 600, 500, "/bin/ls", "7")
+	cron := mk(5000, 600, 1, "/usr/sbin/cron", "unset")
+	if cron.Process.EntityID == ls.Process.EntityID {
+		t.Fatal("cron took over ls's entity id")
+	}
+	for _, a := range cron.Ancestry {
+		if a.Executable == "/bin/bash" {
+			t.Fatalf("cron's ancestry borrowed ls's parent: %+v", cron.Ancestry)
+		}
+	}
+	// A LOGIN moving a process from unset to a session keeps it.
+	a := mk(6000, 700, 1, "/usr/sbin/sshd", "unset")
+	b := mk(6001, 700, 1, "/usr/sbin/sshd", "9")
+	if a.Process.EntityID != b.Process.EntityID {
+		t.Error("setting the login session made a new process")
+	}
+}
+
+// TestNodeArgsBounded: a huge argv is kept whole on its own exec event but
+// bounded in the node, so descendants' ancestry does not repeat it.
+func TestNodeArgsBounded(t *testing.T) {
+	g := New(Config{Host: "h"})
+	big := make([]string, 10000)
+	for i := range big {
+		big[i] = "arg"
+	}
+	e := &event.Event{TimeMsec: 1, Action: "executed", Outcome: "success",
+		Process: event.Process{PID: 10, PPID: 1, Executable: "/bin/x", Args: big}}
+	g.Enrich(e)
+	if len(e.Process.Args) != 10000 {
+		t.Fatalf("the exec event lost arguments: %d", len(e.Process.Args))
+	}
+	c := &event.Event{TimeMsec: 2, Action: "executed", Outcome: "success",
+		Process: event.Process{PID: 11, PPID: 10, Executable: "/bin/y", Args: []string{"y"}}}
+	g.Enrich(c)
+	a := c.Ancestry[0].Args
+	if len(a) != maxNodeArgs+1 || a[len(a)-1] != "[+9936 more]" {
+		t.Errorf("ancestry args: %d, last %q", len(a), a[len(a)-1])
+	}
+	if got := boundArgs([]string{"a", "b"}); len(got) != 2 {
+		t.Errorf("short argv changed: %q", got)
+	}
+	long := []string{"a", string(make([]byte, 5000)), "c"}
+	if got := boundArgs(long); len(got) != 2 || got[1] != "[+2 more]" {
+		t.Errorf("byte bound: %q", got)
+	}
+}

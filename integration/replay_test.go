@@ -305,3 +305,42 @@ func TestIntegrationReplayProgress(t *testing.T) {
 		t.Errorf("progress bar drawn on a non-terminal: %q", errb.String())
 	}
 }
+
+// TestIntegrationReplayRotatedFilesNewestFirst: `replay audit.log
+// audit.log.1` (the shell's order, newest first) gives the same events as
+// the log in one piece: inputs are replayed in time order.
+func TestIntegrationReplayRotatedFilesNewestFirst(t *testing.T) {
+	raw, err := exec.Command("xz", "-dc", filepath.Join(sharedDir(t), "testdata/recorded/devbox.log.xz")).Output()
+	if err != nil {
+		t.Fatalf("xz: %v", err)
+	}
+	lines := strings.SplitAfter(string(raw), "\n")
+	dir := t.TempDir()
+	older, newer := filepath.Join(dir, "audit.log.1"), filepath.Join(dir, "audit.log")
+	os.WriteFile(older, []byte(strings.Join(lines[:12000], "")), 0o600)
+	os.WriteFile(newer, []byte(strings.Join(lines[12000:], "")), 0o600)
+	whole, _ := runReplay(t, raw, "-")
+	split, stderr := runReplay(t, nil, newer, older)
+	if !strings.Contains(stderr, "replaying in time order: "+older+", "+newer) {
+		t.Errorf("no reorder notice: %s", stderr)
+	}
+	if len(whole) != len(split) {
+		t.Errorf("%d events from the whole log, %d from its rotated parts", len(whole), len(split))
+	}
+	count := func(evs []map[string]any) (execs, withParent int) {
+		for _, e := range evs {
+			if str(e, "event.action") == "executed" {
+				execs++
+				if anc, _ := get(e, "process.ancestry").([]any); len(anc) > 0 && str(anc[0], "executable") != "" {
+					withParent++
+				}
+			}
+		}
+		return
+	}
+	we, wp := count(whole)
+	se, sp := count(split)
+	if we != se || wp != sp {
+		t.Errorf("execs %d/%d with parent, rotated parts %d/%d", we, wp, se, sp)
+	}
+}

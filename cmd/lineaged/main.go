@@ -135,6 +135,17 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		inputs = append(inputs, agent.Input{Name: name, R: f})
 	}
 
+	// OrderByTime has read the head of every input: from here on only
+	// the readers it returns hold those bytes.
+	inputs, changed := agent.OrderByTime(inputs)
+	if changed {
+		names := make([]string, len(inputs))
+		for i, in := range inputs {
+			names[i] = in.Name
+		}
+		fmt.Fprintf(stderr, "lineaged replay: replaying in time order: %s\n", strings.Join(names, ", "))
+	}
+
 	var out io.Writer = stdout
 	var outFile *os.File
 	if *outPath != "-" {
