@@ -5,7 +5,7 @@
 # root on a host where no audit daemon is running; it restores the audit
 # rules, enabled flag and backlog settings it changes.
 #
-#   sudo bash testdata/sample/record.sh    (needs: apt-get install auditd python3)
+#   bash testdata/sample/record.sh    (as root; needs: apt-get install auditd python3)
 set -euo pipefail
 cd "$(dirname "$0")"
 out=$PWD/audit.log
