@@ -41,6 +41,11 @@ type Event struct {
 
 	Host string // host.name (the audit node= value or the local hostname)
 
+	// Module names the kernel interface the event came from (ECS
+	// event.module): "auditd", "proc" (proc connector), "fanotify",
+	// "sock_diag", or "lineaged" for the agent's own events.
+	Module string
+
 	Process  Process
 	Parent   *ProcRef  // process.parent, nil when the event has no process
 	Ancestry []ProcRef // process.ancestry, nearest parent first
@@ -133,6 +138,7 @@ type Network struct {
 	Family    string // ipv4, ipv6, unix, netlink, or the number
 	Transport string // tcp, udp, ... when known
 	Direction string // egress (connect), ingress (accept), listening (bind/listen)
+	NetNS     uint64 // network namespace inode (live sources), 0 when unknown
 }
 
 // Audit carries the raw audit fields ECS lacks (auditd.*).
