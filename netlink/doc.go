@@ -5,3 +5,8 @@
 // It holds no code yet: the live agent arrives in the next release (see
 // the README's roadmap).
 package netlink
+
+import (
+	_ "github.com/mdlayher/netlink"   // sock_diag requests (code arrives with the live agent)
+	_ "github.com/vishvananda/netns" // entering network namespaces
+)
