@@ -4,7 +4,7 @@
 #   make build        static binary in bin/lineaged (CGO off)
 #   make test         everything CI runs: vet, gofmt, unit, golden, integration, short fuzz
 #   make unit         unprivileged tests only (no root, no kernel state touched)
-#   make integration  root tests against the live kernel (TestIntegration*)
+#   make integration  root tests against the live kernel (TestIntegration*), also under each legacy profile
 #   make fuzz         short fuzz runs (FUZZTIME each, default 15s)
 #   make fuzz-long    long fuzz runs (FUZZTIME=10m), not in CI
 #   make bench        go benchmarks + lineaged vs laurel on a ≥500k-line log, not in CI
@@ -47,10 +47,18 @@ lint:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
+	$(GO) test -count=1 -skip 'TestIntegration' $$($(GO) list ./... | grep -v /integration)
 
+# Root tests against the live kernel (TestIntegration* in every package),
+# then again under each legacy kernel profile, so every fallback runs here.
+PROFILES := 3.10 4.4 4.15
 integration: build
-	$(GO) test -count=1 -v -run 'TestIntegration' ./integration/ 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'; exit $${PIPESTATUS[0]}
+	$(GO) test -count=1 -v -run 'TestIntegration' ./... 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)|no test files|no tests to run'; exit $${PIPESTATUS[0]}
+	@set -e; for p in $(PROFILES); do \
+		echo "integration tests under LINEAGED_KERNEL_PROFILE=$$p"; \
+		LINEAGED_KERNEL_PROFILE=$$p $(GO) test -count=1 -run 'TestIntegration' ./... 2>&1 | grep -Ev 'no test files|no tests to run'; \
+		[ $${PIPESTATUS[0]} -eq 0 ]; \
+	done
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -44,6 +44,7 @@ type Record struct {
 	Interp []Field
 
 	scratch []byte // storage for keys/values the parser synthesises
+	kbuf    []byte // ParseKernel's rebuilt line
 }
 
 // TimeMsec returns the record time in Unix milliseconds.
