@@ -14,17 +14,17 @@ import (
 
 // Status is the kernel's audit state (AUDIT_GET), as auditctl -s shows it.
 type Status struct {
-	Enabled         uint32 // 0 off, 1 on, 2 immutable (locked until reboot)
-	Failure         uint32 // 0 silent, 1 printk, 2 panic
-	PID             uint32 // the registered audit daemon, 0 for none
-	RateLimit       uint32
-	BacklogLimit    uint32
-	Lost            uint32
-	Backlog         uint32
-	BacklogWaitTime uint32 // jiffies; valid when HasBacklogWaitTime
+	Enabled         uint32 `json:"enabled"` // 0 off, 1 on, 2 immutable (locked until reboot)
+	Failure         uint32 `json:"failure"` // 0 silent, 1 printk, 2 panic
+	PID             uint32 `json:"pid"`     // the registered audit daemon, 0 for none
+	RateLimit       uint32 `json:"rate_limit"`
+	BacklogLimit    uint32 `json:"backlog_limit"`
+	Lost            uint32 `json:"lost"`
+	Backlog         uint32 `json:"backlog"`
+	BacklogWaitTime uint32 `json:"backlog_wait_time"` // jiffies; valid when HasBacklogWaitTime
 	// HasBacklogWaitTime is false on kernels before 3.14, whose status
 	// reply ends before the field (and whose feature bitmap lacks bit 1).
-	HasBacklogWaitTime bool
+	HasBacklogWaitTime bool `json:"has_backlog_wait_time"`
 }
 
 // Immutable reports whether the configuration is locked (-e 2): lineaged

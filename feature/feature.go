@@ -146,7 +146,7 @@ func parts(v string) [3]int {
 // Capability is one row of a source's capability table: a feature, whether
 // it is in use, and why not.
 type Capability struct {
-	Feature   Feature
-	Available bool
-	Reason    string // empty when available
+	Feature   Feature `json:"feature"`
+	Available bool    `json:"available"`
+	Reason    string  `json:"reason,omitempty"` // why not (or a caveat)
 }

@@ -32,6 +32,7 @@ const usage = `lineaged: process-lineage intrusion detection for Linux without e
 
 Usage:
   lineaged replay   [--output FILE|-] [--alerts-only] FILE...|-
+  lineaged status   [--json]      (kernel capabilities, audit state)
   lineaged version
 
 Reserved (later releases; see the README's roadmap):
@@ -40,7 +41,6 @@ Reserved (later releases; see the README's roadmap):
   lineaged replay   [--baseline FILE] [--learn] ...
   lineaged baseline show FILE | diff A B | merge -o OUT A B... | approve FILE KEY...
   lineaged report   [--format html|md|json] [--since TIME] [--until TIME] --out DIR EVENTS.jsonl...
-  lineaged status   [--json]
   lineaged rules
 `
 
@@ -62,7 +62,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "run", "baseline", "report", "status", "rules":
+	case "status":
+		return cmdStatus(args[1:], stdout, stderr)
+	case "run", "baseline", "report", "rules":
 		fmt.Fprintf(stderr, "lineaged %s: not in this release yet (planned; see README \"Roadmap\")\n", args[0])
 		return 2
 	}

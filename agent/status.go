@@ -1,0 +1,69 @@
+package agent
+
+import (
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lineaged/lineaged/audit"
+	"github.com/lineaged/lineaged/feature"
+)
+
+// HostStatus is what `lineaged status` reports: the kernel, the legacy
+// profile in force, the audit state and every source's capability table.
+type HostStatus struct {
+	Kernel       string               `json:"kernel"`
+	Profile      string               `json:"profile,omitempty"`
+	Audit        *AuditState          `json:"audit,omitempty"`
+	AuditError   string               `json:"audit_error,omitempty"`
+	Capabilities []feature.Capability `json:"capabilities"`
+}
+
+// AuditState is the kernel's audit configuration, with what it means for
+// lineaged.
+type AuditState struct {
+	audit.Status
+	Immutable bool   `json:"immutable"`
+	Owner     string `json:"owner"` // "none", "pid N"
+	Mode      string `json:"mode"`  // the ingest mode auto would pick
+}
+
+// probes are the capability probes of the sources, in table order. The
+// live sources add theirs as they arrive.
+var probes = []func() []feature.Capability{
+	func() []feature.Capability { return []feature.Capability{audit.ProbeMulticast()} },
+}
+
+// Status gathers the host's status. It changes nothing on the host.
+func Status() HostStatus {
+	var hs HostStatus
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		hs.Kernel = strings.TrimRight(string(u.Release[:]), "\x00")
+	}
+	hs.Profile = feature.Profile()
+	st, err := audit.ReadStatus()
+	if err != nil {
+		hs.AuditError = err.Error()
+	} else {
+		as := &AuditState{Status: st, Immutable: st.Immutable(), Owner: "none"}
+		if st.PID != 0 {
+			as.Owner = "pid " + strconv.Itoa(int(st.PID))
+		}
+		// What auto picks (SPEC §1): beside a running daemon, multicast;
+		// alone, own; with audit locked, read-only multicast.
+		switch {
+		case st.PID != 0 || st.Immutable():
+			as.Mode = "multicast"
+		default:
+			as.Mode = "own"
+		}
+		hs.Audit = as
+		hs.Capabilities = append(hs.Capabilities, audit.ProbeBacklogWaitTime(st))
+	}
+	for _, p := range probes {
+		hs.Capabilities = append(hs.Capabilities, p()...)
+	}
+	return hs
+}
