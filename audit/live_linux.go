@@ -1,0 +1,335 @@
+//go:build linux
+
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	libaudit "github.com/elastic/go-libaudit/v2"
+	"github.com/elastic/go-libaudit/v2/rule"
+	"github.com/elastic/go-libaudit/v2/rule/flags"
+
+	"github.com/lineaged/lineaged/feature"
+)
+
+// Mode is how lineaged reads the kernel's audit records (SPEC §1).
+type Mode string
+
+const (
+	ModeAuto      Mode = "auto"      // own when audit is free, multicast beside a daemon or when locked
+	ModeOwn       Mode = "own"       // be the audit daemon: set the PID, settings and rules; restore at exit
+	ModeMulticast Mode = "multicast" // read-only listener beside auditd (3.16+)
+	ModeOff       Mode = "off"       // no audit source
+)
+
+// SelfKey is the rule key of the rule that keeps lineaged's own syscalls
+// out of the audit stream in own mode. A rule with this key left by a
+// killed run is removed at the next start (its pid may belong to another
+// process by then).
+const SelfKey = "lineaged-self"
+
+// LiveConfig configures the live audit source.
+type LiveConfig struct {
+	Mode  Mode
+	Rules *RuleSet // own mode: the rules to load (nil: DefaultRules)
+	// Settings applied in own mode unless the rule files set them.
+	BacklogLimit uint32 // default 8192
+	RateLimit    uint32 // default 0 (no limit)
+	Failure      uint32 // default 1 (printk); 2 (panic) is refused
+	// BacklogWaitTime, when set, is applied where the kernel has it
+	// (3.14+); nil keeps the kernel's value.
+	BacklogWaitTime *uint32
+	// AllowImmutable lets a rule file's "-e 2" lock the configuration;
+	// without it "-e 2" is applied as "-e 1" and reported.
+	AllowImmutable bool
+}
+
+// Live is an open audit source. Not safe for concurrent use: Receive
+// blocks in recvfrom, so the caller that owns it stops reading before it
+// calls Close (the agent's wiring arrives with the live pipeline).
+type Live struct {
+	mode   Mode
+	client *libaudit.AuditClient
+	saved  *savedState // own mode: what to put back
+	Notes  []string    // what was decided at start, for the status event
+}
+
+type savedState struct {
+	status libaudit.AuditStatus
+	rules  [][]byte
+}
+
+// ErrAuditOwned is returned in own mode when another live daemon owns audit.
+var ErrAuditOwned = errors.New("another audit daemon owns audit")
+
+// OpenLive opens the audit source in the configured mode. In own mode it
+// saves the kernel's audit state first and Close restores it.
+func OpenLive(cfg LiveConfig) (*Live, error) {
+	if cfg.Failure == 2 {
+		return nil, errors.New("audit failure mode 2 (panic the kernel on lost records) is refused: use 0 or 1")
+	}
+	st, err := ReadStatus()
+	if err != nil {
+		return nil, err
+	}
+	mode := cfg.Mode
+	l := &Live{}
+	ownerAlive := st.PID != 0 && processAlive(int(st.PID)) && int(st.PID) != os.Getpid()
+	switch mode {
+	case ModeOff:
+		l.mode = ModeOff
+		return l, nil
+	case ModeAuto, "":
+		switch {
+		case st.Immutable():
+			mode = ModeMulticast
+			l.Notes = append(l.Notes, "audit is immutable (-e 2): read-only, as found")
+		case ownerAlive:
+			mode = ModeMulticast
+			l.Notes = append(l.Notes, fmt.Sprintf("audit daemon pid %d is running: multicast beside it", st.PID))
+		default:
+			mode = ModeOwn
+		}
+	case ModeOwn:
+		if ownerAlive {
+			return nil, fmt.Errorf("%w (pid %d): stop it, or use audit mode multicast", ErrAuditOwned, st.PID)
+		}
+		if st.Immutable() {
+			return nil, errors.New("audit is immutable (-e 2) until reboot: own mode cannot change it; use multicast")
+		}
+	case ModeMulticast:
+	default:
+		return nil, fmt.Errorf("audit mode %q is not one of auto, own, multicast, off", mode)
+	}
+	l.mode = mode
+	if mode == ModeMulticast {
+		if err := feature.Disabled(feature.AuditMulticast); err != nil {
+			return nil, err
+		}
+		c, err := libaudit.NewMulticastAuditClient(nil)
+		if err != nil {
+			return nil, feature.NotSupported(feature.AuditMulticast, explain("joining the audit multicast group", err))
+		}
+		l.client = c
+		return l, nil
+	}
+	if err := l.openOwn(cfg, st); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Mode returns the mode in use.
+func (l *Live) Mode() Mode { return l.mode }
+
+func (l *Live) openOwn(cfg LiveConfig, st Status) error {
+	c, err := libaudit.NewAuditClient(nil)
+	if err != nil {
+		return explain("opening NETLINK_AUDIT", err)
+	}
+	l.client = c
+	raw, err := c.GetStatus()
+	if err != nil {
+		return explain("AUDIT_GET", err)
+	}
+	rules, err := c.GetRules()
+	if err != nil {
+		return explain("AUDIT_LIST_RULES", err)
+	}
+	// Rules of a killed earlier run: drop them from what we restore, and
+	// from the kernel.
+	var keep [][]byte
+	for _, r := range rules {
+		if isSelfRule(r) {
+			if err := c.DeleteRule(r); err != nil {
+				return fmt.Errorf("removing a stale %s rule: %w", SelfKey, err)
+			}
+			l.Notes = append(l.Notes, "removed a stale "+SelfKey+" rule left by an earlier run")
+			continue
+		}
+		keep = append(keep, r)
+	}
+	l.saved = &savedState{status: *raw, rules: keep}
+
+	rs := cfg.Rules
+	if rs == nil {
+		if rs, err = ParseRules("built-in default.rules", strings.NewReader(DefaultRules)); err != nil {
+			return err
+		}
+	}
+	if rs.DeleteAll {
+		if _, err := c.DeleteRules(); err != nil {
+			return explain("deleting rules (-D)", err)
+		}
+	}
+	// Our own syscalls first, so no rule below can report them (a
+	// feedback loop through our own output). AUDIT_PID matches the tgid:
+	// all our threads.
+	self, err := flags.Parse("-A never,exit -F pid=" + strconv.Itoa(os.Getpid()) + " -k " + SelfKey)
+	if err != nil {
+		return err
+	}
+	wire, err := rule.Build(self)
+	if err != nil {
+		return err
+	}
+	if err := c.AddRule(wire); err != nil {
+		return fmt.Errorf("adding the %s rule: %w", SelfKey, err)
+	}
+	for _, r := range rs.Rules {
+		if err := c.AddRule(r.Wire); err != nil {
+			if strings.Contains(err.Error(), "rule exists") {
+				continue
+			}
+			return fmt.Errorf("%s: loading rule %q: %w", r.File, r.Text, err)
+		}
+	}
+	backlog := cfg.BacklogLimit
+	if rs.BacklogLimit != nil {
+		backlog = *rs.BacklogLimit
+	}
+	if backlog == 0 {
+		backlog = 8192
+	}
+	if err := c.SetBacklogLimit(backlog, libaudit.WaitForReply); err != nil {
+		return explain("setting the backlog limit", err)
+	}
+	rate := cfg.RateLimit
+	if rs.RateLimit != nil {
+		rate = *rs.RateLimit
+	}
+	if err := c.SetRateLimit(rate, libaudit.WaitForReply); err != nil {
+		return explain("setting the rate limit", err)
+	}
+	failure := cfg.Failure
+	if rs.Failure != nil {
+		failure = *rs.Failure
+	}
+	if failure == 2 {
+		return errors.New("audit failure mode 2 (panic) is refused")
+	}
+	if err := c.SetFailure(libaudit.FailureMode(failure), libaudit.WaitForReply); err != nil {
+		return explain("setting the failure mode", err)
+	}
+	wait := cfg.BacklogWaitTime
+	if rs.BacklogWaitTime != nil {
+		wait = rs.BacklogWaitTime
+	}
+	if wait != nil {
+		if st.HasBacklogWaitTime {
+			if err := c.SetBacklogWaitTime(int32(*wait), libaudit.WaitForReply); err != nil {
+				return explain("setting backlog_wait_time", err)
+			}
+		} else {
+			l.Notes = append(l.Notes, "backlog_wait_time not set: "+ProbeBacklogWaitTime(st).Reason)
+		}
+	}
+	if err := c.SetEnabled(true, libaudit.WaitForReply); err != nil {
+		return explain("enabling audit", err)
+	}
+	if err := c.SetPID(libaudit.WaitForReply); err != nil {
+		return explain("registering as the audit daemon", err)
+	}
+	if rs.Enabled != nil && *rs.Enabled == 2 {
+		if cfg.AllowImmutable {
+			if err := c.SetImmutable(libaudit.WaitForReply); err != nil {
+				return explain("locking audit (-e 2)", err)
+			}
+			l.saved = nil // cannot restore a locked configuration
+			l.Notes = append(l.Notes, "audit locked (-e 2) as configured: rules stay until reboot")
+		} else {
+			l.Notes = append(l.Notes, "-e 2 in the rule files not applied (not allowed by configuration)")
+		}
+	}
+	return nil
+}
+
+func isSelfRule(wire []byte) bool {
+	s, err := rule.ToCommandLine(wire, false)
+	return err == nil && strings.Contains(s, "key="+SelfKey)
+}
+
+// processAlive reports whether pid exists (signal 0).
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// Receive reads the next audit record into r. Netlink control messages
+// (replies to our own requests, types below 1100) are skipped. The error
+// from a closed source wraps os.ErrClosed.
+func (l *Live) Receive(r *Record) error {
+	if l.client == nil {
+		return os.ErrClosed
+	}
+	for {
+		msg, err := l.client.Receive(false)
+		if err != nil {
+			if errors.Is(err, syscall.EBADF) {
+				return fmt.Errorf("audit source closed: %w", os.ErrClosed)
+			}
+			return err
+		}
+		t := uint16(msg.Type)
+		if t < TypeFirstUser {
+			continue
+		}
+		return r.ParseKernel(t, msg.Data)
+	}
+}
+
+// Close stops the source. In own mode it restores the audit state saved
+// at start: the rules, the settings, the enabled flag, and gives up the
+// audit PID (go-libaudit's Close sends PID 0). Safe to call more than once.
+func (l *Live) Close() error {
+	if l.client == nil {
+		return nil
+	}
+	c := l.client
+	var errs []error
+	if l.mode == ModeOwn && l.saved != nil {
+		s := l.saved
+		l.saved = nil
+		if _, err := c.DeleteRules(); err != nil {
+			errs = append(errs, fmt.Errorf("restoring rules: %w", err))
+		}
+		for _, r := range s.rules {
+			if err := c.AddRule(r); err != nil && !strings.Contains(err.Error(), "rule exists") {
+				errs = append(errs, fmt.Errorf("restoring a rule: %w", err))
+			}
+		}
+		set := []struct {
+			what string
+			f    func() error
+		}{
+			{"backlog limit", func() error { return c.SetBacklogLimit(s.status.BacklogLimit, libaudit.WaitForReply) }},
+			{"rate limit", func() error { return c.SetRateLimit(s.status.RateLimit, libaudit.WaitForReply) }},
+			{"failure mode", func() error { return c.SetFailure(libaudit.FailureMode(s.status.Failure), libaudit.WaitForReply) }},
+			{"enabled", func() error { return c.SetEnabled(s.status.Enabled == 1, libaudit.WaitForReply) }},
+		}
+		if s.status.FeatureBitmap&auditFeatureBacklogWaitTime != 0 {
+			set = append(set, struct {
+				what string
+				f    func() error
+			}{"backlog_wait_time", func() error {
+				return c.SetBacklogWaitTime(int32(s.status.BacklogWaitTime), libaudit.WaitForReply)
+			}})
+		}
+		for _, x := range set {
+			if err := x.f(); err != nil {
+				errs = append(errs, fmt.Errorf("restoring %s: %w", x.what, err))
+			}
+		}
+	}
+	l.client = nil
+	if err := c.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
