@@ -19,11 +19,12 @@ SHARED    ?= $(abspath ../shared)
 export LINEAGED_SHARED ?= $(SHARED)
 
 # Every native fuzz target: package and function.
-FUZZ_TARGETS := ./agent:FuzzReplay ./audit:FuzzParse ./audit:FuzzParseRules ./audit:FuzzDecodeSockaddr ./audit:FuzzNormalize ./output:FuzzAppendJSON
+FUZZ_TARGETS := ./agent:FuzzReplay ./audit:FuzzParse ./audit:FuzzParseRules ./netlink:FuzzInetDiagMsg ./netlink:FuzzUnixDiagMsg ./audit:FuzzDecodeSockaddr ./audit:FuzzNormalize ./output:FuzzAppendJSON
 
 # Debian packages the tests use: xz (the recorded log), auditd (the live
-# recording test and its ausearch oracle), iproute2/procps/util-linux.
-DEB_DEPS := xz-utils auditd procps util-linux
+# recording test and its ausearch oracle), iproute2 (network namespaces for
+# the sock_diag tests), procps, util-linux.
+DEB_DEPS := xz-utils auditd procps util-linux iproute2
 
 .PHONY: deps build test unit integration lint fuzz fuzz-long bench demo clean
 

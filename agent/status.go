@@ -8,6 +8,7 @@ import (
 
 	"github.com/lineaged/lineaged/audit"
 	"github.com/lineaged/lineaged/feature"
+	"github.com/lineaged/lineaged/netlink"
 )
 
 // HostStatus is what `lineaged status` reports: the kernel, the legacy
@@ -33,6 +34,7 @@ type AuditState struct {
 // live sources add theirs as they arrive.
 var probes = []func() []feature.Capability{
 	func() []feature.Capability { return []feature.Capability{audit.ProbeMulticast()} },
+	netlink.Probe,
 }
 
 // Status gathers the host's status. It changes nothing on the host.
