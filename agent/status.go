@@ -9,6 +9,7 @@ import (
 	"github.com/lineaged/lineaged/audit"
 	"github.com/lineaged/lineaged/feature"
 	"github.com/lineaged/lineaged/netlink"
+	"github.com/lineaged/lineaged/proc"
 )
 
 // HostStatus is what `lineaged status` reports: the kernel, the legacy
@@ -34,6 +35,7 @@ type AuditState struct {
 // live sources add theirs as they arrive.
 var probes = []func() []feature.Capability{
 	func() []feature.Capability { return []feature.Capability{audit.ProbeMulticast()} },
+	proc.Probe,
 	netlink.Probe,
 }
 
