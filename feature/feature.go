@@ -22,38 +22,40 @@ type Feature string
 
 // The features lineaged probes, with the mainline release that added them.
 const (
-	AuditMulticast       Feature = "audit.multicast"          // 3.16: NETLINK_AUDIT read-only multicast group
-	AuditBacklogWaitTime Feature = "audit.backlog_wait_time"  // 3.14
-	ProcConnector        Feature = "proc.connector"           // 2.6.15
-	ProcEventComm        Feature = "proc.event_comm"          // 2.6.36
-	ProcEventCoredump    Feature = "proc.event_coredump"      // 3.10
-	FanotifyMarkFS       Feature = "fanotify.mark_filesystem" // 4.20: FAN_MARK_FILESYSTEM
-	FanotifyOpenExec     Feature = "fanotify.open_exec"       // 5.0: FAN_OPEN_EXEC
-	FanotifyReportFID    Feature = "fanotify.report_fid"      // 5.1: FAN_REPORT_FID
-	SockDiagInet         Feature = "sock_diag.inet"           // 2.6.x: inet_diag over NETLINK_SOCK_DIAG
-	SockDiagUnix         Feature = "sock_diag.unix"           // 3.3: unix_diag
-	SockDiagUDP          Feature = "sock_diag.udp"            // 3.3: UDP in inet_diag
+	AuditMulticast        Feature = "audit.multicast"          // 3.16: NETLINK_AUDIT read-only multicast group
+	AuditBacklogWaitTime  Feature = "audit.backlog_wait_time"  // 3.14
+	ProcConnector         Feature = "proc.connector"           // 2.6.15
+	ProcEventComm         Feature = "proc.event_comm"          // 2.6.36
+	ProcEventCoredump     Feature = "proc.event_coredump"      // 3.10
+	FanotifyMarkFS        Feature = "fanotify.mark_filesystem" // 4.20: FAN_MARK_FILESYSTEM
+	FanotifyOpenExec      Feature = "fanotify.open_exec"       // 5.0: FAN_OPEN_EXEC
+	FanotifyReportFID     Feature = "fanotify.report_fid"      // 5.1: FAN_REPORT_FID
+	FanotifyReportDirName Feature = "fanotify.report_dir_name" // 5.9: FAN_REPORT_DIR_FID|FAN_REPORT_NAME
+	SockDiagInet          Feature = "sock_diag.inet"           // 2.6.x: inet_diag over NETLINK_SOCK_DIAG
+	SockDiagUnix          Feature = "sock_diag.unix"           // 3.3: unix_diag
+	SockDiagUDP           Feature = "sock_diag.udp"            // 3.3: UDP in inet_diag
 )
 
 // minKernel is the first mainline release with each feature.
 var minKernel = map[Feature]string{
-	AuditMulticast:       "3.16",
-	AuditBacklogWaitTime: "3.14",
-	ProcConnector:        "2.6.15",
-	ProcEventComm:        "2.6.36",
-	ProcEventCoredump:    "3.10",
-	FanotifyMarkFS:       "4.20",
-	FanotifyOpenExec:     "5.0",
-	FanotifyReportFID:    "5.1",
-	SockDiagInet:         "2.6.14",
-	SockDiagUnix:         "3.3",
-	SockDiagUDP:          "3.3",
+	AuditMulticast:        "3.16",
+	AuditBacklogWaitTime:  "3.14",
+	ProcConnector:         "2.6.15",
+	ProcEventComm:         "2.6.36",
+	ProcEventCoredump:     "3.10",
+	FanotifyMarkFS:        "4.20",
+	FanotifyOpenExec:      "5.0",
+	FanotifyReportFID:     "5.1",
+	FanotifyReportDirName: "5.9",
+	SockDiagInet:          "2.6.14",
+	SockDiagUnix:          "3.3",
+	SockDiagUDP:           "3.3",
 }
 
 // All returns every feature, for capability tables.
 func All() []Feature {
 	return []Feature{AuditMulticast, AuditBacklogWaitTime, ProcConnector, ProcEventComm, ProcEventCoredump,
-		FanotifyMarkFS, FanotifyOpenExec, FanotifyReportFID, SockDiagInet, SockDiagUnix, SockDiagUDP}
+		FanotifyMarkFS, FanotifyOpenExec, FanotifyReportFID, FanotifyReportDirName, SockDiagInet, SockDiagUnix, SockDiagUDP}
 }
 
 // MinKernel returns the release that introduced f.
