@@ -31,6 +31,7 @@ func AppendJSON(dst []byte, e *event.Event) []byte {
 	dst = appendStrArray1(dst, "type", e.Type)
 	dst = appendStr(dst, "action", e.Action)
 	dst = appendStr(dst, "outcome", e.Outcome)
+	dst = appendStr(dst, "module", e.Module)
 	dst = append(dst, '}')
 
 	dst = appendStr(dst, "message", e.Message)
@@ -97,6 +98,10 @@ func appendNetwork(dst []byte, n *event.Network) []byte {
 	}
 	dst = appendStr(dst, "transport", n.Transport)
 	dst = appendStr(dst, "direction", n.Direction)
+	if n.NetNS != 0 {
+		// lineaged's addition: the network namespace inode ("net:[N]").
+		dst = appendInt(dst, "netns", int64(n.NetNS))
+	}
 	return closeObject(dst, m)
 }
 
