@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lineaged/lineaged/audit"
+	"github.com/lineaged/lineaged/fanotify"
 	"github.com/lineaged/lineaged/feature"
 	"github.com/lineaged/lineaged/netlink"
 	"github.com/lineaged/lineaged/proc"
@@ -36,6 +37,7 @@ type AuditState struct {
 var probes = []func() []feature.Capability{
 	func() []feature.Capability { return []feature.Capability{audit.ProbeMulticast()} },
 	proc.Probe,
+	fanotify.Probe,
 	netlink.Probe,
 }
 

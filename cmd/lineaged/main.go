@@ -32,12 +32,13 @@ const usage = `lineaged: process-lineage intrusion detection for Linux without e
 
 Usage:
   lineaged replay   [--output FILE|-] [--alerts-only] FILE...|-
+  lineaged run      [--output FILE|-] [--audit-mode auto|own|multicast|off] [--rules-dir DIR]
+                    [--snapshot-every DUR] [--host NAME]
   lineaged status   [--json]      (kernel capabilities, audit state)
   lineaged version
 
 Reserved (later releases; see the README's roadmap):
-  lineaged run      [--config FILE] [--output FILE|-] [--baseline FILE] [--learn-for DUR]
-                    [--audit-log FILE] [--ui ADDR]
+  lineaged run      [--config FILE] [--baseline FILE] [--learn-for DUR] [--audit-log FILE] [--ui ADDR]
   lineaged replay   [--baseline FILE] [--learn] ...
   lineaged baseline show FILE | diff A B | merge -o OUT A B... | approve FILE KEY...
   lineaged report   [--format html|md|json] [--since TIME] [--until TIME] --out DIR EVENTS.jsonl...
@@ -64,7 +65,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case "status":
 		return cmdStatus(args[1:], stdout, stderr)
-	case "run", "baseline", "report", "rules":
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "baseline", "report", "rules":
 		fmt.Fprintf(stderr, "lineaged %s: not in this release yet (planned; see README \"Roadmap\")\n", args[0])
 		return 2
 	}

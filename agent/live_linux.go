@@ -1,0 +1,403 @@
+//go:build linux
+
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lineaged/lineaged/audit"
+	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/fanotify"
+	"github.com/lineaged/lineaged/graph"
+	"github.com/lineaged/lineaged/netlink"
+	"github.com/lineaged/lineaged/proc"
+)
+
+// LiveConfig configures `lineaged run`.
+type LiveConfig struct {
+	Host     string
+	IDPrefix string
+	Audit    audit.LiveConfig
+	// RulesDir holds *.rules files (auditctl syntax) loaded in own mode;
+	// when it has none, the built-in rule set is used.
+	RulesDir string
+	// SnapshotEvery is the sock_diag period (default 10 s; 0 = default,
+	// negative = sock_diag off).
+	SnapshotEvery time.Duration
+	// FlushEvery bounds how long an accepted event may sit in the output
+	// buffer (default 100 ms).
+	FlushEvery time.Duration
+	// Files is the fanotify watch policy (nil: fanotify.DefaultPolicy);
+	// FilesOff turns the source off.
+	Files    *fanotify.Policy
+	FilesOff bool
+	// OwnPaths are never reported by fanotify (lineaged's own output and
+	// state: no feedback loop through its own writes).
+	OwnPaths []string
+	// Logf reports decisions and trouble (to standard error).
+	Logf func(format string, args ...any)
+}
+
+// Flusher is a Sink with a buffer.
+type Flusher interface {
+	Sink
+	Flush() error
+}
+
+// Run is the live agent: audit, the proc connector and sock_diag merged
+// into one lineage graph, written to sink until ctx ends. It owns one
+// goroutine per source; the graph, the reassemblers and the sink belong to
+// the calling goroutine alone. In audit own mode the audit state found at
+// start is restored before Run returns.
+func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if cfg.SnapshotEvery == 0 {
+		cfg.SnapshotEvery = 10 * time.Second
+	}
+	if cfg.FlushEvery <= 0 {
+		cfg.FlushEvery = 100 * time.Millisecond
+	}
+	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc")}
+	r.graph = graph.New(graph.Config{Host: cfg.Host})
+	r.norm = audit.NewNormalizer(cfg.Host)
+	r.ra = audit.NewReassembler(256, 2000, r.emitAudit)
+
+	// Audit.
+	acfg := cfg.Audit
+	if acfg.Mode != audit.ModeOff && acfg.Rules == nil && cfg.RulesDir != "" {
+		files, err := audit.RuleFiles(cfg.RulesDir)
+		if err != nil {
+			return fmt.Errorf("rules directory %s: %w", cfg.RulesDir, err)
+		}
+		if len(files) > 0 {
+			rs, err := audit.LoadRuleFiles(files)
+			if err != nil {
+				return err
+			}
+			for _, s := range rs.Skipped {
+				cfg.Logf("audit rule skipped: %v", s)
+			}
+			acfg.Rules = rs
+		}
+	}
+	live, err := audit.OpenLive(acfg)
+	if err != nil {
+		return fmt.Errorf("audit source: %w", err)
+	}
+	defer func() {
+		if err := live.Close(); err != nil {
+			cfg.Logf("restoring the audit state: %v", err)
+		}
+	}()
+	for _, n := range live.Notes {
+		cfg.Logf("audit: %s", n)
+	}
+	r.self("started", fmt.Sprintf("lineaged started: audit mode %s", live.Mode()))
+
+	// Proc connector.
+	pc, err := proc.Dial(nil)
+	if err != nil {
+		cfg.Logf("proc connector unavailable, continuing without it: %v", err)
+		r.self("source-unavailable", "proc connector unavailable: "+err.Error())
+	} else {
+		defer pc.Close()
+	}
+
+	// File watches.
+	var fw *fanotify.Watcher
+	if !cfg.FilesOff {
+		pol := fanotify.DefaultPolicy()
+		if cfg.Files != nil {
+			pol = *cfg.Files
+		}
+		pol.Exclude = append(pol.Exclude, cfg.OwnPaths...)
+		fw, err = fanotify.Open(pol)
+		if err != nil {
+			cfg.Logf("fanotify unavailable, continuing without it: %v", err)
+			r.self("source-unavailable", "fanotify unavailable: "+err.Error())
+		} else {
+			defer fw.Close()
+			for _, n := range fw.Notes() {
+				cfg.Logf("fanotify: %s", n)
+			}
+			if sk := fw.Skipped(); len(sk) > 0 {
+				var names []string
+				for _, x := range sk {
+					names = append(names, x.Path)
+				}
+				cfg.Logf("fanotify: %d watch paths absent on this host, skipped: %s", len(sk), strings.Join(names, ", "))
+			}
+		}
+	}
+
+	// Seed the graph from /proc, after subscribing so nothing born in
+	// between is missed.
+	r.seed()
+
+	recs := make(chan *audit.Record, 1024)
+	procEvs := make(chan []proc.Event, 256)
+	sockEvs := make(chan []event.Event, 256) // sock_diag and fanotify
+	done := make(chan struct{})
+	defer close(done)
+
+	if live.Mode() != audit.ModeOff {
+		go func() {
+			for {
+				rec := &audit.Record{}
+				if err := live.Receive(rec); err != nil {
+					if errors.Is(err, os.ErrClosed) {
+						return
+					}
+					select {
+					case recs <- nil: // a receive error: counted by the loop
+					case <-done:
+						return
+					}
+					continue
+				}
+				select {
+				case recs <- rec:
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	if pc != nil {
+		go func() {
+			for {
+				evs, err := pc.Receive()
+				if errors.Is(err, proc.ErrOverrun) {
+					select {
+					case procEvs <- nil: // nil: repair from /proc
+					case <-done:
+						return
+					}
+					continue
+				}
+				if err != nil {
+					return // closed
+				}
+				select {
+				case procEvs <- evs:
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	if fw != nil {
+		go func() {
+			buf := make([]byte, 64<<10)
+			for {
+				fes, err := fw.Read(buf)
+				if err != nil {
+					return // closed
+				}
+				var out []event.Event
+				for _, fe := range fes {
+					out = fanotify.AppendEvents(out, fe)
+				}
+				if len(out) == 0 {
+					continue
+				}
+				select {
+				case sockEvs <- out:
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	if cfg.SnapshotEvery > 0 {
+		go func() {
+			col := &netlink.Collector{Owners: &netlink.OwnerIndex{}}
+			prev := map[uint64]*netlink.Snapshot{}
+			t := time.NewTicker(cfg.SnapshotEvery)
+			defer t.Stop()
+			for {
+				snaps, err := col.SnapshotAll()
+				var out []event.Event
+				if err != nil && len(snaps) == 0 {
+					cfg.Logf("sock_diag: %v", err)
+				}
+				seen := map[uint64]bool{}
+				for _, s := range snaps {
+					seen[s.NetNS] = true
+					if p, ok := prev[s.NetNS]; ok {
+						for _, c := range netlink.Diff(p, s) {
+							out = append(out, c.Event())
+						}
+					}
+					prev[s.NetNS] = s
+				}
+				for ino, p := range prev {
+					if !seen[ino] {
+						for _, c := range netlink.Diff(p, nil) {
+							out = append(out, c.Event())
+						}
+						delete(prev, ino)
+					}
+				}
+				if len(out) > 0 {
+					select {
+					case sockEvs <- out:
+					case <-done:
+						return
+					}
+				}
+				select {
+				case <-t.C:
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+
+	flush := time.NewTicker(cfg.FlushEvery)
+	defer flush.Stop()
+	maintain := time.NewTicker(500 * time.Millisecond)
+	defer maintain.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			r.ra.Flush()
+			r.self("stopped", fmt.Sprintf("lineaged stopping: %d events written, %d audit receive errors, %d proc overruns",
+				r.written, r.auditErrs, r.overruns))
+			return errors.Join(r.sinkErr, sink.Flush())
+		case rec := <-recs:
+			if rec == nil {
+				r.auditErrs++
+				continue
+			}
+			r.ra.Push(rec, time.Now().UnixMilli())
+		case evs := <-procEvs:
+			if evs == nil {
+				r.overruns++
+				r.self("proc-overrun", "proc connector queue overrun: events lost, graph repaired from /proc")
+				r.seed()
+				continue
+			}
+			for i := range evs {
+				r.procEvent(&evs[i])
+			}
+		case evs := <-sockEvs:
+			for i := range evs {
+				e := &evs[i]
+				r.graph.Enrich(e)
+				r.write(e)
+			}
+		case <-maintain.C:
+			r.ra.Maintain(time.Now().UnixMilli())
+		case <-flush.C:
+			if err := sink.Flush(); err != nil && r.sinkErr == nil {
+				r.sinkErr = err
+				cfg.Logf("output: %v", err)
+			}
+		}
+	}
+}
+
+type liveRun struct {
+	cfg     LiveConfig
+	sink    Sink
+	fs      proc.FS
+	graph   *graph.Graph
+	norm    *audit.Normalizer
+	ra      *audit.Reassembler
+	ev      event.Event
+	seq     uint64
+	written uint64
+	sinkErr error
+
+	auditErrs, overruns uint64
+}
+
+func (r *liveRun) write(e *event.Event) {
+	r.seq++
+	e.ID = r.cfg.IDPrefix + "-" + strconv.FormatUint(r.seq, 10)
+	if e.Host == "" {
+		e.Host = r.cfg.Host
+	}
+	if err := r.sink.Write(e); err != nil {
+		if r.sinkErr == nil {
+			r.sinkErr = err
+			r.cfg.Logf("output: %v", err)
+		}
+		return
+	}
+	r.written++
+}
+
+func (r *liveRun) emitAudit(g *audit.Group) {
+	e := &r.ev
+	r.norm.Normalize(g, e)
+	e.Module = "auditd"
+	r.graph.Enrich(e)
+	r.write(e)
+}
+
+// procEvent turns a connector event into a graph update and an output
+// event. Thread events are dropped except a thread group's exit (the
+// process's end); an exec's executable and args, which the connector does
+// not carry, are read from /proc while the process still runs.
+func (r *liveRun) procEvent(pe *proc.Event) {
+	switch pe.Kind {
+	case proc.KindFork, proc.KindExec, proc.KindExit:
+		if pe.IsThread() {
+			return
+		}
+	case proc.KindComm, proc.KindUID, proc.KindGID:
+		if pe.IsThread() {
+			return
+		}
+	}
+	e := &r.ev
+	pe.ToEvent(e)
+	if pe.Kind == proc.KindExec {
+		if p, err := r.fs.Process(e.Process.PID); err == nil {
+			e.Process.Executable = p.Exe
+			e.Process.Args = p.Args
+			e.Process.WorkingDirectory = p.Cwd
+		}
+	}
+	r.graph.Enrich(e)
+	r.write(e)
+}
+
+// seed walks /proc and records every running process in the graph, each
+// as an "existing" event, so the first events already have ancestry up to
+// pid 1.
+func (r *liveRun) seed() {
+	snap, err := r.fs.Walk()
+	if err != nil {
+		r.cfg.Logf("walking /proc: %v", err)
+		return
+	}
+	for i := range snap.Processes {
+		e := &r.ev
+		snap.Processes[i].ToEvent(e)
+		r.graph.Enrich(e)
+		r.write(e)
+	}
+}
+
+// self writes one of lineaged's own events.
+func (r *liveRun) self(action, msg string) {
+	e := &r.ev
+	*e = event.Event{
+		TimeMsec: time.Now().UnixMilli(),
+		Category: "host", Type: "info", Action: action, Outcome: "success",
+		Module: "lineaged", Message: msg,
+	}
+	r.write(e)
+}

@@ -1,0 +1,215 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// auditctlState is auditctl -s (the settings a run may change) and -l.
+func auditctlState(t *testing.T) string {
+	t.Helper()
+	s, err := exec.Command("auditctl", "-s").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []string
+	for _, l := range strings.Split(string(s), "\n") {
+		k, _, _ := strings.Cut(strings.TrimSpace(l), " ")
+		switch k {
+		case "enabled", "failure", "pid", "rate_limit", "backlog_limit", "backlog_wait_time":
+			keep = append(keep, strings.TrimSpace(l))
+		}
+	}
+	r, err := exec.Command("auditctl", "-l").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(keep, "\n") + "\n" + string(r)
+}
+
+func readEvents(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	data, _ := os.ReadFile(path)
+	// A line still being written has no newline yet: not an event yet.
+	if i := bytes.LastIndexByte(data, '\n'); i >= 0 {
+		data = data[:i+1]
+	} else {
+		data = nil
+	}
+	var evs []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 4<<20), 4<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("not JSON: %v: %s", err, sc.Bytes())
+		}
+		evs = append(evs, m)
+	}
+	return evs
+}
+
+// TestIntegrationRun starts the live agent in audit own mode, makes the
+// kernel exec a chain, write a watched file and listen on a port, and
+// checks what came out: exec events from audit and the proc connector
+// with ancestry up to the processes found in /proc at start, a fanotify
+// write event, a sock_diag listening socket, and, after SIGTERM, the
+// kernel's audit state exactly as it was before.
+func TestIntegrationRun(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	if _, err := exec.LookPath("auditctl"); err != nil {
+		t.Skip("auditctl not installed (the oracle)")
+	}
+	before := auditctlState(t)
+	if !strings.Contains(before, "pid 0") {
+		t.Skip("an audit daemon owns audit: not disturbing it")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "events.jsonl")
+	watched := filepath.Join(dir, "etc-cron.d")
+	os.Mkdir(watched, 0o755)
+	rules := filepath.Join(dir, "rules.d")
+	os.Mkdir(rules, 0o755)
+	os.WriteFile(filepath.Join(rules, "10-it.rules"), []byte("--backlog_wait_time 0\n-a always,exit -F arch=b64 -S execve -k lineaged-it-run\n"), 0o600)
+
+	cmd := exec.Command(lineagedBin, "run", "--output", out, "--audit-mode", "own", "--rules-dir", rules, "--snapshot-every", "200ms", "--watch", watched)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			return fmt.Errorf("lineaged run did not stop within 20 s of SIGTERM")
+		}
+	}
+	t.Cleanup(func() {
+		stop()
+		// Whatever happened, leave audit as found.
+		if auditctlState(t) != before {
+			exec.Command("auditctl", "-D").Run()
+			exec.Command("auditctl", "-e", "0").Run()
+		}
+	})
+	waitFor := func(what string, ok func([]map[string]any) bool) []map[string]any {
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			evs := readEvents(t, out)
+			if ok(evs) {
+				return evs
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never appeared (%d events); stderr:\n%s", what, len(evs), stderr.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor("the started event", func(evs []map[string]any) bool {
+		for _, e := range evs {
+			if str(e, "event.action") == "started" {
+				return true
+			}
+		}
+		return false
+	})
+	marker := fmt.Sprintf("lineaged-run-%d", time.Now().UnixNano())
+	if err := exec.Command("/bin/sh", "-c", "/bin/sh -c '/bin/echo "+marker+" > "+watched+"/job'").Run(); err != nil {
+		t.Fatal(err)
+	}
+	ln := exec.Command("python3", "-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(1); print(s.getsockname()[1], flush=True); time.sleep(3)")
+	lnOut, _ := ln.StdoutPipe()
+	if err := ln.Start(); err != nil {
+		t.Skipf("python3: %v", err)
+	}
+	var port int
+	fmt.Fscan(lnOut, &port)
+	defer ln.Wait()
+
+	evs := waitFor("the echo's exec from audit and proc, the write and the listener", func(evs []map[string]any) bool {
+		var auditExec, procExec, write, listen bool
+		for _, e := range evs {
+			args, _ := get(e, "process.args").([]any)
+			isEcho := len(args) == 2 && args[1] == marker
+			switch {
+			case isEcho && str(e, "event.module") == "auditd" && str(e, "event.action") == "executed":
+				auditExec = true
+			case isEcho && str(e, "event.module") == "proc" && str(e, "event.action") == "executed":
+				procExec = true
+			case str(e, "event.module") == "fanotify" && strings.HasPrefix(str(e, "file.path"), watched):
+				write = true
+			case str(e, "event.module") == "sock_diag" && int(numf(get(e, "source.port"))) == port:
+				listen = true
+			}
+		}
+		return auditExec && procExec && write && listen
+	})
+	// The echo's ancestry: sh (the inner), sh (the outer), then this test
+	// binary, then what ran it — all known from /proc or exec events.
+	for _, e := range evs {
+		args, _ := get(e, "process.args").([]any)
+		if len(args) != 2 || args[1] != marker || str(e, "event.module") != "auditd" {
+			continue
+		}
+		anc, _ := get(e, "process.ancestry").([]any)
+		if len(anc) < 3 {
+			t.Fatalf("ancestry too short: %v", anc)
+		}
+		if !strings.HasSuffix(str(anc[0], "executable"), "sh") || !strings.HasSuffix(str(anc[1], "executable"), "sh") {
+			t.Errorf("parents %s, %s", str(anc[0], "executable"), str(anc[1], "executable"))
+		}
+		if int(numf(get(anc[2], "pid"))) != os.Getpid() || get(anc[2], "unknown") == true {
+			t.Errorf("the test process (pid %d, seeded from /proc) is not the third ancestor: %v", os.Getpid(), anc[2])
+		}
+		last := anc[len(anc)-1]
+		if get(last, "unknown") == true && int(numf(get(last, "pid"))) > 1 {
+			t.Errorf("ancestry ends in an unknown process despite the /proc seed: %v", last)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("lineaged run: %v; stderr:\n%s", err, stderr.String())
+	}
+	if after := auditctlState(t); after != before {
+		t.Errorf("audit state after run differs:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	last := readEvents(t, out)
+	if l := last[len(last)-1]; str(l, "event.action") != "stopped" {
+		t.Errorf("last event is not 'stopped': %v", l)
+	}
+	ids := map[string]bool{}
+	for _, e := range last {
+		id := str(e, "event.id")
+		if ids[id] {
+			t.Fatalf("duplicate event.id %s", id)
+		}
+		ids[id] = true
+	}
+}
+
+func numf(v any) float64 {
+	f, _ := v.(float64)
+	return f
+}
