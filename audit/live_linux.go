@@ -49,9 +49,10 @@ type LiveConfig struct {
 	AllowImmutable bool
 }
 
-// Live is an open audit source. Not safe for concurrent use: Receive
-// blocks in recvfrom, so the caller that owns it stops reading before it
-// calls Close (the agent's wiring arrives with the live pipeline).
+// Live is an open audit source. Receive is called from one goroutine;
+// Close may be called from another while Receive is blocked (it restores
+// the state through a socket of its own); Receive then returns an error or
+// stays blocked until the process exits.
 type Live struct {
 	mode   Mode
 	client *libaudit.AuditClient
@@ -291,11 +292,21 @@ func (l *Live) Close() error {
 	if l.client == nil {
 		return nil
 	}
-	c := l.client
+	main := l.client
 	var errs []error
 	if l.mode == ModeOwn && l.saved != nil {
 		s := l.saved
 		l.saved = nil
+		// Restore through a socket of its own: a reader may still be
+		// blocked in Receive on the main socket, and it would swallow the
+		// replies to these requests.
+		c, err := libaudit.NewAuditClient(nil)
+		if err != nil {
+			errs = append(errs, explain("opening a control socket to restore the audit state", err))
+			c = main
+		} else {
+			defer c.Close()
+		}
 		if _, err := c.DeleteRules(); err != nil {
 			errs = append(errs, fmt.Errorf("restoring rules: %w", err))
 		}
@@ -328,7 +339,8 @@ func (l *Live) Close() error {
 		}
 	}
 	l.client = nil
-	if err := c.Close(); err != nil {
+	// Closing the main socket gives up the audit PID.
+	if err := main.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

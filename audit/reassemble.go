@@ -96,8 +96,16 @@ func (p *RecordPool) Get() *Record {
 	return &Record{}
 }
 
-// Put returns a record that is no longer referenced.
-func (p *RecordPool) Put(r *Record) { p.free = append(p.free, r) }
+// Put returns a record that is no longer referenced. The pool keeps at most
+// maxPooled records: when records come from elsewhere (a live reader on
+// another goroutine) it must not grow without bound.
+func (p *RecordPool) Put(r *Record) {
+	if len(p.free) < maxPooled {
+		p.free = append(p.free, r)
+	}
+}
+
+const maxPooled = 4096
 
 // Record returns a record to parse the next line into. Hand it to Push, or
 // back with Release if parsing failed.

@@ -135,7 +135,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-
 // stringList is a repeatable string flag.
 type stringList []string
 
