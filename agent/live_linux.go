@@ -100,6 +100,13 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	for _, n := range live.Notes {
 		cfg.Logf("audit: %s", n)
 	}
+	// The kernel's lost counter before we start: only what is lost from
+	// here on is ours to report.
+	if live.Mode() != audit.ModeOff {
+		if st, err := audit.ReadStatus(); err == nil {
+			r.lastLost, r.lostInit = uint64(st.Lost), true
+		}
+	}
 	r.self("started", fmt.Sprintf("lineaged started: audit mode %s", live.Mode()))
 
 	// Proc connector.
@@ -298,6 +305,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			}
 		case <-maintain.C:
 			r.ra.Maintain(time.Now().UnixMilli())
+			r.checkLoss(live.Mode())
 		case <-flush.C:
 			if err := sink.Flush(); err != nil && r.sinkErr == nil {
 				r.sinkErr = err
@@ -320,6 +328,44 @@ type liveRun struct {
 	sinkErr error
 
 	auditErrs, overruns uint64
+
+	lastLost, lastGaps uint64 // kernel lost counter and serial gaps already reported
+	lostInit           bool
+	lastLossCheck      time.Time
+}
+
+// checkLoss turns audit loss into events: the kernel's lost counter
+// (records it dropped: backlog full or rate limit), polled every few
+// seconds, and gaps in the serials that reached us.
+func (r *liveRun) checkLoss(mode audit.Mode) {
+	if mode == audit.ModeOff || time.Since(r.lastLossCheck) < 5*time.Second {
+		return
+	}
+	r.lastLossCheck = time.Now()
+	if st, err := audit.ReadStatus(); err == nil {
+		lost := uint64(st.Lost)
+		if r.lostInit && lost > r.lastLost {
+			r.lossEvent("audit-records-lost", lost-r.lastLost,
+				fmt.Sprintf("the kernel dropped %d audit records (backlog %d/%d): raise the backlog limit or lower the rule volume", lost-r.lastLost, st.Backlog, st.BacklogLimit))
+		}
+		r.lastLost, r.lostInit = lost, true
+	}
+	if gaps := r.ra.Stats().Lost; gaps > r.lastGaps {
+		r.lossEvent("audit-sequence-gap", gaps-r.lastGaps,
+			fmt.Sprintf("%d audit serials never reached lineaged", gaps-r.lastGaps))
+		r.lastGaps = gaps
+	}
+}
+
+func (r *liveRun) lossEvent(action string, n uint64, msg string) {
+	e := &r.ev
+	*e = event.Event{
+		TimeMsec: time.Now().UnixMilli(),
+		Category: "host", Type: "info", Action: action, Outcome: "failure",
+		Module: "lineaged", Message: msg,
+		Labels: []event.KV{{Key: "count", Value: strconv.FormatUint(n, 10)}},
+	}
+	r.write(e)
 }
 
 func (r *liveRun) write(e *event.Event) {

@@ -213,3 +213,79 @@ func numf(v any) float64 {
 	f, _ := v.(float64)
 	return f
 }
+
+// TestIntegrationRunReportsLoss: with the kernel's rate limit at 1 record
+// per second (-r 1 in the rule files), an exec burst makes the kernel drop
+// records; lineaged reports the loss as an event with the count, and puts
+// the rate limit back at exit.
+func TestIntegrationRunReportsLoss(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	if _, err := exec.LookPath("auditctl"); err != nil {
+		t.Skip("auditctl not installed (the oracle)")
+	}
+	before := auditctlState(t)
+	if !strings.Contains(before, "pid 0") {
+		t.Skip("an audit daemon owns audit: not disturbing it")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "events.jsonl")
+	rules := filepath.Join(dir, "rules.d")
+	os.Mkdir(rules, 0o755)
+	os.WriteFile(filepath.Join(rules, "10-it.rules"), []byte("--backlog_wait_time 0\n-r 1\n-a always,exit -F arch=b64 -S execve -k lineaged-it-loss\n"), 0o600)
+	cmd := exec.Command(lineagedBin, "run", "--output", out, "--audit-mode", "own", "--rules-dir", rules, "--snapshot-every", "0", "--no-file-watch")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if auditctlState(t) != before {
+			exec.Command("auditctl", "-D").Run()
+			exec.Command("auditctl", "-r", "0").Run()
+			exec.Command("auditctl", "-e", "0").Run()
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if evs := readEvents(t, out); len(evs) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no output; stderr: %s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for i := 0; i < 30; i++ {
+		exec.Command("/bin/true").Run()
+	}
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		var loss map[string]any
+		for _, e := range readEvents(t, out) {
+			if str(e, "event.action") == "audit-records-lost" {
+				loss = e
+			}
+		}
+		if loss != nil {
+			if atoi(str(loss, "labels.count")) < 1 || str(loss, "event.outcome") != "failure" {
+				t.Errorf("loss event %v", loss)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no audit-records-lost event; stderr: %s", stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run: %v: %s", err, stderr.String())
+	}
+	if after := auditctlState(t); after != before {
+		t.Errorf("audit state after run differs:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
