@@ -66,7 +66,8 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		cfg.FlushEvery = 100 * time.Millisecond
 	}
 	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc")}
-	r.graph = graph.New(graph.Config{Host: cfg.Host})
+	// Audit and the proc connector stamp with different clocks.
+	r.graph = graph.New(graph.Config{Host: cfg.Host, ClockSkew: 100})
 	r.norm = audit.NewNormalizer(cfg.Host)
 	r.ra = audit.NewReassembler(256, 2000, r.emitAudit)
 

@@ -51,6 +51,10 @@ type Config struct {
 	ExitTTL  int64  // an exited node leaves the pid index this long after its exit; <= 0 = DefaultExitTTL
 	IdleTTL  int64  // a node not seen for this long leaves the pid index; <= 0 = DefaultIdleTTL
 	MaxNodes int    // cap on indexed nodes, least recently seen evicted first; <= 0 = DefaultMaxNodes
+	// ClockSkew (msec) is how far apart the sources' clocks may be: a
+	// parent first seen up to this much after its child still links. 0
+	// for replay (one clock); the live agent sets it.
+	ClockSkew int64
 }
 
 // Exec is one successful exec observed in a process instance.
@@ -144,6 +148,7 @@ type Graph struct {
 	exitTTL  int64
 	idleTTL  int64
 	maxNodes int
+	skew     int64
 
 	index      map[int]*node
 	head, tail *node // LRU
@@ -165,6 +170,7 @@ func New(cfg Config) *Graph {
 		exitTTL:  cfg.ExitTTL,
 		idleTTL:  cfg.IdleTTL,
 		maxNodes: cfg.MaxNodes,
+		skew:     cfg.ClockSkew,
 		index:    make(map[int]*node, 1024),
 		scratch:  make([]*node, 0, MaxAncestry),
 	}
@@ -310,7 +316,7 @@ func (g *Graph) create(e *event.Event, oldID string) *node {
 	g.stats.Created++
 	n.linkTried = g.stats.Created
 	if n.ppid > 0 && n.ppid != n.pid {
-		if p := g.index[n.ppid]; p != nil && bornBefore(p, n) {
+		if p := g.index[n.ppid]; p != nil && bornBefore(p, n, g.skew) {
 			g.link(n, p, p.depth+1)
 			if n.depth > retainDepth {
 				g.cutAbove(n)
@@ -333,8 +339,15 @@ func (g *Graph) create(e *event.Event, oldID string) *node {
 
 // bornBefore reports whether p could be the parent of c: p was first seen
 // no later than c and had not exited before c appeared.
-func bornBefore(p, c *node) bool {
-	return p.start <= c.start && (!p.exited || p.exitAt >= c.start)
+//
+// Live, first-seen times come from different clocks (audit stamps records
+// with the wall clock at syscall exit; the proc connector with the
+// monotonic clock, converted once), so a parent may appear a few
+// milliseconds "after" its child: Config.ClockSkew absorbs that (replay
+// has one clock and no skew). A pid reused that fast is not a practical
+// concern.
+func bornBefore(p, c *node, skew int64) bool {
+	return p.start <= c.start+skew && (!p.exited || p.exitAt+skew >= c.start)
 }
 
 func (g *Graph) link(c, p *node, depth int) {
@@ -527,7 +540,7 @@ func (g *Graph) tryLink(n *node) {
 	// the last try, the answer is the same.
 	n.linkTried = g.stats.Created
 	p := g.index[n.ppid]
-	if p == nil || p == n || !bornBefore(p, n) {
+	if p == nil || p == n || !bornBefore(p, n, g.skew) {
 		return
 	}
 	hops := 0

@@ -115,6 +115,7 @@ func TestIntegrationRun(t *testing.T) {
 			exec.Command("auditctl", "-e", "0").Run()
 		}
 	})
+	var missing string // what the last check still lacked
 	waitFor := func(what string, ok func([]map[string]any) bool) []map[string]any {
 		deadline := time.Now().Add(15 * time.Second)
 		for {
@@ -123,7 +124,7 @@ func TestIntegrationRun(t *testing.T) {
 				return evs
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s never appeared (%d events); stderr:\n%s", what, len(evs), stderr.String())
+				t.Fatalf("%s never appeared (%d events; %s); stderr:\n%s", what, len(evs), missing, stderr.String())
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -151,13 +152,19 @@ func TestIntegrationRun(t *testing.T) {
 
 	evs := waitFor("the echo's exec from audit and proc, the write and the listener", func(evs []map[string]any) bool {
 		var auditExec, procExec, write, listen bool
+		echoPID := -1
 		for _, e := range evs {
 			args, _ := get(e, "process.args").([]any)
-			isEcho := len(args) == 2 && args[1] == marker
+			if len(args) == 2 && args[1] == marker && str(e, "event.module") == "auditd" && str(e, "event.action") == "executed" {
+				auditExec, echoPID = true, int(numf(get(e, "process.pid")))
+			}
+		}
+		for _, e := range evs {
 			switch {
-			case isEcho && str(e, "event.module") == "auditd" && str(e, "event.action") == "executed":
-				auditExec = true
-			case isEcho && str(e, "event.module") == "proc" && str(e, "event.action") == "executed":
+			// The connector's exec names the pid only; the executable is
+			// read from /proc, which a process as short as echo may have
+			// left already.
+			case str(e, "event.module") == "proc" && str(e, "event.action") == "executed" && int(numf(get(e, "process.pid"))) == echoPID:
 				procExec = true
 			case str(e, "event.module") == "fanotify" && strings.HasPrefix(str(e, "file.path"), watched):
 				write = true
@@ -165,8 +172,10 @@ func TestIntegrationRun(t *testing.T) {
 				listen = true
 			}
 		}
+		missing = fmt.Sprintf("audit exec %v, proc exec %v, fanotify write %v, sock_diag listener %v", auditExec, procExec, write, listen)
 		return auditExec && procExec && write && listen
 	})
+	_ = missing
 	// The echo's ancestry: sh (the inner), sh (the outer), then this test
 	// binary, then what ran it — all known from /proc or exec events.
 	for _, e := range evs {
