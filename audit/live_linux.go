@@ -109,12 +109,23 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 	}
 	l.mode = mode
 	if mode == ModeMulticast {
-		if err := feature.Disabled(feature.AuditMulticast); err != nil {
-			return nil, err
+		err := feature.Disabled(feature.AuditMulticast)
+		var c *libaudit.AuditClient
+		if err == nil {
+			c, err = libaudit.NewMulticastAuditClient(nil)
+			if err != nil {
+				err = feature.NotSupported(feature.AuditMulticast, explain("joining the audit multicast group", err))
+			}
 		}
-		c, err := libaudit.NewMulticastAuditClient(nil)
 		if err != nil {
-			return nil, feature.NotSupported(feature.AuditMulticast, explain("joining the audit multicast group", err))
+			if cfg.Mode == ModeAuto || cfg.Mode == "" {
+				// Beside a daemon on a kernel without multicast (EL7):
+				// never take audit from it; run on the other sources.
+				l.mode = ModeOff
+				l.Notes = append(l.Notes, "audit off: "+err.Error()+"; the proc connector, fanotify and sock_diag continue")
+				return l, nil
+			}
+			return nil, err
 		}
 		l.client = c
 		return l, nil

@@ -298,3 +298,75 @@ func TestIntegrationRunReportsLoss(t *testing.T) {
 		t.Errorf("audit state after run differs:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
+
+// TestIntegrationRunBesideAuditd: with Debian's auditd running, `auto`
+// picks multicast and both see the same exec: auditd in its log, lineaged
+// in its events; auditd keeps the audit PID and its rules throughout.
+func TestIntegrationRunBesideAuditd(t *testing.T) {
+	_, logPath, stopAuditd, saved := startAuditd(t)
+	if feature := os.Getenv("LINEAGED_KERNEL_PROFILE"); feature == "3.10" {
+		// EL7's kernel has no multicast group: auto must then say so and
+		// run without audit rather than fight auditd for the PID.
+		t.Log("3.10 profile: multicast is off; checking that auto does not take audit from auditd")
+	}
+	auditctl(t, "-a", "always,exit", "-F", "arch=b64", "-S", "execve", "-F", "key=lineaged-it-mc")
+	daemon := saveAuditState(t).pid
+
+	out := filepath.Join(t.TempDir(), "events.jsonl")
+	cmd := exec.Command(lineagedBin, "run", "--output", out, "--audit-mode", "auto", "--snapshot-every", "0", "--no-file-watch")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for len(readEvents(t, out)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no output; stderr: %s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	multicast := os.Getenv("LINEAGED_KERNEL_PROFILE") != "3.10"
+	marker := fmt.Sprintf("lineaged-mc-%d", time.Now().UnixNano())
+	exec.Command("/bin/echo", marker).Run()
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		logged, _ := os.ReadFile(logPath)
+		seen := false
+		for _, e := range readEvents(t, out) {
+			args, _ := get(e, "process.args").([]any)
+			if len(args) == 2 && args[1] == marker && str(e, "event.module") == "auditd" {
+				seen = true
+			}
+		}
+		if bytes.Contains(logged, []byte(marker)) && (seen || !multicast) {
+			if !multicast && seen {
+				t.Error("audit records reached lineaged under the 3.10 profile (no multicast there)")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("marker exec: in auditd's log %v, in lineaged's events %v; stderr: %s", bytes.Contains(logged, []byte(marker)), seen, stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if multicast && !strings.Contains(stderr.String(), "multicast beside it") {
+		t.Errorf("auto did not say it chose multicast: %s", stderr.String())
+	}
+	if st := saveAuditState(t); st.pid != daemon {
+		t.Errorf("audit PID changed from auditd's %s to %s", daemon, st.pid)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("run: %v: %s", err, stderr.String())
+	}
+	if st := saveAuditState(t); st.pid != daemon || len(st.rules) != 1 {
+		t.Errorf("after lineaged stopped: pid %s (auditd %s), rules %v", st.pid, daemon, st.rules)
+	}
+	saved.restore(t)
+	stopAuditd()
+}
