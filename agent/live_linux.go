@@ -65,7 +65,8 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = 100 * time.Millisecond
 	}
-	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc")}
+	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc"),
+		pendingProc: map[int]*heldEvent{}, recentAudit: map[int]time.Time{}}
 	// Audit and the proc connector stamp with different clocks.
 	r.graph = graph.New(graph.Config{Host: cfg.Host, ClockSkew: 100})
 	r.norm = audit.NewNormalizer(cfg.Host)
@@ -279,8 +280,9 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		select {
 		case <-ctx.Done():
 			r.ra.Flush()
-			r.self("stopped", fmt.Sprintf("lineaged stopping: %d events written, %d audit receive errors, %d proc overruns",
-				r.written, r.auditErrs, r.overruns))
+			r.releaseHeld(time.Now(), true)
+			r.self("stopped", fmt.Sprintf("lineaged stopping: %d events written, %d execs merged from audit and the proc connector, %d audit receive errors, %d proc overruns",
+				r.written, r.merged, r.auditErrs, r.overruns))
 			return errors.Join(r.sinkErr, sink.Flush())
 		case rec := <-recs:
 			if rec == nil {
@@ -307,7 +309,8 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		case <-maintain.C:
 			r.ra.Maintain(time.Now().UnixMilli())
 			r.checkLoss(live.Mode())
-		case <-flush.C:
+		case now := <-flush.C:
+			r.releaseHeld(now, false)
 			if err := sink.Flush(); err != nil && r.sinkErr == nil {
 				r.sinkErr = err
 				cfg.Logf("output: %v", err)
@@ -329,6 +332,14 @@ type liveRun struct {
 	sinkErr error
 
 	auditErrs, overruns uint64
+
+	// One exec reported by both audit and the proc connector is written
+	// once: the connector's event waits up to execMergeWindow for audit's
+	// (which has the arguments, cwd and ids) and is dropped when it comes;
+	// an audit exec written first suppresses the connector's.
+	pendingProc map[int]*heldEvent
+	recentAudit map[int]time.Time
+	merged      uint64
 
 	lastLost, lastGaps uint64 // kernel lost counter and serial gaps already reported
 	lostInit           bool
@@ -385,12 +396,47 @@ func (r *liveRun) write(e *event.Event) {
 	r.written++
 }
 
+// heldEvent is a connector exec waiting for audit's view of it.
+type heldEvent struct {
+	e   *event.Event
+	due time.Time
+}
+
+// execMergeWindow is how long a connector exec waits for its audit twin
+// (audit records are complete a few ms after the syscall returns).
+const execMergeWindow = 500 * time.Millisecond
+
 func (r *liveRun) emitAudit(g *audit.Group) {
 	e := &r.ev
 	r.norm.Normalize(g, e)
 	e.Module = "auditd"
 	r.graph.Enrich(e)
+	if e.Action == "executed" && e.Outcome == "success" && e.Process.PID > 0 {
+		if _, ok := r.pendingProc[e.Process.PID]; ok {
+			delete(r.pendingProc, e.Process.PID)
+			e.Labels = append(e.Labels, event.KV{Key: "sources", Value: "auditd,proc"})
+			r.merged++
+		} else {
+			r.recentAudit[e.Process.PID] = time.Now()
+		}
+	}
 	r.write(e)
+}
+
+// releaseHeld writes the connector execs whose audit twin did not come
+// (audit off, no exec rule, or a lost record) and forgets old audit execs.
+func (r *liveRun) releaseHeld(now time.Time, all bool) {
+	for pid, h := range r.pendingProc {
+		if all || now.After(h.due) {
+			delete(r.pendingProc, pid)
+			r.write(h.e)
+		}
+	}
+	for pid, t := range r.recentAudit {
+		if now.Sub(t) > 2*execMergeWindow {
+			delete(r.recentAudit, pid)
+		}
+	}
 }
 
 // procEvent turns a connector event into a graph update and an output
@@ -418,6 +464,16 @@ func (r *liveRun) procEvent(pe *proc.Event) {
 		}
 	}
 	r.graph.Enrich(e)
+	if pe.Kind == proc.KindExec {
+		pid := e.Process.PID
+		if t, ok := r.recentAudit[pid]; ok && time.Since(t) <= 2*execMergeWindow {
+			delete(r.recentAudit, pid) // audit's event, written already, had it all
+			r.merged++
+			return
+		}
+		r.pendingProc[pid] = &heldEvent{e: e.Clone(), due: time.Now().Add(execMergeWindow)}
+		return
+	}
 	r.write(e)
 }
 

@@ -393,7 +393,28 @@ func (g *Graph) update(n *node, e *event.Event) {
 
 	switch {
 	case e.Action == actionExec && e.Outcome == "success":
-		n.exe = p.Executable
+		// Two sources may report one exec (audit and the proc connector,
+		// within the clock skew): the second completes the first rather
+		// than counting as another exec.
+		if k := len(n.execs); k > 0 && g.skew > 0 && abs64(e.TimeMsec-n.execs[k-1].TimeMsec) <= g.skew &&
+			(n.execs[k-1].Executable == "" || p.Executable == "" || n.execs[k-1].Executable == p.Executable) {
+			last := &n.execs[k-1]
+			if p.Executable != "" {
+				last.Executable, n.exe = p.Executable, p.Executable
+			}
+			if len(p.Args) > len(last.Args) {
+				last.Args = boundArgs(p.Args)
+				n.args = last.Args
+			}
+			if p.Name != "" {
+				n.name = p.Name
+			}
+			g.changed(n)
+			break
+		}
+		if p.Executable != "" || n.exe == "" {
+			n.exe = p.Executable
+		}
 		n.args = boundArgs(p.Args) // Enrich takes ownership (see its doc): no copy
 		n.name = p.Name
 		ex := Exec{TimeMsec: e.TimeMsec, Executable: n.exe, Args: n.args}
@@ -725,6 +746,13 @@ func cloneArgs(a []string) []string {
 		return nil
 	}
 	return append([]string(nil), a...)
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // FNV-1a, 64 bit.

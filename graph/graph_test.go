@@ -663,3 +663,25 @@ func TestNodeArgsBounded(t *testing.T) {
 		t.Errorf("byte bound: %q", got)
 	}
 }
+
+// TestOneExecTwoSources: the proc connector's exec (no args) and audit's
+// (with args) within the clock skew are one exec in the history.
+func TestOneExecTwoSources(t *testing.T) {
+	g := New(Config{Host: "h", ClockSkew: 100})
+	mk := func(ts int64, exe string, args []string, mod string) {
+		e := &event.Event{TimeMsec: ts, Action: "executed", Outcome: "success", Module: mod,
+			Process: event.Process{PID: 50, PPID: 1, Executable: exe, Args: args}}
+		g.Enrich(e)
+	}
+	mk(1000, "/usr/bin/curl", nil, "proc")
+	mk(1003, "/usr/bin/curl", []string{"curl", "-s", "http://x"}, "auditd")
+	n, _ := g.Lookup(50)
+	if len(n.Execs) != 1 || len(n.Execs[0].Args) != 3 || n.Executable != "/usr/bin/curl" {
+		t.Errorf("execs %+v", n.Execs)
+	}
+	mk(5000, "/usr/bin/sh", []string{"sh"}, "auditd") // a real second exec
+	n, _ = g.Lookup(50)
+	if len(n.Execs) != 2 {
+		t.Errorf("a later exec was merged: %+v", n.Execs)
+	}
+}
