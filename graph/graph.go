@@ -105,9 +105,12 @@ type node struct {
 	args     []string // never modified in place once stored: shared with events
 	name     string
 	cwd      string
-	uid      string
-	ses      string // audit session id, once set ("unset" is not set)
-	execs    []Exec
+	// container is the container id: from /proc (cgroup) or the source;
+	// a child inherits its parent's at creation (fork copies the cgroup).
+	container string
+	uid       string
+	ses       string // audit session id, once set ("unset" is not set)
+	execs     []Exec
 
 	start    int64
 	lastSeen int64
@@ -318,6 +321,7 @@ func (g *Graph) create(e *event.Event, oldID string) *node {
 	if n.ppid > 0 && n.ppid != n.pid {
 		if p := g.index[n.ppid]; p != nil && bornBefore(p, n, g.skew) {
 			g.link(n, p, p.depth+1)
+			n.container = p.container // fork keeps the cgroup
 			if n.depth > retainDepth {
 				g.cutAbove(n)
 			}
@@ -441,6 +445,9 @@ func (g *Graph) update(n *node, e *event.Event) {
 	if p.WorkingDirectory != "" {
 		n.cwd = p.WorkingDirectory
 	}
+	if e.ContainerID != "" {
+		n.container = e.ContainerID
+	}
 	if ses := eventSession(e); ses != "" {
 		n.ses = ses
 	}
@@ -479,6 +486,9 @@ func (g *Graph) fill(n *node, e *event.Event) {
 	}
 	if p.WorkingDirectory == "" {
 		p.WorkingDirectory = n.cwd
+	}
+	if e.ContainerID == "" {
+		e.ContainerID = n.container
 	}
 }
 

@@ -685,3 +685,30 @@ func TestOneExecTwoSources(t *testing.T) {
 		t.Errorf("a later exec was merged: %+v", n.Execs)
 	}
 }
+
+// TestContainerInherited: a container id learnt from /proc for a process
+// is carried by its events and inherited by the children it forks.
+func TestContainerInherited(t *testing.T) {
+	g := New(Config{Host: "h"})
+	const id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	seed := &event.Event{TimeMsec: 1, Action: "existing", ContainerID: id,
+		Process: event.Process{PID: 70, PPID: 1, Executable: "/usr/sbin/nginx"}}
+	g.Enrich(seed)
+	child := &event.Event{TimeMsec: 2, Action: "executed", Outcome: "success",
+		Process: event.Process{PID: 71, PPID: 70, Executable: "/bin/sh", Args: []string{"sh"}}}
+	g.Enrich(child)
+	if child.ContainerID != id {
+		t.Errorf("child container %q", child.ContainerID)
+	}
+	later := &event.Event{TimeMsec: 3, Action: "connected-to", Process: event.Process{PID: 70}}
+	g.Enrich(later)
+	if later.ContainerID != id {
+		t.Errorf("parent's later event container %q", later.ContainerID)
+	}
+	host := &event.Event{TimeMsec: 4, Action: "executed", Outcome: "success",
+		Process: event.Process{PID: 80, PPID: 1, Executable: "/bin/ls", Args: []string{"ls"}}}
+	g.Enrich(host)
+	if host.ContainerID != "" {
+		t.Errorf("host process got container %q", host.ContainerID)
+	}
+}
