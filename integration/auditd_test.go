@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -202,7 +201,6 @@ func TestIntegrationRecordWithAuditdAndReplay(t *testing.T) {
 	}
 	t.Logf("recorded %d events (%d keyed, ausearch %d); chain %s > %s > %s", len(evs), keyed, len(serials),
 		str(anc[1], "executable"), str(anc[0], "executable"), str(echo, "process.executable"))
-	_ = strconv.Itoa
 }
 
 // startAuditd starts Debian's auditd on this kernel with a private

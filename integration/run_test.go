@@ -178,7 +178,6 @@ func TestIntegrationRun(t *testing.T) {
 		missing = fmt.Sprintf("audit exec %v, exactly one exec event %v, fanotify write %v, sock_diag listener %v", auditExec, procExec, write, listen)
 		return auditExec && procExec && write && listen
 	})
-	_ = missing
 	// The echo's ancestry: sh (the inner), sh (the outer), then this test
 	// binary, then what ran it — all known from /proc or exec events.
 	for _, e := range evs {
