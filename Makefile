@@ -8,6 +8,7 @@
 #   make fuzz         short fuzz runs (FUZZTIME each, default 15s)
 #   make fuzz-long    long fuzz runs (FUZZTIME=10m), not in CI
 #   make bench        go benchmarks + lineaged vs laurel on a ≥500k-line log, not in CI
+#   make bench-live   live agent vs Debian's auditd under 1,000 execs/s (root, audit free), not in CI
 #   make demo         replay the sample log the repository ships and show what came out
 
 SHELL     := /bin/bash
@@ -78,6 +79,10 @@ test: lint unit integration fuzz
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./audit/ ./graph/ ./output/
 	bash bench/run.sh
+
+# Live: lineaged run (all sources) vs auditd RAW, same execve rule, bench/loadgen's exec storm.
+bench-live: build
+	bash bench/live.sh
 
 demo: build
 	./bin/lineaged replay --output /tmp/lineaged-demo.jsonl testdata/sample/audit.log
