@@ -3,6 +3,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -109,6 +110,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			r.lastLost, r.lostInit = uint64(st.Lost), true
 		}
 	}
+	r.auditExecs = live.Mode() != audit.ModeOff
 	r.self("started", fmt.Sprintf("lineaged started: audit mode %s", live.Mode()))
 
 	// Proc connector.
@@ -340,6 +342,10 @@ type liveRun struct {
 	pendingProc map[int]*heldEvent
 	recentAudit map[int]time.Time
 	merged      uint64
+	forks       uint64
+	// auditExecs is set when audit reports execs (audit is on): the
+	// connector's exec then waits for audit's instead of reading /proc.
+	auditExecs bool
 
 	lastLost, lastGaps uint64 // kernel lost counter and serial gaps already reported
 	lostInit           bool
@@ -429,6 +435,12 @@ func (r *liveRun) releaseHeld(now time.Time, all bool) {
 	for pid, h := range r.pendingProc {
 		if all || now.After(h.due) {
 			delete(r.pendingProc, pid)
+			if h.e.Process.Executable == "" {
+				// No audit twin came (no exec rule, or a lost record):
+				// what /proc still has, else the graph's view.
+				r.readExec(h.e)
+				r.graph.Enrich(h.e)
+			}
 			r.write(h.e)
 		}
 	}
@@ -456,14 +468,19 @@ func (r *liveRun) procEvent(pe *proc.Event) {
 	}
 	e := &r.ev
 	pe.ToEvent(e)
-	if pe.Kind == proc.KindExec {
-		if p, err := r.fs.Process(e.Process.PID); err == nil {
-			e.Process.Executable = p.Exe
-			e.Process.Args = p.Args
-			e.Process.WorkingDirectory = p.Cwd
-		}
+	if pe.Kind == proc.KindExec && !r.auditExecs {
+		// Without audit the connector's exec is all there is: read the
+		// executable and arguments while the process still runs (two
+		// reads; a process that short-lived may be gone already).
+		r.readExec(e)
 	}
 	r.graph.Enrich(e)
+	if pe.Kind == proc.KindFork {
+		// Forks feed the graph (every exec's parent comes from one) but
+		// are not written: each exec would otherwise cost two lines.
+		r.forks++
+		return
+	}
 	if pe.Kind == proc.KindExec {
 		pid := e.Process.PID
 		if t, ok := r.recentAudit[pid]; ok && time.Since(t) <= 2*execMergeWindow {
@@ -475,6 +492,18 @@ func (r *liveRun) procEvent(pe *proc.Event) {
 		return
 	}
 	r.write(e)
+}
+
+// readExec fills an exec event's executable and arguments from /proc.
+func (r *liveRun) readExec(e *event.Event) {
+	pid := strconv.Itoa(e.Process.PID)
+	if exe, err := os.Readlink("/proc/" + pid + "/exe"); err == nil {
+		e.Process.Executable = exe
+	}
+	if b, err := os.ReadFile("/proc/" + pid + "/cmdline"); err == nil && len(b) > 0 {
+		b = bytes.TrimRight(b, "\x00")
+		e.Process.Args = strings.Split(string(b), "\x00")
+	}
 }
 
 // seed walks /proc and records every running process in the graph, each

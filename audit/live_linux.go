@@ -40,7 +40,7 @@ type LiveConfig struct {
 	// Settings applied in own mode unless the rule files set them.
 	BacklogLimit uint32 // default 8192
 	RateLimit    uint32 // default 0 (no limit)
-	Failure      uint32 // default 1 (printk); 2 (panic) is refused
+	Failure      uint32 // 0 here means the default, 1 (printk); -f 0 in the rule files makes it silent; 2 (panic) is refused
 	// BacklogWaitTime, when set, is applied where the kernel has it
 	// (3.14+); nil keeps the kernel's value.
 	BacklogWaitTime *uint32
@@ -220,6 +220,9 @@ func (l *Live) openOwn(cfg LiveConfig, st Status) error {
 		return explain("setting the rate limit", err)
 	}
 	failure := cfg.Failure
+	if failure == 0 {
+		failure = 1 // printk: a lost record is at least in the kernel log
+	}
 	if rs.Failure != nil {
 		failure = *rs.Failure
 	}

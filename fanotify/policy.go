@@ -129,7 +129,7 @@ const MaxTargets = 4096
 // DefaultPolicy returns the credential, persistence, binary and staging
 // paths an intruder touches. Reads are reported only where reading is
 // itself the signal (shadow files, sudoers, ssh keys); elsewhere changes,
-// and in the binary and temporary directories executions.
+// and in the temporary directories executions too.
 func DefaultPolicy() Policy {
 	const (
 		readWrite = OpOpen | OpModify | OpCloseWrite
@@ -159,7 +159,11 @@ func DefaultPolicy() Policy {
 		"/root", // its rc files: .bashrc, .profile, .bash_profile
 		"/home/*/.bashrc", "/home/*/.bash_profile", "/home/*/.bash_login",
 		"/home/*/.profile", "/home/*/.zshrc")
-	add(write|OpExec, ClassBinary,
+	// Binaries: a change is the signal (a replaced or trojaned tool). Their
+	// executions are every exec on the host, which audit and the proc
+	// connector already report with more context: watching them here too
+	// would double the output and the cost.
+	add(write, ClassBinary,
 		"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
 	// Writes in temporary directories are constant; a finished file
 	// (close-write) and an execution from there are what matter.

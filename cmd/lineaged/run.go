@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +33,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	rulesDir := fs.String("rules-dir", "/etc/lineaged/rules.d", "audit rules (*.rules, auditctl syntax) for own mode; none there: built-in rules")
 	snapEvery := fs.Duration("snapshot-every", 10*time.Second, "sock_diag snapshot period (0 turns sock_diag off)")
 	noFiles := fs.Bool("no-file-watch", false, "turn the fanotify file watches off")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	var watches stringList
 	fs.Var(&watches, "watch", "also watch `DIR` (or file) for open, modify and close-write (repeatable)")
 	host := fs.String("host", "", "host.name of the events (default: this host's name)")
@@ -121,6 +123,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	if *snapEvery == 0 {
 		cfg.SnapshotEvery = -1
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged run: --cpuprofile: %v\n", err)
+			return 1
+		}
+		pprof.StartCPUProfile(pf)
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
 	err := agent.Run(ctx, cfg, w)
 	if f != nil {
