@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -13,7 +14,11 @@ import (
 
 	"github.com/lineaged/lineaged/feature"
 	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
 )
+
+// errShortNetlink: a datagram whose netlink header length does not fit.
+var errShortNetlink = errors.New("proc: netlink message length exceeds the datagram")
 
 // DefaultReadBuffer is the receive buffer Dial asks for when Config leaves
 // it at 0. Each event is one 76-byte datagram but costs its skb's truesize
@@ -91,6 +96,12 @@ type Conn struct {
 	closed    atomic.Bool
 
 	messages, events, unknown, overruns, malformed, foreign, filtered, acks atomic.Uint64
+
+	// The direct read path (see read); owned by the receiving goroutine.
+	raw   syscall.RawConn
+	noRaw bool
+	buf   []byte
+	msgs  []netlink.Message
 }
 
 // newConn wraps a connected netlink socket (a real one from Dial, or an
@@ -161,7 +172,7 @@ func (c *Conn) Receive() ([]Event, error) {
 // receive reads one batch of datagrams. It can return no events and no
 // error (only acknowledgements or dropped messages were read).
 func (c *Conn) receive() ([]Event, error) {
-	msgs, err := c.c.Receive()
+	msgs, err := c.read()
 	if err != nil {
 		return nil, c.receiveError(err)
 	}
@@ -207,6 +218,76 @@ func (c *Conn) receive() ([]Event, error) {
 	}
 	c.events.Add(uint64(len(evs)))
 	return evs, listenErr
+}
+
+// read returns the netlink messages of one datagram. On a real socket it
+// reads straight into a buffer kept for the Conn: mdlayher/netlink's
+// Receive peeks first to size a fresh buffer (two syscalls and an
+// allocation per datagram), and the connector sends one small datagram per
+// event, which under an exec storm made receiving the agent's largest
+// cost. Fakes (nltest) have no raw socket and take the library's path.
+func (c *Conn) read() ([]netlink.Message, error) {
+	if c.raw == nil && !c.noRaw {
+		rc, err := c.c.SyscallConn()
+		if err != nil {
+			c.noRaw = true
+		} else {
+			c.raw = rc
+			c.buf = make([]byte, 64<<10)
+		}
+	}
+	if c.raw == nil {
+		return c.c.Receive()
+	}
+	var n int
+	var rerr error
+	err := c.raw.Read(func(fd uintptr) bool {
+		n, _, rerr = unix.Recvfrom(int(fd), c.buf, unix.MSG_DONTWAIT)
+		// EAGAIN: nothing yet, let the runtime poller wait (deadlines
+		// and Close wake it).
+		return !errors.Is(rerr, unix.EAGAIN)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rerr != nil {
+		return nil, rerr
+	}
+	msgs, perr := parseMessages(c.buf[:n], c.msgs[:0])
+	if perr != nil {
+		c.malformed.Add(1) // the well-formed messages before it still count
+	}
+	c.msgs = msgs
+	return msgs, nil
+}
+
+// parseMessages splits a datagram into netlink messages (headers checked,
+// data sliced from b, valid until the next read).
+func parseMessages(b []byte, out []netlink.Message) ([]netlink.Message, error) {
+	const hdrLen = 16 // struct nlmsghdr
+	for len(b) >= hdrLen {
+		l := int(binary.NativeEndian.Uint32(b[0:4]))
+		if l < hdrLen || l > len(b) {
+			return out, errShortNetlink
+		}
+		out = append(out, netlink.Message{
+			Header: netlink.Header{
+				Length:   uint32(l),
+				Type:     netlink.HeaderType(binary.NativeEndian.Uint16(b[4:6])),
+				Flags:    netlink.HeaderFlags(binary.NativeEndian.Uint16(b[6:8])),
+				Sequence: binary.NativeEndian.Uint32(b[8:12]),
+				PID:      binary.NativeEndian.Uint32(b[12:16]),
+			},
+			Data: b[hdrLen:l],
+		})
+		// Messages are padded to 4 bytes (NLMSG_ALIGN).
+		l = (l + 3) &^ 3
+		if l > len(b) {
+			break
+		}
+		b = b[l:]
+	}
+	return out, nil
 }
 
 // receiveError classifies a netlink receive error.

@@ -94,3 +94,23 @@ func FuzzParseCgroup(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseMessages: any datagram splits into messages that lie inside it,
+// or stops with an error; never a panic or an endless loop.
+func FuzzParseMessages(f *testing.F) {
+	f.Add([]byte{20, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4})
+	f.Add([]byte{16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		msgs, _ := parseMessages(b, nil)
+		total := 0
+		for _, m := range msgs {
+			if int(m.Header.Length) != len(m.Data)+16 {
+				t.Fatalf("length %d, data %d", m.Header.Length, len(m.Data))
+			}
+			total += len(m.Data) + 16
+		}
+		if total > len(b) {
+			t.Fatalf("messages cover %d bytes of %d", total, len(b))
+		}
+	})
+}
