@@ -36,6 +36,23 @@ func auditctlState(t *testing.T) string {
 	return strings.Join(keep, "\n") + "\n" + string(r)
 }
 
+// requireFreeAudit skips unless the test may own audit (root, auditctl
+// as the oracle, no daemon registered) and returns the state to restore.
+func requireFreeAudit(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	if _, err := exec.LookPath("auditctl"); err != nil {
+		t.Skip("auditctl not installed (the oracle)")
+	}
+	before := auditctlState(t)
+	if !strings.Contains(before, "pid 0") {
+		t.Skip("an audit daemon owns audit: not disturbing it")
+	}
+	return before
+}
+
 func readEvents(t *testing.T, path string) []map[string]any {
 	t.Helper()
 	data, _ := os.ReadFile(path)
@@ -65,16 +82,7 @@ func readEvents(t *testing.T, path string) []map[string]any {
 // write event, a sock_diag listening socket, and, after SIGTERM, the
 // kernel's audit state exactly as it was before.
 func TestIntegrationRun(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	if _, err := exec.LookPath("auditctl"); err != nil {
-		t.Skip("auditctl not installed (the oracle)")
-	}
-	before := auditctlState(t)
-	if !strings.Contains(before, "pid 0") {
-		t.Skip("an audit daemon owns audit: not disturbing it")
-	}
+	before := requireFreeAudit(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "events.jsonl")
 	watched := filepath.Join(dir, "etc-cron.d")
@@ -230,16 +238,7 @@ func numf(v any) float64 {
 // records; lineaged reports the loss as an event with the count, and puts
 // the rate limit back at exit.
 func TestIntegrationRunReportsLoss(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	if _, err := exec.LookPath("auditctl"); err != nil {
-		t.Skip("auditctl not installed (the oracle)")
-	}
-	before := auditctlState(t)
-	if !strings.Contains(before, "pid 0") {
-		t.Skip("an audit daemon owns audit: not disturbing it")
-	}
+	before := requireFreeAudit(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "events.jsonl")
 	rules := filepath.Join(dir, "rules.d")
