@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	libaudit "github.com/elastic/go-libaudit/v2"
 	"github.com/elastic/go-libaudit/v2/rule"
@@ -54,10 +55,11 @@ type LiveConfig struct {
 // the state through a socket of its own); Receive then returns an error or
 // stays blocked until the process exits.
 type Live struct {
-	mode   Mode
-	client *libaudit.AuditClient
-	saved  *savedState // own mode: what to put back
-	Notes  []string    // what was decided at start, for the status event
+	mode    Mode
+	client  *libaudit.AuditClient
+	saved   *savedState // own mode: what to put back
+	pending []rawRecord // records read by the multicast probe
+	Notes   []string    // what was decided at start, for the status event
 }
 
 type savedState struct {
@@ -128,6 +130,16 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 			return nil, err
 		}
 		l.client = c
+		if err := l.probeDelivery(st); err != nil {
+			c.Close()
+			l.client = nil
+			if cfg.Mode == ModeAuto || cfg.Mode == "" {
+				l.mode = ModeOff
+				l.Notes = append(l.Notes, "audit off: "+err.Error()+"; the proc connector, fanotify and sock_diag continue")
+				return l, nil
+			}
+			return nil, err
+		}
 		return l, nil
 	}
 	if err := l.openOwn(cfg, st); err != nil {
@@ -135,6 +147,64 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// auditTrustedApp is AUDIT_TRUSTED_APP (1121), a free-text user message
+// type: the probe's record reads as what it is in auditd's log.
+const auditTrustedApp = 1121
+
+// probeWait is how long the multicast probe waits for its own record.
+const probeWait = 2 * time.Second
+
+// probeDelivery proves the multicast group delivers: on EL7's 3.10 the
+// subscription is accepted and nothing ever arrives. It sends a user
+// message through the kernel (CAP_AUDIT_WRITE) and waits for it to come
+// back on the group; records read meanwhile are kept for Receive. With
+// audit disabled the kernel drops user messages, so nothing can be proved
+// and the group is used as it is.
+func (l *Live) probeDelivery(st Status) error {
+	if st.Enabled == 0 {
+		l.Notes = append(l.Notes, "multicast delivery not probed: audit is disabled")
+		return nil
+	}
+	marker := fmt.Sprintf("lineaged multicast delivery probe pid=%d t=%d", os.Getpid(), time.Now().UnixNano())
+	_, err := l.client.Netlink.Send(syscall.NetlinkMessage{
+		Header: syscall.NlMsghdr{Type: auditTrustedApp, Flags: syscall.NLM_F_REQUEST},
+		// NUL-terminated, as libaudit sends: the kernel drops the last
+		// byte of a user message (its terminator).
+		Data: append([]byte(marker), 0),
+	})
+	if err != nil {
+		l.Notes = append(l.Notes, "multicast delivery not probed: sending the probe: "+err.Error())
+		return nil
+	}
+	deadline := time.Now().Add(probeWait)
+	for time.Now().Before(deadline) {
+		msg, err := l.client.Receive(true)
+		if err != nil {
+			if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("reading the multicast group: %w", err)
+		}
+		t := uint16(msg.Type)
+		if t == auditTrustedApp && strings.Contains(string(msg.Data), marker) {
+			l.Notes = append(l.Notes, "multicast delivery confirmed")
+			return nil
+		}
+		if t >= TypeFirstUser {
+			l.pending = append(l.pending, rawRecord{typ: t, data: append([]byte(nil), msg.Data...)})
+		}
+	}
+	return feature.NotSupported(feature.AuditMulticast,
+		fmt.Errorf("the multicast subscription was accepted but delivered nothing in %s (EL7's 3.10 behaviour)", probeWait))
+}
+
+// rawRecord is a record read before Receive was called.
+type rawRecord struct {
+	typ  uint16
+	data []byte
 }
 
 // Mode returns the mode in use.
@@ -280,6 +350,11 @@ func processAlive(pid int) bool {
 // (replies to our own requests, types below 1100) are skipped. The error
 // from a closed source wraps os.ErrClosed.
 func (l *Live) Receive(r *Record) error {
+	if n := len(l.pending); n > 0 {
+		p := l.pending[0]
+		l.pending = l.pending[1:]
+		return r.ParseKernel(p.typ, p.data)
+	}
 	if l.client == nil {
 		return os.ErrClosed
 	}

@@ -355,8 +355,8 @@ func TestIntegrationRunBesideAuditd(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if multicast && !strings.Contains(stderr.String(), "multicast beside it") {
-		t.Errorf("auto did not say it chose multicast: %s", stderr.String())
+	if multicast && (!strings.Contains(stderr.String(), "multicast beside it") || !strings.Contains(stderr.String(), "multicast delivery confirmed")) {
+		t.Errorf("auto did not say it chose multicast and proved delivery: %s", stderr.String())
 	}
 	if st := saveAuditState(t); st.pid != daemon {
 		t.Errorf("audit PID changed from auditd's %s to %s", daemon, st.pid)
