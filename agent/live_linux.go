@@ -232,6 +232,8 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		go func() {
 			col := &netlink.Collector{Owners: &netlink.OwnerIndex{}}
 			prev := map[uint64]*netlink.Snapshot{}
+			type edgeKey struct{ ns, client, server uint64 }
+			edges := map[edgeKey]bool{}
 			t := time.NewTicker(cfg.SnapshotEvery)
 			defer t.Stop()
 			for {
@@ -241,7 +243,24 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 					cfg.Logf("sock_diag: %v", err)
 				}
 				seen := map[uint64]bool{}
+				nowEdges := map[edgeKey]bool{}
 				for _, s := range snaps {
+					// Both ends of a loopback TCP or UNIX connection known:
+					// an edge between two processes, reported once.
+					for _, ed := range s.Edges() {
+						k := edgeKey{ed.NetNS, ed.Client.Inode, ed.Server.Inode}
+						nowEdges[k] = true
+						if edges[k] || ed.Client.PID <= 0 || ed.Server.PID <= 0 {
+							continue
+						}
+						out = append(out, event.Event{
+							TimeMsec: s.Time.UnixMilli(), Module: "sock_diag",
+							Category: "network", Type: "connection", Action: "ipc-connected", Outcome: "success",
+							Process: event.Process{PID: ed.Client.PID},
+							Network: &event.Network{Transport: ed.Transport, NetNS: ed.NetNS},
+							Labels:  []event.KV{{Key: "peer_pid", Value: strconv.Itoa(ed.Server.PID)}},
+						})
+					}
 					seen[s.NetNS] = true
 					if p, ok := prev[s.NetNS]; ok {
 						for _, c := range netlink.Diff(p, s) {
@@ -250,6 +269,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 					}
 					prev[s.NetNS] = s
 				}
+				edges = nowEdges
 				for ino, p := range prev {
 					if !seen[ino] {
 						for _, c := range netlink.Diff(p, nil) {
@@ -306,6 +326,9 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			for i := range evs {
 				e := &evs[i]
 				r.graph.Enrich(e)
+				if e.Action == "ipc-connected" {
+					r.describePeer(e)
+				}
 				r.write(e)
 			}
 		case <-maintain.C:
@@ -492,6 +515,25 @@ func (r *liveRun) procEvent(pe *proc.Event) {
 		return
 	}
 	r.write(e)
+}
+
+// describePeer names the other end of an IPC edge from the graph.
+func (r *liveRun) describePeer(e *event.Event) {
+	for _, kv := range e.Labels {
+		if kv.Key != "peer_pid" {
+			continue
+		}
+		pid, err := strconv.Atoi(kv.Value)
+		if err != nil {
+			return
+		}
+		if n, ok := r.graph.Lookup(pid); ok {
+			e.Labels = append(e.Labels,
+				event.KV{Key: "peer_entity_id", Value: n.EntityID},
+				event.KV{Key: "peer_executable", Value: n.Executable})
+		}
+		return
+	}
 }
 
 // readExec fills an exec event's executable and arguments from /proc.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -149,17 +150,28 @@ func TestIntegrationRun(t *testing.T) {
 	if err := exec.Command("/bin/sh", "-c", "/bin/sh -c '/bin/echo "+marker+" > "+watched+"/job'").Run(); err != nil {
 		t.Fatal(err)
 	}
-	ln := exec.Command("python3", "-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(1); print(s.getsockname()[1], flush=True); time.sleep(3)")
+	// A listener, and a child of it connected to it over loopback: the
+	// two ends are two processes, an IPC edge.
+	ln := exec.Command("python3", "-c", `
+import os, socket, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+pid = os.fork()
+if pid == 0:
+    c = socket.create_connection(s.getsockname()); s.close(); time.sleep(3); os._exit(0)
+a, _ = s.accept()
+print(s.getsockname()[1], pid, flush=True)
+time.sleep(3); os.waitpid(pid, 0)
+`)
 	lnOut, _ := ln.StdoutPipe()
 	if err := ln.Start(); err != nil {
 		t.Skipf("python3: %v", err)
 	}
-	var port int
-	fmt.Fscan(lnOut, &port)
+	var port, clientPID int
+	fmt.Fscan(lnOut, &port, &clientPID)
 	defer ln.Wait()
 
 	evs := waitFor("the echo's exec from audit and proc, the write and the listener", func(evs []map[string]any) bool {
-		var auditExec, procExec, write, listen bool
+		var auditExec, procExec, write, listen, ipc bool
 		echoPID := -1
 		for _, e := range evs {
 			args, _ := get(e, "process.args").([]any)
@@ -181,10 +193,15 @@ func TestIntegrationRun(t *testing.T) {
 				write = true
 			case str(e, "event.module") == "sock_diag" && int(numf(get(e, "source.port"))) == port:
 				listen = true
+			// The client (the forked child) to the server (python3 itself),
+			// the peer named from the graph.
+			case str(e, "event.action") == "ipc-connected" && int(numf(get(e, "process.pid"))) == clientPID &&
+				str(e, "labels.peer_pid") == strconv.Itoa(ln.Process.Pid) && strings.Contains(str(e, "labels.peer_executable"), "python"):
+				ipc = true
 			}
 		}
-		missing = fmt.Sprintf("audit exec %v, exactly one exec event %v, fanotify write %v, sock_diag listener %v", auditExec, procExec, write, listen)
-		return auditExec && procExec && write && listen
+		missing = fmt.Sprintf("audit exec %v, exactly one exec event %v, fanotify write %v, sock_diag listener %v, ipc edge %v", auditExec, procExec, write, listen, ipc)
+		return auditExec && procExec && write && listen && ipc
 	})
 	// The echo's ancestry: sh (the inner), sh (the outer), then this test
 	// binary, then what ran it — all known from /proc or exec events.
