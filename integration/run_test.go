@@ -76,6 +76,73 @@ func readEvents(t *testing.T, path string) []map[string]any {
 	return evs
 }
 
+// agentRun is a `lineaged run` started by a test.
+type agentRun struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	out     string
+	stderr  bytes.Buffer
+	stopped bool
+	err     error
+}
+
+// startRun starts `lineaged run --output OUT args...`, stops it at cleanup
+// whatever happens, and waits until it has written its first line.
+func startRun(t *testing.T, out string, args ...string) *agentRun {
+	t.Helper()
+	a := &agentRun{t: t, out: out}
+	a.cmd = exec.Command(lineagedBin, append([]string{"run", "--output", out}, args...)...)
+	a.cmd.Stderr = &a.stderr
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Stop() })
+	deadline := time.Now().Add(10 * time.Second)
+	for len(readEvents(t, out)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("lineaged run wrote nothing in 10 s; stderr:\n%s", a.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return a
+}
+
+// Stop sends SIGTERM and waits, killing it after 20 s (then an error:
+// a run that ignores SIGTERM would not restore the audit state). Safe to
+// call more than once; it returns the first result.
+func (a *agentRun) Stop() error {
+	if a.stopped {
+		return a.err
+	}
+	a.stopped = true
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- a.cmd.Wait() }()
+	select {
+	case a.err = <-done:
+		if a.err != nil {
+			a.err = fmt.Errorf("lineaged run: %w; stderr:\n%s", a.err, a.stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		a.cmd.Process.Kill()
+		<-done
+		a.err = fmt.Errorf("lineaged run did not stop within 20 s of SIGTERM; stderr:\n%s", a.stderr.String())
+	}
+	return a.err
+}
+
+// restoreIfChanged puts audit back after a run that failed to (the test
+// has already reported it).
+func restoreIfChanged(t *testing.T, before string) {
+	t.Cleanup(func() {
+		if auditctlState(t) != before {
+			exec.Command("auditctl", "-D").Run()
+			exec.Command("auditctl", "-r", "0").Run()
+			exec.Command("auditctl", "-e", "0").Run()
+		}
+	})
+}
+
 // TestIntegrationRun starts the live agent in audit own mode, makes the
 // kernel exec a chain, write a watched file and listen on a port, and
 // checks what came out: exec events from audit and the proc connector
@@ -92,38 +159,8 @@ func TestIntegrationRun(t *testing.T) {
 	os.Mkdir(rules, 0o755)
 	os.WriteFile(filepath.Join(rules, "10-it.rules"), []byte("--backlog_wait_time 0\n-a always,exit -F arch=b64 -S execve -k lineaged-it-run\n"), 0o600)
 
-	cmd := exec.Command(lineagedBin, "run", "--output", out, "--audit-mode", "own", "--rules-dir", rules, "--snapshot-every", "200ms", "--watch", watched)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			return fmt.Errorf("lineaged run did not stop within 20 s of SIGTERM")
-		}
-	}
-	t.Cleanup(func() {
-		stop()
-		// Whatever happened, leave audit as found.
-		if auditctlState(t) != before {
-			exec.Command("auditctl", "-D").Run()
-			exec.Command("auditctl", "-e", "0").Run()
-		}
-	})
+	restoreIfChanged(t, before)
+	run := startRun(t, out, "--audit-mode", "own", "--rules-dir", rules, "--snapshot-every", "200ms", "--watch", watched)
 	var missing string // what the last check still lacked
 	waitFor := func(what string, ok func([]map[string]any) bool) []map[string]any {
 		deadline := time.Now().Add(15 * time.Second)
@@ -133,7 +170,7 @@ func TestIntegrationRun(t *testing.T) {
 				return evs
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s never appeared (%d events; %s); stderr:\n%s", what, len(evs), missing, stderr.String())
+				t.Fatalf("%s never appeared (%d events; %s); stderr:\n%s", what, len(evs), missing, run.stderr.String())
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -225,8 +262,8 @@ time.sleep(3); os.waitpid(pid, 0)
 			t.Errorf("ancestry ends in an unknown process despite the /proc seed: %v", last)
 		}
 	}
-	if err := stop(); err != nil {
-		t.Fatalf("lineaged run: %v; stderr:\n%s", err, stderr.String())
+	if err := run.Stop(); err != nil {
+		t.Fatal(err)
 	}
 	if after := auditctlState(t); after != before {
 		t.Errorf("audit state after run differs:\nbefore:\n%s\nafter:\n%s", before, after)
@@ -261,35 +298,12 @@ func TestIntegrationRunReportsLoss(t *testing.T) {
 	rules := filepath.Join(dir, "rules.d")
 	os.Mkdir(rules, 0o755)
 	os.WriteFile(filepath.Join(rules, "10-it.rules"), []byte("--backlog_wait_time 0\n-r 1\n-a always,exit -F arch=b64 -S execve -k lineaged-it-loss\n"), 0o600)
-	cmd := exec.Command(lineagedBin, "run", "--output", out, "--audit-mode", "own", "--rules-dir", rules, "--snapshot-every", "0", "--no-file-watch")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if auditctlState(t) != before {
-			exec.Command("auditctl", "-D").Run()
-			exec.Command("auditctl", "-r", "0").Run()
-			exec.Command("auditctl", "-e", "0").Run()
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if evs := readEvents(t, out); len(evs) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no output; stderr: %s", stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	restoreIfChanged(t, before)
+	run := startRun(t, out, "--audit-mode", "own", "--rules-dir", rules, "--snapshot-every", "0", "--no-file-watch")
 	for i := 0; i < 30; i++ {
 		exec.Command("/bin/true").Run()
 	}
-	deadline = time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		var loss map[string]any
 		for _, e := range readEvents(t, out) {
@@ -304,13 +318,12 @@ func TestIntegrationRunReportsLoss(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no audit-records-lost event; stderr: %s", stderr.String())
+			t.Fatalf("no audit-records-lost event; stderr: %s", run.stderr.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("run: %v: %s", err, stderr.String())
+	if err := run.Stop(); err != nil {
+		t.Fatal(err)
 	}
 	if after := auditctlState(t); after != before {
 		t.Errorf("audit state after run differs:\nbefore:\n%s\nafter:\n%s", before, after)
@@ -331,27 +344,11 @@ func TestIntegrationRunBesideAuditd(t *testing.T) {
 	daemon := saveAuditState(t).pid
 
 	out := filepath.Join(t.TempDir(), "events.jsonl")
-	cmd := exec.Command(lineagedBin, "run", "--output", out, "--audit-mode", "auto", "--snapshot-every", "0", "--no-file-watch")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for len(readEvents(t, out)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no output; stderr: %s", stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	run := startRun(t, out, "--audit-mode", "auto", "--snapshot-every", "0", "--no-file-watch")
 	multicast := os.Getenv("LINEAGED_KERNEL_PROFILE") != "3.10"
 	marker := fmt.Sprintf("lineaged-mc-%d", time.Now().UnixNano())
 	exec.Command("/bin/echo", marker).Run()
-	deadline = time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		logged, _ := os.ReadFile(logPath)
 		seen := false
@@ -368,19 +365,18 @@ func TestIntegrationRunBesideAuditd(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("marker exec: in auditd's log %v, in lineaged's events %v; stderr: %s", bytes.Contains(logged, []byte(marker)), seen, stderr.String())
+			t.Fatalf("marker exec: in auditd's log %v, in lineaged's events %v; stderr: %s", bytes.Contains(logged, []byte(marker)), seen, run.stderr.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if multicast && (!strings.Contains(stderr.String(), "multicast beside it") || !strings.Contains(stderr.String(), "multicast delivery confirmed")) {
-		t.Errorf("auto did not say it chose multicast and proved delivery: %s", stderr.String())
+	if e := run.stderr.String(); multicast && (!strings.Contains(e, "multicast beside it") || !strings.Contains(e, "multicast delivery confirmed")) {
+		t.Errorf("auto did not say it chose multicast and proved delivery: %s", e)
 	}
 	if st := saveAuditState(t); st.pid != daemon {
 		t.Errorf("audit PID changed from auditd's %s to %s", daemon, st.pid)
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("run: %v: %s", err, stderr.String())
+	if err := run.Stop(); err != nil {
+		t.Error(err)
 	}
 	if st := saveAuditState(t); st.pid != daemon || len(st.rules) != 1 {
 		t.Errorf("after lineaged stopped: pid %s (auditd %s), rules %v", st.pid, daemon, st.rules)
