@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -41,8 +42,47 @@ type LiveConfig struct {
 	// OwnPaths are never reported by fanotify (lineaged's own output and
 	// state: no feedback loop through its own writes).
 	OwnPaths []string
+	// BatchWindow is how long each source sleeps after a read so that the
+	// next read takes a batch (default 10 ms; negative: no pause). It adds
+	// at most that much latency and saves a wake-up per record.
+	BatchWindow time.Duration
 	// Logf reports decisions and trouble (to standard error).
 	Logf func(format string, args ...any)
+}
+
+// Audit batches in flight between the reader and the loop.
+const (
+	auditBatches   = 4
+	auditBatchSize = 64
+)
+
+// auditRead is one ReadBatch: the batch and the error it returned.
+type auditRead struct {
+	b   *audit.Batch
+	err error
+}
+
+// auditBatch turns a batch of datagrams into records for the reassembler,
+// counting what cannot be one.
+func (r *liveRun) auditBatch(ar auditRead) {
+	if ar.err != nil {
+		r.auditErrs++
+		if r.auditErrs <= 10 {
+			r.cfg.Logf("audit: %v", ar.err)
+		}
+	}
+	now := time.Now().UnixMilli()
+	for i := 0; i < ar.b.Len(); i++ {
+		rec := r.ra.Record()
+		if err := ar.b.Record(i, rec); err != nil {
+			r.ra.Release(rec)
+			if !errors.Is(err, audit.ErrNotRecord) {
+				r.auditErrs++
+			}
+			continue
+		}
+		r.ra.Push(rec, now)
+	}
 }
 
 // Flusher is a Sink with a buffer.
@@ -62,6 +102,9 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	}
 	if cfg.SnapshotEvery == 0 {
 		cfg.SnapshotEvery = 10 * time.Second
+	}
+	if cfg.BatchWindow == 0 {
+		cfg.BatchWindow = 10 * time.Millisecond
 	}
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = 100 * time.Millisecond
@@ -153,39 +196,87 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	// between is missed.
 	r.seed()
 
-	recs := make(chan *audit.Record, 1024)
-	procEvs := make(chan []proc.Event, 256)
-	sockEvs := make(chan []event.Event, 256) // sock_diag and fanotify
+	// Sources read in batches: wait for the first datagram, take all that
+	// is queued, then sleep BatchWindow so the next read finds a batch
+	// again. One wake-up per window instead of one per record was most
+	// of the agent's CPU under an exec storm.
 	done := make(chan struct{})
 	defer close(done)
+	window := cfg.BatchWindow
+	pause := func() bool {
+		if window <= 0 {
+			return true
+		}
+		t := time.NewTimer(window)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return true
+		case <-done:
+			return false
+		}
+	}
+	auditFull := make(chan auditRead, auditBatches)
+	auditFree := make(chan *audit.Batch, auditBatches)
+	procEvs := make(chan []proc.Event, 4)
+	procFree := make(chan []proc.Event, 4)
+	sockEvs := make(chan []event.Event, 256) // sock_diag and fanotify
 
 	if live.Mode() != audit.ModeOff {
+		for _, rec := range live.Pending() {
+			r.ra.Push(rec, time.Now().UnixMilli())
+		}
+		for range auditBatches {
+			auditFree <- audit.NewBatch(auditBatchSize)
+		}
 		go func() {
+			wait := true
 			for {
-				rec := &audit.Record{}
-				if err := live.Receive(rec); err != nil {
-					if errors.Is(err, os.ErrClosed) {
-						return
-					}
-					select {
-					case recs <- nil: // a receive error: counted by the loop
-					case <-done:
-						return
-					}
-					continue
+				var b *audit.Batch
+				select {
+				case b = <-auditFree:
+				case <-done:
+					return
+				}
+				err := live.ReadBatch(b, wait)
+				if errors.Is(err, os.ErrClosed) {
+					return
 				}
 				select {
-				case recs <- rec:
+				case auditFull <- auditRead{b, err}:
 				case <-done:
+					return
+				}
+				// A full batch: more is queued, read on at once.
+				wait = err == nil && !b.Full()
+				if wait && !pause() {
 					return
 				}
 			}
 		}()
 	}
 	if pc != nil {
+		for range 3 {
+			procFree <- make([]proc.Event, 0, 256)
+		}
 		go func() {
 			for {
-				evs, err := pc.Receive()
+				var buf []proc.Event
+				select {
+				case buf = <-procFree:
+				case <-done:
+					return
+				}
+				evs, err := pc.ReceiveBatch(buf[:0], true)
+				if len(evs) > 0 {
+					select {
+					case procEvs <- evs:
+					case <-done:
+						return
+					}
+				} else {
+					procFree <- buf
+				}
 				if errors.Is(err, proc.ErrOverrun) {
 					select {
 					case procEvs <- nil: // nil: repair from /proc
@@ -195,11 +286,12 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 					continue
 				}
 				if err != nil {
-					return // closed
+					if errors.Is(err, net.ErrClosed) {
+						return
+					}
+					cfg.Logf("proc connector: %v", err)
 				}
-				select {
-				case procEvs <- evs:
-				case <-done:
+				if !pause() {
 					return
 				}
 			}
@@ -217,12 +309,14 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 				for _, fe := range fes {
 					out = fanotify.AppendEvents(out, fe)
 				}
-				if len(out) == 0 {
-					continue
+				if len(out) > 0 {
+					select {
+					case sockEvs <- out:
+					case <-done:
+						return
+					}
 				}
-				select {
-				case sockEvs <- out:
-				case <-done:
+				if !pause() {
 					return
 				}
 			}
@@ -306,12 +400,9 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			r.self("stopped", fmt.Sprintf("lineaged stopping: %d events written, %d execs merged from audit and the proc connector, %d audit receive errors, %d proc overruns",
 				r.written, r.merged, r.auditErrs, r.overruns))
 			return errors.Join(r.sinkErr, sink.Flush())
-		case rec := <-recs:
-			if rec == nil {
-				r.auditErrs++
-				continue
-			}
-			r.ra.Push(rec, time.Now().UnixMilli())
+		case ar := <-auditFull:
+			r.auditBatch(ar)
+			auditFree <- ar.b
 		case evs := <-procEvs:
 			if evs == nil {
 				r.overruns++
@@ -322,6 +413,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			for i := range evs {
 				r.procEvent(&evs[i])
 			}
+			procFree <- evs
 		case evs := <-sockEvs:
 			for i := range evs {
 				e := &evs[i]

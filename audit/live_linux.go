@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -58,8 +59,12 @@ type Live struct {
 	mode    Mode
 	client  *libaudit.AuditClient
 	saved   *savedState // own mode: what to put back
+	nl      *nlClient   // client's socket, read in batches
+	closed  atomic.Bool
 	pending []rawRecord // records read by the multicast probe
-	Notes   []string    // what was decided at start, for the status event
+	// readBuffer is the socket receive buffer the kernel granted.
+	readBuffer int
+	Notes      []string // what was decided at start, for the status event
 }
 
 type savedState struct {
@@ -114,7 +119,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		err := feature.Disabled(feature.AuditMulticast)
 		var c *libaudit.AuditClient
 		if err == nil {
-			c, err = libaudit.NewMulticastAuditClient(nil)
+			c, l.nl, err = newAuditClient(libaudit.NetlinkGroupReadLog)
 			if err != nil {
 				err = feature.NotSupported(feature.AuditMulticast, explain("joining the audit multicast group", err))
 			}
@@ -130,6 +135,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 			return nil, err
 		}
 		l.client = c
+		l.readBuffer = setReadBuffer(l.nl, readBufferSize)
 		if err := l.probeDelivery(st); err != nil {
 			c.Close()
 			l.client = nil
@@ -211,11 +217,12 @@ type rawRecord struct {
 func (l *Live) Mode() Mode { return l.mode }
 
 func (l *Live) openOwn(cfg LiveConfig, st Status) error {
-	c, err := libaudit.NewAuditClient(nil)
+	c, nl, err := newAuditClient(0)
 	if err != nil {
 		return explain("opening NETLINK_AUDIT", err)
 	}
-	l.client = c
+	l.client, l.nl = c, nl
+	l.readBuffer = setReadBuffer(nl, readBufferSize)
 	raw, err := c.GetStatus()
 	if err != nil {
 		return explain("AUDIT_GET", err)
@@ -382,6 +389,7 @@ func (l *Live) Close() error {
 		return nil
 	}
 	main := l.client
+	l.closed.Store(true)
 	var errs []error
 	if l.mode == ModeOwn && l.saved != nil {
 		s := l.saved

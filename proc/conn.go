@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lineaged/lineaged/feature"
+	"github.com/lineaged/lineaged/internal/mmsg"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -102,6 +103,7 @@ type Conn struct {
 	noRaw bool
 	buf   []byte
 	msgs  []netlink.Message
+	mb    *mmsg.Batch // ReceiveBatch's buffers
 }
 
 // newConn wraps a connected netlink socket (a real one from Dial, or an
@@ -176,8 +178,14 @@ func (c *Conn) receive() ([]Event, error) {
 	if err != nil {
 		return nil, c.receiveError(err)
 	}
-	evs := make([]Event, 0, len(msgs))
+	return c.decode(msgs, make([]Event, 0, len(msgs)))
+}
+
+// decode appends the events of msgs to evs, counting what it drops. The
+// error is a refused LISTEN (ours), after the events.
+func (c *Conn) decode(msgs []netlink.Message, evs []Event) ([]Event, error) {
 	var listenErr error
+	start := len(evs)
 	for i := range msgs {
 		c.messages.Add(1)
 		var m message
@@ -216,7 +224,7 @@ func (c *Conn) receive() ([]Event, error) {
 		c.seen.Or(1 << ev.Kind)
 		evs = append(evs, ev)
 	}
-	c.events.Add(uint64(len(evs)))
+	c.events.Add(uint64(len(evs) - start))
 	return evs, listenErr
 }
 
