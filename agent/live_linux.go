@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/lineaged/lineaged/graph"
 	"github.com/lineaged/lineaged/netlink"
 	"github.com/lineaged/lineaged/proc"
+	"golang.org/x/sys/unix"
 )
 
 // LiveConfig configures `lineaged run`.
@@ -50,11 +50,8 @@ type LiveConfig struct {
 	Logf func(format string, args ...any)
 }
 
-// Audit batches in flight between the reader and the loop.
-const (
-	auditBatches   = 4
-	auditBatchSize = 64
-)
+// auditBatchSize is how many audit datagrams one recvmmsg takes.
+const auditBatchSize = 64
 
 // auditRead is one ReadBatch: the batch and the error it returned.
 type auditRead struct {
@@ -196,106 +193,58 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	// between is missed.
 	r.seed()
 
-	// Sources read in batches: wait for the first datagram, take all that
-	// is queued, then sleep BatchWindow so the next read finds a batch
-	// again. One wake-up per window instead of one per record was most
-	// of the agent's CPU under an exec storm.
+	// Audit and the proc connector are read by this goroutine: it waits
+	// in poll(2) on both sockets and a wake-up eventfd, sleeps
+	// BatchWindow once something is readable so that one read takes a
+	// batch, then drains both with recvmmsg. One wake-up per window
+	// instead of one per record (and goroutine hand-offs per batch) was
+	// most of the agent's CPU under an exec storm. fanotify and sock_diag,
+	// rarer, run in goroutines that hand over through sockEvs and the
+	// eventfd; so does ctx's end.
+	wake, err := newWaker()
+	if err != nil {
+		return err
+	}
+	defer wake.Close()
+	sockEvs := make(chan []event.Event, 256) // sock_diag and fanotify
 	done := make(chan struct{})
 	defer close(done)
-	window := cfg.BatchWindow
-	pause := func() bool {
-		if window <= 0 {
-			return true
-		}
-		t := time.NewTimer(window)
-		defer t.Stop()
+	go func() {
 		select {
-		case <-t.C:
+		case <-ctx.Done():
+			wake.Wake()
+		case <-done:
+		}
+	}()
+	send := func(evs []event.Event) bool {
+		select {
+		case sockEvs <- evs:
+			wake.Wake()
 			return true
 		case <-done:
 			return false
 		}
 	}
-	auditFull := make(chan auditRead, auditBatches)
-	auditFree := make(chan *audit.Batch, auditBatches)
-	procEvs := make(chan []proc.Event, 4)
-	procFree := make(chan []proc.Event, 4)
-	sockEvs := make(chan []event.Event, 256) // sock_diag and fanotify
-
+	pfds := []unix.PollFd{{Fd: int32(wake.fd), Events: unix.POLLIN}}
+	var ab *audit.Batch
+	auditIdx, procIdx := -1, -1
 	if live.Mode() != audit.ModeOff {
 		for _, rec := range live.Pending() {
 			r.ra.Push(rec, time.Now().UnixMilli())
 		}
-		for range auditBatches {
-			auditFree <- audit.NewBatch(auditBatchSize)
+		if fd := live.PollFD(); fd >= 0 {
+			ab = audit.NewBatch(auditBatchSize)
+			auditIdx = len(pfds)
+			pfds = append(pfds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
 		}
-		go func() {
-			wait := true
-			for {
-				var b *audit.Batch
-				select {
-				case b = <-auditFree:
-				case <-done:
-					return
-				}
-				err := live.ReadBatch(b, wait)
-				if errors.Is(err, os.ErrClosed) {
-					return
-				}
-				select {
-				case auditFull <- auditRead{b, err}:
-				case <-done:
-					return
-				}
-				// A full batch: more is queued, read on at once.
-				wait = err == nil && !b.Full()
-				if wait && !pause() {
-					return
-				}
-			}
-		}()
 	}
+	var procBuf []proc.Event
 	if pc != nil {
-		for range 3 {
-			procFree <- make([]proc.Event, 0, 256)
+		if fd := pc.PollFD(); fd >= 0 {
+			procIdx = len(pfds)
+			pfds = append(pfds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+			procBuf = make([]proc.Event, 0, 256)
 		}
-		go func() {
-			for {
-				var buf []proc.Event
-				select {
-				case buf = <-procFree:
-				case <-done:
-					return
-				}
-				evs, err := pc.ReceiveBatch(buf[:0], true)
-				if len(evs) > 0 {
-					select {
-					case procEvs <- evs:
-					case <-done:
-						return
-					}
-				} else {
-					procFree <- buf
-				}
-				if errors.Is(err, proc.ErrOverrun) {
-					select {
-					case procEvs <- nil: // nil: repair from /proc
-					case <-done:
-						return
-					}
-					continue
-				}
-				if err != nil {
-					if errors.Is(err, net.ErrClosed) {
-						return
-					}
-					cfg.Logf("proc connector: %v", err)
-				}
-				if !pause() {
-					return
-				}
-			}
-		}()
 	}
 	if fw != nil {
 		go func() {
@@ -309,14 +258,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 				for _, fe := range fes {
 					out = fanotify.AppendEvents(out, fe)
 				}
-				if len(out) > 0 {
-					select {
-					case sockEvs <- out:
-					case <-done:
-						return
-					}
-				}
-				if !pause() {
+				if len(out) > 0 && !send(out) {
 					return
 				}
 			}
@@ -372,12 +314,8 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 						delete(prev, ino)
 					}
 				}
-				if len(out) > 0 {
-					select {
-					case sockEvs <- out:
-					case <-done:
-						return
-					}
+				if len(out) > 0 && !send(out) {
+					return
 				}
 				select {
 				case <-t.C:
@@ -388,52 +326,117 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		}()
 	}
 
-	flush := time.NewTicker(cfg.FlushEvery)
-	defer flush.Stop()
-	maintain := time.NewTicker(500 * time.Millisecond)
-	defer maintain.Stop()
+	window := cfg.BatchWindow
+	const maintainEvery = 500 * time.Millisecond
+	nextMaintain := time.Now().Add(maintainEvery)
 	for {
-		select {
-		case <-ctx.Done():
+		// Sleep until a source is readable or the next deadline: the
+		// output flush (only while lines are buffered), a held exec's
+		// merge window, the periodic maintenance.
+		now := time.Now()
+		deadline := nextMaintain
+		if r.unflushed && r.flushDue.Before(deadline) {
+			deadline = r.flushDue
+		}
+		if len(r.pendingProc) > 0 && now.Add(cfg.FlushEvery).Before(deadline) {
+			deadline = now.Add(cfg.FlushEvery)
+		}
+		timeout := int(deadline.Sub(now) / time.Millisecond)
+		if timeout < 0 {
+			timeout = 0
+		}
+		for i := range pfds {
+			pfds[i].Revents = 0
+		}
+		n, err := unix.Poll(pfds, timeout)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("poll on the audit and proc connector sockets: %w", err)
+		}
+		if n > 0 && window > 0 && (readable(pfds, auditIdx) || readable(pfds, procIdx)) {
+			time.Sleep(window) // let a batch gather
+		}
+		if auditIdx >= 0 && pfds[auditIdx].Revents != 0 {
+			r.drainAudit(live, ab)
+		}
+		if procIdx >= 0 && pfds[procIdx].Revents != 0 {
+			procBuf = r.drainProc(pc, procBuf)
+		}
+		if pfds[0].Revents != 0 {
+			wake.Drain()
+		}
+	others:
+		for {
+			select {
+			case evs := <-sockEvs:
+				for i := range evs {
+					e := &evs[i]
+					r.graph.Enrich(e)
+					if e.Action == "ipc-connected" {
+						r.describePeer(e)
+					}
+					r.write(e)
+				}
+			default:
+				break others
+			}
+		}
+		now = time.Now()
+		if ctx.Err() != nil {
 			r.ra.Flush()
-			r.releaseHeld(time.Now(), true)
+			r.releaseHeld(now, true)
 			r.self("stopped", fmt.Sprintf("lineaged stopping: %d events written, %d execs merged from audit and the proc connector, %d audit receive errors, %d proc overruns",
 				r.written, r.merged, r.auditErrs, r.overruns))
 			return errors.Join(r.sinkErr, sink.Flush())
-		case ar := <-auditFull:
-			r.auditBatch(ar)
-			auditFree <- ar.b
-		case evs := <-procEvs:
-			if evs == nil {
-				r.overruns++
-				r.self("proc-overrun", "proc connector queue overrun: events lost, graph repaired from /proc")
-				r.seed()
-				continue
-			}
-			for i := range evs {
-				r.procEvent(&evs[i])
-			}
-			procFree <- evs
-		case evs := <-sockEvs:
-			for i := range evs {
-				e := &evs[i]
-				r.graph.Enrich(e)
-				if e.Action == "ipc-connected" {
-					r.describePeer(e)
-				}
-				r.write(e)
-			}
-		case <-maintain.C:
-			r.ra.Maintain(time.Now().UnixMilli())
+		}
+		if !now.Before(nextMaintain) {
+			r.ra.Maintain(now.UnixMilli())
 			r.checkLoss(live.Mode())
-		case now := <-flush.C:
-			r.releaseHeld(now, false)
+			nextMaintain = now.Add(maintainEvery)
+		}
+		r.releaseHeld(now, false)
+		if r.unflushed && !now.Before(r.flushDue) {
+			r.unflushed = false
 			if err := sink.Flush(); err != nil && r.sinkErr == nil {
 				r.sinkErr = err
 				cfg.Logf("output: %v", err)
 			}
 		}
 	}
+}
+
+// readable reports whether pfds[i] (i < 0: none) has something to read,
+// or an error to collect.
+func readable(pfds []unix.PollFd, i int) bool { return i >= 0 && pfds[i].Revents != 0 }
+
+// drainAudit reads every queued audit datagram, a batch at a time.
+func (r *liveRun) drainAudit(live *audit.Live, b *audit.Batch) {
+	for range 1024 { // bounded: a storm cannot starve the other sources
+		err := live.ReadBatch(b, false)
+		r.auditBatch(auditRead{b, err})
+		if err != nil || !b.Full() {
+			return
+		}
+	}
+}
+
+// drainProc reads every queued connector event into the graph.
+func (r *liveRun) drainProc(pc *proc.Conn, buf []proc.Event) []proc.Event {
+	evs, err := pc.ReceiveBatch(buf[:0], false)
+	for i := range evs {
+		r.procEvent(&evs[i])
+	}
+	switch {
+	case errors.Is(err, proc.ErrOverrun):
+		r.overruns++
+		r.self("proc-overrun", "proc connector queue overrun: events lost, graph repaired from /proc")
+		r.seed()
+	case err != nil:
+		r.procErrs++
+		if r.procErrs <= 10 {
+			r.cfg.Logf("proc connector: %v", err)
+		}
+	}
+	return evs
 }
 
 type liveRun struct {
@@ -448,7 +451,11 @@ type liveRun struct {
 	written uint64
 	sinkErr error
 
-	auditErrs, overruns uint64
+	auditErrs, overruns, procErrs uint64
+
+	// unflushed: lines sit in the sink's buffer, to be flushed by flushDue.
+	unflushed bool
+	flushDue  time.Time
 
 	// One exec reported by both audit and the proc connector is written
 	// once: the connector's event waits up to execMergeWindow for audit's
@@ -515,6 +522,10 @@ func (r *liveRun) write(e *event.Event) {
 		return
 	}
 	r.written++
+	if !r.unflushed {
+		r.unflushed = true
+		r.flushDue = time.Now().Add(r.cfg.FlushEvery)
+	}
 }
 
 // heldEvent is a connector exec waiting for audit's view of it.

@@ -8,7 +8,7 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/lineaged/lineaged/internal/mmsg"
+	"github.com/lineaged/lineaged/internal/nlsock"
 )
 
 // Batch holds audit datagrams read with one system call (see
@@ -16,12 +16,12 @@ import (
 // fills it, the consumer turns its datagrams into records and hands it
 // back.
 type Batch struct {
-	b *mmsg.Batch
+	b *nlsock.Batch
 	n int
 }
 
 // NewBatch returns a batch of up to n datagrams.
-func NewBatch(n int) *Batch { return &Batch{b: mmsg.New(n, auditBufSize)} }
+func NewBatch(n int) *Batch { return &Batch{b: nlsock.NewBatch(n, auditBufSize)} }
 
 // Len is the number of datagrams read.
 func (b *Batch) Len() int { return b.n }
@@ -69,7 +69,7 @@ func (l *Live) ReadBatch(b *Batch, wait bool) error {
 	if nl == nil {
 		return fmt.Errorf("audit source closed: %w", os.ErrClosed)
 	}
-	n, err := nl.ReadBatch(b.b, wait)
+	n, err := nl.s.RecvBatch(b.b, wait)
 	if err != nil {
 		if l.closed.Load() || errors.Is(err, syscall.EBADF) || errors.Is(err, os.ErrClosed) {
 			return fmt.Errorf("audit source closed: %w", os.ErrClosed)
@@ -96,3 +96,13 @@ func (l *Live) Pending() []*Record {
 
 // ReadBuffer is the socket receive buffer the kernel granted (bytes).
 func (l *Live) ReadBuffer() int { return l.readBuffer }
+
+// PollFD is the socket's descriptor, for poll(2) readiness checks by a
+// caller that waits on several sources at once; -1 without a socket.
+// Reading goes through ReadBatch, and the descriptor is valid until Close.
+func (l *Live) PollFD() int {
+	if l.nl == nil {
+		return -1
+	}
+	return l.nl.s.FD()
+}

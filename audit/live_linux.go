@@ -368,7 +368,7 @@ func (l *Live) Receive(r *Record) error {
 	for {
 		msg, err := l.client.Receive(false)
 		if err != nil {
-			if errors.Is(err, syscall.EBADF) {
+			if errors.Is(err, syscall.EBADF) || errors.Is(err, os.ErrClosed) {
 				return fmt.Errorf("audit source closed: %w", os.ErrClosed)
 			}
 			return err

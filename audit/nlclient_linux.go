@@ -5,150 +5,82 @@ package audit
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
 
 	libaudit "github.com/elastic/go-libaudit/v2"
-	"github.com/lineaged/lineaged/internal/mmsg"
+	"github.com/lineaged/lineaged/internal/nlsock"
 	"golang.org/x/sys/unix"
 )
 
 // nlClient is a NETLINK_AUDIT socket that go-libaudit's AuditClient drives
 // for requests (it implements libaudit.NetlinkSendReceiver) and that Live
 // reads records from in batches. go-libaudit's own NetlinkClient hides its
-// descriptor and reads one record per blocking recvfrom(2), which parks a
-// thread per record; this one is non-blocking under the Go runtime's
-// poller, so Close wakes a waiting reader and ReadBatch takes everything
-// queued with one recvmmsg(2).
+// descriptor and parks a thread in a blocking recvfrom(2) per record; this
+// one is an nlsock.Sock: out of the runtime poller, Close wakes a waiting
+// reader, and ReadBatch takes everything queued with one recvmmsg(2).
 type nlClient struct {
-	f    *os.File
-	raw  syscall.RawConn
-	port uint32
-	seq  atomic.Uint32
-	buf  []byte // Receive's buffer (requests and replies)
+	s   *nlsock.Sock
+	seq atomic.Uint32
+	buf []byte // Receive's buffer (requests' replies)
 }
 
 // auditBufSize holds the largest record the kernel sends
 // (MAX_AUDIT_MESSAGE_LENGTH 8970) with its netlink header.
 const auditBufSize = syscall.NLMSG_HDRLEN + libaudit.AuditMessageMaxLength
 
-// newNLClient opens a NETLINK_AUDIT socket bound to groups (0, or
-// AUDIT_NLGRP_READLOG for multicast; kernel 3.16+).
-func newNLClient(groups uint32) (*nlClient, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_AUDIT)
+// newAuditClient opens a NETLINK_AUDIT socket bound to groups (0, or
+// AUDIT_NLGRP_READLOG for multicast; kernel 3.16+) and wraps it in
+// go-libaudit's request logic.
+func newAuditClient(groups uint32) (*libaudit.AuditClient, *nlClient, error) {
+	s, err := nlsock.Open(unix.NETLINK_AUDIT, groups)
 	if err != nil {
 		switch {
 		case errors.Is(err, unix.EINVAL), errors.Is(err, unix.EPROTONOSUPPORT), errors.Is(err, unix.EAFNOSUPPORT):
-			return nil, fmt.Errorf("audit not supported by kernel: socket(NETLINK_AUDIT): %w", err)
+			return nil, nil, fmt.Errorf("audit not supported by kernel: NETLINK_AUDIT: %w", err)
 		}
-		return nil, fmt.Errorf("socket(NETLINK_AUDIT): %w", err)
+		return nil, nil, fmt.Errorf("NETLINK_AUDIT (groups %#x): %w", groups, err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("bind(NETLINK_AUDIT, groups %#x): %w", groups, err)
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("getsockname(NETLINK_AUDIT): %w", err)
-	}
-	nl, ok := sa.(*unix.SockaddrNetlink)
-	if !ok {
-		unix.Close(fd)
-		return nil, fmt.Errorf("getsockname(NETLINK_AUDIT): unexpected address %T", sa)
-	}
-	f := os.NewFile(uintptr(fd), "netlink-audit")
-	raw, err := f.SyscallConn()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &nlClient{f: f, raw: raw, port: nl.Pid, buf: make([]byte, auditBufSize)}, nil
-}
-
-// newAuditClient wraps an nlClient in go-libaudit's request logic.
-func newAuditClient(groups uint32) (*libaudit.AuditClient, *nlClient, error) {
-	nl, err := newNLClient(groups)
-	if err != nil {
-		return nil, nil, err
-	}
+	nl := &nlClient{s: s, buf: make([]byte, auditBufSize)}
 	return &libaudit.AuditClient{Netlink: nl}, nl, nil
 }
 
-func (c *nlClient) Send(msg syscall.NetlinkMessage) (uint32, error) { return c.send(msg, 0) }
+func (c *nlClient) Send(msg syscall.NetlinkMessage) (uint32, error) { return c.send(msg, false) }
 
 func (c *nlClient) SendNoWait(msg syscall.NetlinkMessage) (uint32, error) {
-	return c.send(msg, unix.MSG_DONTWAIT)
+	return c.send(msg, true)
 }
 
-func (c *nlClient) send(msg syscall.NetlinkMessage, flags int) (uint32, error) {
+func (c *nlClient) send(msg syscall.NetlinkMessage, noWait bool) (uint32, error) {
 	if msg.Header.Pid == 0 {
-		msg.Header.Pid = c.port
+		msg.Header.Pid = c.s.Port()
 	}
 	msg.Header.Seq = c.seq.Add(1)
 	msg.Header.Len = uint32(syscall.SizeofNlMsghdr + len(msg.Data))
 	b := make([]byte, msg.Header.Len)
 	*(*syscall.NlMsghdr)(unsafe.Pointer(&b[0])) = msg.Header
 	copy(b[syscall.SizeofNlMsghdr:], msg.Data)
-	var serr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		serr = unix.Sendto(int(fd), b, flags|unix.MSG_DONTWAIT, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
-		// A full socket buffer: wait for room unless asked not to.
-		return !(errors.Is(serr, unix.EAGAIN) && flags&unix.MSG_DONTWAIT == 0)
-	})
-	if err != nil {
-		return 0, err
-	}
-	return msg.Header.Seq, serr
+	return msg.Header.Seq, c.s.Send(b, noWait)
 }
 
 // Receive reads one datagram; blocking unless nonBlocking (then EAGAIN
 // when nothing is queued). Datagrams not from the kernel are refused.
 func (c *nlClient) Receive(nonBlocking bool, p libaudit.NetlinkParser) ([]syscall.NetlinkMessage, error) {
-	var n int
-	var from unix.Sockaddr
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		n, from, rerr = unix.Recvfrom(int(fd), c.buf, unix.MSG_DONTWAIT)
-		return nonBlocking || !errors.Is(rerr, unix.EAGAIN)
-	})
+	n, port, err := c.s.Recvfrom(c.buf, !nonBlocking)
 	if err != nil {
 		return nil, err
-	}
-	if rerr != nil {
-		return nil, rerr
 	}
 	if n < syscall.NLMSG_HDRLEN {
 		return nil, fmt.Errorf("netlink audit: %d bytes received, too few for a netlink header", n)
 	}
-	if nl, ok := from.(*unix.SockaddrNetlink); !ok || nl.Pid != 0 {
+	if port != 0 {
 		return nil, errors.New("netlink audit: message not from the kernel, refused")
 	}
 	return p(c.buf[:n])
 }
 
-// ReadBatch waits (under the runtime poller) until a datagram is queued,
-// unless wait is false, and reads up to b.Cap() of them with one
-// recvmmsg(2). With wait false and nothing queued it returns 0, nil.
-func (c *nlClient) ReadBatch(b *mmsg.Batch, wait bool) (int, error) {
-	var n int
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		n, rerr = b.Recv(int(fd))
-		return !wait || !mmsg.IsAgain(rerr)
-	})
-	if err != nil {
-		return 0, err
-	}
-	if mmsg.IsAgain(rerr) {
-		return 0, nil
-	}
-	return n, rerr
-}
-
-func (c *nlClient) Close() error { return c.f.Close() }
+func (c *nlClient) Close() error { return c.s.Close() }
 
 // readBufferSize is the receive buffer asked for: the live agent reads in
 // batches every few milliseconds, and in multicast mode a full buffer
@@ -157,16 +89,8 @@ func (c *nlClient) Close() error { return c.f.Close() }
 // host's records.
 const readBufferSize = 8 << 20
 
-// setReadBuffer asks for size bytes of receive buffer and returns what the
-// kernel granted. SO_RCVBUFFORCE needs CAP_NET_ADMIN; SO_RCVBUF is capped
-// at net.core.rmem_max.
+// setReadBuffer asks for size bytes and returns what the kernel granted.
 func setReadBuffer(c *nlClient, size int) int {
-	granted := 0
-	_ = c.raw.Control(func(fd uintptr) {
-		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size) != nil {
-			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, size)
-		}
-		granted, _ = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF)
-	})
-	return granted
+	n, _ := c.s.SetReadBuffer(size)
+	return n
 }

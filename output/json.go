@@ -177,6 +177,47 @@ func appendStrArray1(dst []byte, key, v string) []byte {
 	return append(dst, ']')
 }
 
+// AncestryArgBytes bounds the argument bytes written for each element of
+// process.ancestry. Every event repeats its whole ancestry, and one
+// ancestor with a long command line (a service started with its
+// environment as a JSON argument, say) made each line of an exec storm
+// 3.6 KB, most of it that one ancestor over and over. The ancestor's own
+// exec event, found by entity_id, has its full args; process.args and
+// process.parent.args are never cut.
+const AncestryArgBytes = 256
+
+// appendBoundedArgs writes args up to budget bytes: the argument that
+// crosses it is cut (at a UTF-8 boundary) and ends in "…", and a last
+// element "…(N more)" counts the arguments left out.
+func appendBoundedArgs(dst []byte, v []string, budget int) []byte {
+	if len(v) == 0 {
+		return dst
+	}
+	dst = appendKey(dst, "args")
+	dst = append(dst, '[')
+	used := 0
+	for i, s := range v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if used+len(s) > budget {
+			cut := budget - used
+			for cut > 0 && cut < len(s) && !utf8.RuneStart(s[cut]) {
+				cut--
+			}
+			dst = appendString(dst, s[:cut]+"…")
+			if rest := len(v) - i - 1; rest > 0 {
+				dst = append(dst, ',')
+				dst = appendString(dst, "…("+strconv.Itoa(rest)+" more)")
+			}
+			break
+		}
+		used += len(s)
+		dst = appendString(dst, s)
+	}
+	return append(dst, ']')
+}
+
 // appendStrArray writes a non-empty slice whole: empty elements are kept,
 // because an empty argv element is still an argument.
 func appendStrArray(dst []byte, key string, v []string) []byte {
@@ -328,7 +369,7 @@ func appendProcess(dst []byte, e *event.Event) []byte {
 		if e.Parent.PID != 0 {
 			ppid = e.Parent.PID
 		}
-		dst = appendProcRefFields(dst, e.Parent, ppid)
+		dst = appendProcRefFields(dst, e.Parent, ppid, 0)
 	} else if ppid != 0 {
 		dst = appendInt(dst, "pid", int64(ppid))
 	}
@@ -343,7 +384,7 @@ func appendProcess(dst []byte, e *event.Event) []byte {
 			}
 			dst = append(dst, '{')
 			r := &e.Ancestry[i]
-			dst = appendProcRefFields(dst, r, r.PID)
+			dst = appendProcRefFields(dst, r, r.PID, AncestryArgBytes)
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
@@ -355,13 +396,20 @@ func appendProcess(dst []byte, e *event.Event) []byte {
 // process.parent or process.ancestry (SPEC §5: entity_id, pid, executable,
 // args, user.id), plus lineaged's "unknown":true when the source had no
 // record of that process.
-func appendProcRefFields(dst []byte, r *event.ProcRef, pid int) []byte {
+//
+// argBudget bounds the bytes of args written (0: no bound); see
+// AncestryArgBytes.
+func appendProcRefFields(dst []byte, r *event.ProcRef, pid int, argBudget int) []byte {
 	dst = appendStr(dst, "entity_id", r.EntityID)
 	if pid != 0 {
 		dst = appendInt(dst, "pid", int64(pid))
 	}
 	dst = appendStr(dst, "executable", r.Executable)
-	dst = appendStrArray(dst, "args", r.Args)
+	if argBudget > 0 {
+		dst = appendBoundedArgs(dst, r.Args, argBudget)
+	} else {
+		dst = appendStrArray(dst, "args", r.Args)
+	}
 	if r.UserID != "" {
 		dst = appendKey(dst, "user")
 		dst = append(dst, `{"id":`...)

@@ -710,3 +710,47 @@ func FuzzAppendJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestAncestryArgsBounded(t *testing.T) {
+	long := strings.Repeat("é", 200) // 400 bytes: the cut must land on a rune boundary
+	e := &event.Event{
+		Category: "process", Type: "start", Action: "executed",
+		Process:  event.Process{PID: 3, Args: []string{"/bin/true", long}},
+		Parent:   &event.ProcRef{PID: 2, EntityID: "p", Args: []string{"sh", long}},
+		Ancestry: []event.ProcRef{
+			{PID: 2, EntityID: "p", Args: []string{"sh", long, "x", "y"}},
+			{PID: 1, EntityID: "i", Args: []string{"/sbin/init", "splash"}},
+		},
+	}
+	var doc struct {
+		Process struct {
+			Args   []string `json:"args"`
+			Parent struct {
+				Args []string `json:"args"`
+			} `json:"parent"`
+			Ancestry []struct {
+				Args []string `json:"args"`
+			} `json:"ancestry"`
+		} `json:"process"`
+	}
+	b := AppendJSON(nil, e)
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if doc.Process.Args[1] != long || doc.Process.Parent.Args[1] != long {
+		t.Errorf("process.args or process.parent.args were cut")
+	}
+	a := doc.Process.Ancestry[0].Args
+	if len(a) != 3 || a[0] != "sh" || !strings.HasSuffix(a[1], "…") || a[2] != "…(2 more)" {
+		t.Fatalf("ancestry[0].args = %q", a)
+	}
+	if n := len(a[0]) + len(strings.TrimSuffix(a[1], "…")); n > AncestryArgBytes || n < AncestryArgBytes-1 {
+		t.Errorf("ancestry[0] kept %d argument bytes, want about %d", n, AncestryArgBytes)
+	}
+	if !utf8.ValidString(a[1]) {
+		t.Errorf("cut inside a rune: %q", a[1])
+	}
+	if got := doc.Process.Ancestry[1].Args; len(got) != 2 || got[1] != "splash" {
+		t.Errorf("short ancestry args changed: %q", got)
+	}
+}

@@ -30,12 +30,21 @@ type Writer struct {
 	buf   []byte
 	count uint64
 	err   error // sticky, as in bufio.Writer
+	size  int   // write out once this much is buffered
 }
 
 // NewWriter returns a Writer that buffers up to about 32 KiB before
 // writing to w. Call Flush to write out what is buffered.
-func NewWriter(w io.Writer) *Writer {
-	return &Writer{w: w, buf: make([]byte, 0, flushAt+4<<10)}
+func NewWriter(w io.Writer) *Writer { return NewWriterSize(w, flushAt) }
+
+// NewWriterSize returns a Writer that writes to w once size bytes are
+// buffered (or on Flush): the live agent, which flushes on a timer, uses a
+// large one so that a burst costs a few write(2) calls, not hundreds.
+func NewWriterSize(w io.Writer, size int) *Writer {
+	if size <= 0 {
+		size = flushAt
+	}
+	return &Writer{w: w, buf: make([]byte, 0, size+4<<10), size: size}
 }
 
 // Write encodes e as one line into the buffer, writing the buffer out once
@@ -51,7 +60,7 @@ func (w *Writer) Write(e *event.Event) error {
 	w.buf = AppendJSON(w.buf, e)
 	w.buf = append(w.buf, '\n')
 	w.count++
-	if len(w.buf) >= flushAt {
+	if len(w.buf) >= w.size {
 		return w.Flush()
 	}
 	return nil

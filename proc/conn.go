@@ -13,9 +13,8 @@ import (
 	"time"
 
 	"github.com/lineaged/lineaged/feature"
-	"github.com/lineaged/lineaged/internal/mmsg"
+	"github.com/lineaged/lineaged/internal/nlsock"
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // errShortNetlink: a datagram whose netlink header length does not fit.
@@ -99,11 +98,10 @@ type Conn struct {
 	messages, events, unknown, overruns, malformed, foreign, filtered, acks atomic.Uint64
 
 	// The direct read path (see read); owned by the receiving goroutine.
-	raw   syscall.RawConn
-	noRaw bool
-	buf   []byte
-	msgs  []netlink.Message
-	mb    *mmsg.Batch // ReceiveBatch's buffers
+	s    *nlsock.Sock // nil for a fake (nltest): the library's path
+	buf  []byte
+	msgs []netlink.Message
+	mb   *nlsock.Batch // ReceiveBatch's buffers
 }
 
 // newConn wraps a connected netlink socket (a real one from Dial, or an
@@ -226,47 +224,6 @@ func (c *Conn) decode(msgs []netlink.Message, evs []Event) ([]Event, error) {
 	}
 	c.events.Add(uint64(len(evs) - start))
 	return evs, listenErr
-}
-
-// read returns the netlink messages of one datagram. On a real socket it
-// reads straight into a buffer kept for the Conn: mdlayher/netlink's
-// Receive peeks first to size a fresh buffer (two syscalls and an
-// allocation per datagram), and the connector sends one small datagram per
-// event, which under an exec storm made receiving the agent's largest
-// cost. Fakes (nltest) have no raw socket and take the library's path.
-func (c *Conn) read() ([]netlink.Message, error) {
-	if c.raw == nil && !c.noRaw {
-		rc, err := c.c.SyscallConn()
-		if err != nil {
-			c.noRaw = true
-		} else {
-			c.raw = rc
-			c.buf = make([]byte, 64<<10)
-		}
-	}
-	if c.raw == nil {
-		return c.c.Receive()
-	}
-	var n int
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		n, _, rerr = unix.Recvfrom(int(fd), c.buf, unix.MSG_DONTWAIT)
-		// EAGAIN: nothing yet, let the runtime poller wait (deadlines
-		// and Close wake it).
-		return !errors.Is(rerr, unix.EAGAIN)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if rerr != nil {
-		return nil, rerr
-	}
-	msgs, perr := parseMessages(c.buf[:n], c.msgs[:0])
-	if perr != nil {
-		c.malformed.Add(1) // the well-formed messages before it still count
-	}
-	c.msgs = msgs
-	return msgs, nil
 }
 
 // parseMessages splits a datagram into netlink messages (headers checked,

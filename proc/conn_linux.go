@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lineaged/lineaged/feature"
+	"github.com/lineaged/lineaged/internal/nlsock"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -38,10 +39,11 @@ func Dial(cfg *Config) (*Conn, error) {
 
 	// Groups is a bitmask: bit CN_IDX_PROC-1. Joining at bind time works
 	// back to 2.6.14, where NETLINK_ADD_MEMBERSHIP would too, but this is
-	// what every proc connector client has done since.
-	nc, err := netlink.Dial(unix.NETLINK_CONNECTOR, &netlink.Config{Groups: 1 << (cnIdxProc - 1)})
+	// what every proc connector client has done since. The socket is an
+	// nlsock.Sock, out of the runtime poller (see that package);
+	// mdlayher/netlink's Conn builds and sends the requests over it.
+	s, err := nlsock.Open(unix.NETLINK_CONNECTOR, 1<<(cnIdxProc-1))
 	if err != nil {
-		err = unwrapNetlink(err)
 		switch {
 		case errors.Is(err, unix.EPROTONOSUPPORT):
 			// socket(2): nobody registered NETLINK_CONNECTOR.
@@ -53,34 +55,15 @@ func Dial(cfg *Config) (*Conn, error) {
 		}
 		return nil, &OpError{Op: "dial", Err: err}
 	}
+	nc := netlink.NewConn(&sockAdapter{s: s}, s.Port())
 	c := newConn(nc)
-	c.readBuffer = setReadBuffer(nc, size)
+	c.s = s
+	c.readBuffer, _ = s.SetReadBuffer(size)
 	if err := c.listen(); err != nil {
 		_ = nc.Close()
 		return nil, err
 	}
 	return c, nil
-}
-
-// setReadBuffer asks for size bytes of receive buffer and returns what the
-// kernel granted (0 if it cannot tell). SO_RCVBUFFORCE (2.6.14) answers
-// EPERM without CAP_NET_ADMIN; SO_RCVBUF then silently caps the request at
-// net.core.rmem_max (often 208 KiB: overruns come early).
-func setReadBuffer(nc *netlink.Conn, size int) int {
-	forced := false
-	if rc, err := nc.SyscallConn(); err == nil {
-		_ = rc.Control(func(fd uintptr) {
-			forced = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size) == nil
-		})
-	}
-	if !forced {
-		_ = nc.SetReadBuffer(size)
-	}
-	n, err := nc.ReadBuffer()
-	if err != nil {
-		return 0
-	}
-	return n
 }
 
 // Probe reports the proc connector's features: ProcConnector by dialing and

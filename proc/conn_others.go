@@ -2,7 +2,10 @@
 
 package proc
 
-import "github.com/lineaged/lineaged/feature"
+import (
+	"github.com/lineaged/lineaged/feature"
+	"github.com/mdlayher/netlink"
+)
 
 // Dial returns errUnimplemented: the proc connector is Linux's.
 func Dial(cfg *Config) (*Conn, error) { return nil, errUnimplemented }
@@ -15,3 +18,6 @@ func Probe() []feature.Capability {
 	}
 	return out
 }
+
+// read takes the library's path off Linux.
+func (c *Conn) read() ([]netlink.Message, error) { return c.c.Receive() }

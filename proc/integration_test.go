@@ -324,7 +324,7 @@ func TestIntegrationOverrun(t *testing.T) {
 	// minimal buffer overflowing), exec events arrive again. Netlink
 	// drops everything while the socket is marked congested, until a read
 	// empties its queue: the first tries may be lost.
-	if n := setReadBuffer(c.c, DefaultReadBuffer); n < DefaultReadBuffer {
+	if n, _ := c.s.SetReadBuffer(DefaultReadBuffer); n < DefaultReadBuffer {
 		t.Fatalf("read buffer %d after enlarging", n)
 	}
 	for try := 1; ; try++ {

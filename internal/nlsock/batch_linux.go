@@ -1,23 +1,15 @@
 //go:build linux
 
-// Package mmsg reads many netlink datagrams with one recvmmsg(2) call.
-//
-// The audit socket and the proc connector deliver one record or event per
-// datagram: at 1,000 execs a second that is about ten thousand datagrams,
-// and one recvfrom(2) plus one goroutine wake-up for each was most of the
-// live agent's CPU. recvmmsg (Linux 2.6.33, so every supported kernel)
-// takes everything queued in one call.
-package mmsg
+package nlsock
 
 import (
-	"errors"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// Batch is a set of receive buffers of one size, reused across calls. It
-// is owned by one goroutine at a time.
+// Batch is a set of receive buffers of one size for RecvBatch, reused
+// across calls and owned by one goroutine at a time.
 type Batch struct {
 	bufs  [][]byte
 	hdrs  []unix.Mmsghdr
@@ -26,10 +18,10 @@ type Batch struct {
 	n     int
 }
 
-// New returns a batch of n buffers of size bytes each. Memory is only
+// NewBatch returns a batch of n buffers of size bytes each. Memory is only
 // touched as far as datagrams fill it, so a generous size costs address
 // space, not resident memory.
-func New(n, size int) *Batch {
+func NewBatch(n, size int) *Batch {
 	b := &Batch{
 		bufs:  make([][]byte, n),
 		hdrs:  make([]unix.Mmsghdr, n),
@@ -48,12 +40,9 @@ func (b *Batch) Cap() int { return len(b.bufs) }
 // Len is the number of datagrams the last Recv returned.
 func (b *Batch) Len() int { return b.n }
 
-// Recv reads up to Cap datagrams queued on fd without blocking. It returns
-// the count; 0 with unix.EAGAIN when nothing is queued. An error the
-// socket holds (netlink's ENOBUFS after an overrun) comes back when it is
-// the first thing to read; after some datagrams were read the kernel keeps
-// it for the next call.
-func (b *Batch) Recv(fd int) (int, error) {
+// recv reads up to Cap datagrams queued on fd without blocking: 0 with
+// unix.EAGAIN when nothing is queued.
+func (b *Batch) recv(fd int) (int, error) {
 	b.n = 0
 	for i := range b.hdrs {
 		b.iovs[i].Base = &b.bufs[i][0]
@@ -93,9 +82,4 @@ func (b *Batch) Datagram(i int) (data []byte, port uint32, truncated bool) {
 		port = ^uint32(0) // no address: not from the kernel
 	}
 	return b.bufs[i][:n], port, h.Hdr.Flags&unix.MSG_TRUNC != 0
-}
-
-// IsAgain reports whether err means nothing was queued.
-func IsAgain(err error) bool {
-	return errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EWOULDBLOCK)
 }
