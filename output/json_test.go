@@ -715,8 +715,8 @@ func TestAncestryArgsBounded(t *testing.T) {
 	long := strings.Repeat("é", 200) // 400 bytes: the cut must land on a rune boundary
 	e := &event.Event{
 		Category: "process", Type: "start", Action: "executed",
-		Process:  event.Process{PID: 3, Args: []string{"/bin/true", long}},
-		Parent:   &event.ProcRef{PID: 2, EntityID: "p", Args: []string{"sh", long}},
+		Process: event.Process{PID: 3, Args: []string{"/bin/true", long}},
+		Parent:  &event.ProcRef{PID: 2, EntityID: "p", Args: []string{"sh", long}},
 		Ancestry: []event.ProcRef{
 			{PID: 2, EntityID: "p", Args: []string{"sh", long, "x", "y"}},
 			{PID: 1, EntityID: "i", Args: []string{"/sbin/init", "splash"}},

@@ -33,7 +33,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	rulesDir := fs.String("rules-dir", "/etc/lineaged/rules.d", "audit rules (*.rules, auditctl syntax) for own mode; none there: built-in rules")
 	snapEvery := fs.Duration("snapshot-every", 10*time.Second, "sock_diag snapshot period (0 turns sock_diag off)")
 	noFiles := fs.Bool("no-file-watch", false, "turn the fanotify file watches off")
-	batchWindow := fs.Duration("batch-window", 10*time.Millisecond, "how long each source waits after a read so the next takes a batch: more saves CPU under load, adds that much latency")
+	batchWindow := fs.Duration("batch-window", agent.DefaultBatchWindow, "how long each source waits after a read so the next takes a batch: more saves CPU under load, adds that much latency")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	var watches stringList
 	fs.Var(&watches, "watch", "also watch `DIR` (or file) for open, modify and close-write (repeatable)")
