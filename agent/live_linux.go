@@ -56,6 +56,14 @@ type LiveConfig struct {
 // 84 ms against a 200 ms bound.
 const DefaultBatchWindow = 20 * time.Millisecond
 
+// A socket syscall seen by audit triggers a sock_diag snapshot snapDelay
+// later, and no sooner than snapMinGap after the previous one ended: the
+// owner index's own bound, so the triggered snapshot may walk /proc.
+const (
+	snapDelay  = 100 * time.Millisecond
+	snapMinGap = netlink.DefaultMinScanInterval
+)
+
 // auditBatchSize is how many audit datagrams one recvmmsg takes.
 const auditBatchSize = 64
 
@@ -271,8 +279,10 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		}()
 	}
 	if cfg.SnapshotEvery > 0 {
+		r.snapNow = make(chan struct{}, 1)
 		go func() {
 			col := &netlink.Collector{Owners: &netlink.OwnerIndex{}}
+			last := time.Time{}
 			prev := map[uint64]*netlink.Snapshot{}
 			type edgeKey struct{ ns, client, server uint64 }
 			edges := map[edgeKey]bool{}
@@ -280,6 +290,11 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			defer t.Stop()
 			for {
 				snaps, err := col.SnapshotAll()
+				// Measured from the end: the owner walk inside began
+				// before, so the next snapshot, snapMinGap on, is allowed
+				// its walk (netlink.DefaultMinScanInterval) and a new
+				// socket gets its owner.
+				last = time.Now()
 				var out []event.Event
 				if err != nil && len(snaps) == 0 {
 					cfg.Logf("sock_diag: %v", err)
@@ -325,6 +340,19 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 				}
 				select {
 				case <-t.C:
+				case <-r.snapNow:
+					// An audited connect, bind, listen or accept: look
+					// soon, once the socket has reached its state, and
+					// at most once per snapMinGap however many come (a
+					// connect storm must not become a /proc storm).
+					wait := max(snapDelay, snapMinGap-time.Since(last))
+					st := time.NewTimer(wait)
+					select {
+					case <-st.C:
+					case <-done:
+						st.Stop()
+						return
+					}
 				case <-done:
 					return
 				}
@@ -378,7 +406,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 					e := &evs[i]
 					r.graph.Enrich(e)
 					if e.Action == "ipc-connected" {
-						r.describePeer(e)
+						r.linkPeer(e)
 					}
 					r.write(e)
 				}
@@ -458,6 +486,10 @@ type liveRun struct {
 	sinkErr error
 
 	auditErrs, overruns, procErrs uint64
+
+	// snapNow asks the sock_diag goroutine for an early snapshot (nil:
+	// sock_diag off).
+	snapNow chan struct{}
 
 	// unflushed: lines sit in the sink's buffer, to be flushed by flushDue.
 	unflushed bool
@@ -548,7 +580,23 @@ func (r *liveRun) emitAudit(g *audit.Group) {
 	e := &r.ev
 	r.norm.Normalize(g, e)
 	e.Module = "auditd"
+	if e.Action == "executed" && e.Outcome == "success" && e.Process.PID > 0 {
+		if _, ok := r.pendingProc[e.Process.PID]; !ok {
+			// The connector's twin has not come yet: read the namespace
+			// here (see procEvent).
+			e.Process.NetNS = r.fs.NetNS(e.Process.PID)
+		}
+	}
 	r.graph.Enrich(e)
+	if r.snapNow != nil && e.Category == "network" && e.Outcome == "success" {
+		switch e.Action {
+		case "connected-to", "bound-socket", "listen-for-connections", "accepted-connection-from":
+			select {
+			case r.snapNow <- struct{}{}:
+			default: // one is pending already
+			}
+		}
+	}
 	if e.Action == "executed" && e.Outcome == "success" && e.Process.PID > 0 {
 		if _, ok := r.pendingProc[e.Process.PID]; ok {
 			delete(r.pendingProc, e.Process.PID)
@@ -600,6 +648,13 @@ func (r *liveRun) procEvent(pe *proc.Event) {
 	}
 	e := &r.ev
 	pe.ToEvent(e)
+	if _, twin := r.recentAudit[e.Process.PID]; pe.Kind == proc.KindExec && !twin {
+		// The namespace the new program runs in (entered just before the
+		// exec by `ip netns exec`, runtimes, unshare), read once per exec
+		// by whichever source reports it first; a process already gone
+		// inherits its parent's in the graph.
+		e.Process.NetNS = r.fs.NetNS(e.Process.PID)
+	}
 	if pe.Kind == proc.KindExec && !r.auditExecs {
 		// Without audit the connector's exec is all there is: read the
 		// executable and arguments while the process still runs (two
@@ -626,8 +681,8 @@ func (r *liveRun) procEvent(pe *proc.Event) {
 	r.write(e)
 }
 
-// describePeer names the other end of an IPC edge from the graph.
-func (r *liveRun) describePeer(e *event.Event) {
+// linkPeer records an IPC edge in the graph and names the other end.
+func (r *liveRun) linkPeer(e *event.Event) {
 	for _, kv := range e.Labels {
 		if kv.Key != "peer_pid" {
 			continue
@@ -636,6 +691,11 @@ func (r *liveRun) describePeer(e *event.Event) {
 		if err != nil {
 			return
 		}
+		transport := ""
+		if e.Network != nil {
+			transport = e.Network.Transport
+		}
+		r.graph.LinkIPC(e.Process.PID, pid, transport, e.TimeMsec)
 		if n, ok := r.graph.Lookup(pid); ok {
 			e.Labels = append(e.Labels,
 				event.KV{Key: "peer_entity_id", Value: n.EntityID},

@@ -87,6 +87,10 @@ type Process struct {
 	TTY              string
 	ExitCode         *int
 	StartMsec        int64 // first time lineaged saw this process instance
+	// NetNS is the inode of the process's network namespace
+	// (process.netns; live sources, 0 when unknown): the same number as
+	// network.netns of the sockets it owns.
+	NetNS uint64
 }
 
 // ProcRef is one element of process.ancestry (and process.parent): a

@@ -81,7 +81,53 @@ type Node struct {
 	Exited           bool
 	ExitMsec         int64 // meaningful when Exited
 	Execs            []Exec
-	Children         int // children linked to this instance by pointer
+	Children         int    // children linked to this instance by pointer
+	NetNS            uint64 // network namespace inode, 0 when unknown
+	Peers            []Peer // IPC edges to other processes, oldest first
+}
+
+// Peer is an IPC edge: the other end of a UNIX or loopback TCP connection
+// whose two ends sock_diag found owned by two processes.
+type Peer struct {
+	EntityID  string
+	PID       int
+	Transport string // unix, tcp
+	TimeMsec  int64  // when the edge was seen
+}
+
+// maxPeers bounds the IPC edges kept per process: a server with thousands
+// of clients keeps the most recent.
+const maxPeers = 16
+
+// LinkIPC records an IPC edge between the processes a and b (both must be
+// in the graph) seen at t. It reports whether both were known; an edge
+// already recorded is refreshed, not repeated.
+func (g *Graph) LinkIPC(a, b int, transport string, t int64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	na, nb := g.index[a], g.index[b]
+	if na == nil || nb == nil || na == nb {
+		return false
+	}
+	addPeer(na, nb, transport, t)
+	addPeer(nb, na, transport, t)
+	return true
+}
+
+func addPeer(n, peer *node, transport string, t int64) {
+	for i := range n.peers {
+		if n.peers[i].EntityID == peer.entityID && n.peers[i].Transport == transport {
+			p := n.peers[i]
+			p.TimeMsec = t
+			n.peers = append(n.peers[:i], n.peers[i+1:]...)
+			n.peers = append(n.peers, p)
+			return
+		}
+	}
+	if len(n.peers) >= maxPeers {
+		n.peers = append(n.peers[:0], n.peers[1:]...)
+	}
+	n.peers = append(n.peers, Peer{EntityID: peer.entityID, PID: peer.pid, Transport: transport, TimeMsec: t})
 }
 
 // Stats are the graph's counters. Nodes and Exited count indexed nodes now;
@@ -108,6 +154,8 @@ type node struct {
 	// container is the container id: from /proc (cgroup) or the source;
 	// a child inherits its parent's at creation (fork copies the cgroup).
 	container string
+	netns     uint64 // network namespace inode; a child inherits it at creation
+	peers     []Peer // IPC edges, most recent last (maxPeers)
 	uid       string
 	ses       string // audit session id, once set ("unset" is not set)
 	execs     []Exec
@@ -322,6 +370,7 @@ func (g *Graph) create(e *event.Event, oldID string) *node {
 		if p := g.index[n.ppid]; p != nil && bornBefore(p, n, g.skew) {
 			g.link(n, p, p.depth+1)
 			n.container = p.container // fork keeps the cgroup
+			n.netns = p.netns         // and the namespaces, unless CLONE_NEWNET (then the source says)
 			if n.depth > retainDepth {
 				g.cutAbove(n)
 			}
@@ -448,6 +497,9 @@ func (g *Graph) update(n *node, e *event.Event) {
 	if e.ContainerID != "" {
 		n.container = e.ContainerID
 	}
+	if e.Process.NetNS != 0 {
+		n.netns = e.Process.NetNS
+	}
 	if ses := eventSession(e); ses != "" {
 		n.ses = ses
 	}
@@ -489,6 +541,9 @@ func (g *Graph) fill(n *node, e *event.Event) {
 	}
 	if e.ContainerID == "" {
 		e.ContainerID = n.container
+	}
+	if p.NetNS == 0 {
+		p.NetNS = n.netns
 	}
 }
 
@@ -714,6 +769,8 @@ func (g *Graph) Lookup(pid int) (Node, bool) {
 		Exited:           n.exited,
 		ExitMsec:         n.exitAt,
 		Children:         n.children,
+		NetNS:            n.netns,
+		Peers:            append([]Peer(nil), n.peers...),
 	}
 	if n.parent != nil {
 		out.ParentEntityID = n.parent.entityID

@@ -712,3 +712,57 @@ func TestContainerInherited(t *testing.T) {
 		t.Errorf("host process got container %q", host.ContainerID)
 	}
 }
+
+func TestNetNSInheritedAndSet(t *testing.T) {
+	g := New(Config{Host: "h1"})
+	p := ev{t: 1, pid: 10, ppid: 1, kind: "exec", exe: "/usr/sbin/sshd"}.event()
+	p.Process.NetNS = 4026531840
+	g.Enrich(p)
+	c := ev{t: 2, pid: 11, ppid: 10, kind: "exec", exe: "/bin/sh"}.event()
+	g.Enrich(c)
+	if c.Process.NetNS != 4026531840 {
+		t.Fatalf("child netns %d, want the parent's (fork keeps it)", c.Process.NetNS)
+	}
+	// The child enters another namespace: the source says so, and the
+	// node keeps it for later events of that process.
+	u := ev{t: 3, pid: 11}.event()
+	u.Process.NetNS = 4026532999
+	g.Enrich(u)
+	later := ev{t: 4, pid: 11}.event()
+	g.Enrich(later)
+	if later.Process.NetNS != 4026532999 {
+		t.Fatalf("netns after the change %d", later.Process.NetNS)
+	}
+	if n, _ := g.Lookup(10); n.NetNS != 4026531840 {
+		t.Errorf("parent's netns changed with its child's: %d", n.NetNS)
+	}
+}
+
+func TestLinkIPC(t *testing.T) {
+	g := New(Config{Host: "h1"})
+	g.Enrich(ev{t: 1, pid: 20, ppid: 1, kind: "exec", exe: "/usr/bin/server"}.event())
+	g.Enrich(ev{t: 2, pid: 21, ppid: 1, kind: "exec", exe: "/usr/bin/client"}.event())
+	if g.LinkIPC(21, 99, "unix", 3) {
+		t.Fatal("an edge to an unknown process was recorded")
+	}
+	if !g.LinkIPC(21, 20, "unix", 3) || !g.LinkIPC(21, 20, "unix", 5) {
+		t.Fatal("LinkIPC between known processes failed")
+	}
+	s, _ := g.Lookup(20)
+	c, _ := g.Lookup(21)
+	if len(s.Peers) != 1 || s.Peers[0].EntityID != c.EntityID || s.Peers[0].TimeMsec != 5 {
+		t.Fatalf("server peers %+v: want one edge to the client, refreshed at 5", s.Peers)
+	}
+	if len(c.Peers) != 1 || c.Peers[0].PID != 20 || c.Peers[0].Transport != "unix" {
+		t.Fatalf("client peers %+v", c.Peers)
+	}
+	for i := 0; i < maxPeers+5; i++ {
+		pid := 100 + i
+		g.Enrich(ev{t: int64(10 + i), pid: pid, ppid: 1, kind: "exec", exe: "/usr/bin/c"}.event())
+		g.LinkIPC(pid, 20, "tcp", int64(10+i))
+	}
+	s, _ = g.Lookup(20)
+	if len(s.Peers) != maxPeers || s.Peers[len(s.Peers)-1].PID != 100+maxPeers+4 {
+		t.Fatalf("server keeps %d peers (last %+v), want the %d most recent", len(s.Peers), s.Peers[len(s.Peers)-1], maxPeers)
+	}
+}

@@ -360,6 +360,10 @@ func appendProcess(dst []byte, e *event.Event) []byte {
 		dst = appendKey(dst, "start")
 		dst = appendTime(dst, p.StartMsec)
 	}
+	if p.NetNS != 0 {
+		dst = appendKey(dst, "netns")
+		dst = strconv.AppendUint(dst, p.NetNS, 10)
+	}
 
 	// process.parent: the Parent reference, with the bare PPID standing in
 	// for a missing Parent or a Parent without a pid.

@@ -470,6 +470,7 @@ func (p *Process) ToEvent(e *event.Event) {
 			WorkingDirectory: p.Cwd,
 			TTY:              ttyName(p.TTY),
 			StartMsec:        clocks().bootMsec(p.StartMsec),
+			NetNS:            p.NS.Net,
 		},
 		ContainerID: p.ContainerID,
 	}
@@ -503,4 +504,12 @@ func (p *Process) ToEvent(e *event.Event) {
 	if len(labels) > 0 {
 		e.Labels = labels
 	}
+}
+
+// NetNS returns the inode of pid's network namespace (one readlink), 0
+// when the process is gone or the link unreadable. The live agent reads it
+// at each exec: `ip netns exec` and container runtimes enter a namespace
+// just before they exec.
+func (fs FS) NetNS(pid int) uint64 {
+	return nsInode(fs.root()+"/"+strconv.Itoa(pid), "net")
 }
