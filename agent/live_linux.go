@@ -149,6 +149,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	if err != nil {
 		return fmt.Errorf("audit source: %w", err)
 	}
+	r.live = live
 	defer func() {
 		if err := live.Close(); err != nil {
 			cfg.Logf("restoring the audit state: %v", err)
@@ -166,6 +167,9 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	}
 	r.auditExecs = live.Mode() != audit.ModeOff
 	r.self("started", fmt.Sprintf("lineaged started: audit mode %s", live.Mode()))
+	if tk := live.Takeover; tk != nil {
+		r.takeover(tk)
+	}
 
 	// Proc connector.
 	pc, err := proc.Dial(nil)
@@ -475,6 +479,7 @@ func (r *liveRun) drainProc(pc *proc.Conn, buf []proc.Event) []proc.Event {
 
 type liveRun struct {
 	cfg     LiveConfig
+	live    *audit.Live
 	sink    Sink
 	fs      proc.FS
 	graph   *graph.Graph
@@ -520,6 +525,7 @@ func (r *liveRun) checkLoss(mode audit.Mode) {
 		return
 	}
 	r.lastLossCheck = time.Now()
+	r.live.Touch() // alive: a run after a crash knows when the gap began
 	if st, err := audit.ReadStatus(); err == nil {
 		lost := uint64(st.Lost)
 		if r.lostInit && lost > r.lastLost {
@@ -533,6 +539,37 @@ func (r *liveRun) checkLoss(mode audit.Mode) {
 			fmt.Sprintf("%d audit serials never reached lineaged", gaps-r.lastGaps))
 		r.lastGaps = gaps
 	}
+}
+
+// takeover reports an earlier run that owned audit and ended without
+// restoring it: the gap in collection, and that its saved state (not its
+// rules, found loaded) is what this run restores.
+func (r *liveRun) takeover(tk *audit.Takeover) {
+	now := time.Now()
+	from := tk.LastAlive
+	if from.IsZero() {
+		from = tk.Started
+	}
+	gap := now.Sub(from).Round(time.Millisecond)
+	lost := uint32(0)
+	if tk.LostNow > tk.LostThen {
+		lost = tk.LostNow - tk.LostThen
+	}
+	e := &r.ev
+	*e = event.Event{
+		TimeMsec: now.UnixMilli(),
+		Category: "host", Type: "info", Action: "audit-takeover", Outcome: "failure",
+		Module: "lineaged",
+		Message: fmt.Sprintf("lineaged pid %d (started %s) ended without restoring audit (killed or crashed); last alive %s: audit records from then until this start, %s, were not collected; the kernel counted %d lost records since it started. Its saved audit state will be restored at exit.",
+			tk.PID, tk.Started.Format(time.RFC3339), from.UTC().Format(time.RFC3339Nano), gap, lost),
+		Labels: []event.KV{
+			{Key: "previous_pid", Value: strconv.Itoa(tk.PID)},
+			{Key: "gap_start", Value: from.UTC().Format(time.RFC3339Nano)},
+			{Key: "gap_ms", Value: strconv.FormatInt(gap.Milliseconds(), 10)},
+			{Key: "lost", Value: strconv.FormatUint(uint64(lost), 10)},
+		},
+	}
+	r.write(e)
 }
 
 func (r *liveRun) lossEvent(action string, n uint64, msg string) {

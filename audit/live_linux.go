@@ -46,6 +46,10 @@ type LiveConfig struct {
 	// BacklogWaitTime, when set, is applied where the kernel has it
 	// (3.14+); nil keeps the kernel's value.
 	BacklogWaitTime *uint32
+	// StateDir, in own mode, keeps the audit state found at start on disk
+	// while lineaged owns audit (StateFileName), so a run after a crash
+	// restores the host's state, not the crashed run's ("": not kept).
+	StateDir string
 	// AllowImmutable lets a rule file's "-e 2" lock the configuration;
 	// without it "-e 2" is applied as "-e 1" and reported.
 	AllowImmutable bool
@@ -62,6 +66,10 @@ type Live struct {
 	nl      *nlClient   // client's socket, read in batches
 	closed  atomic.Bool
 	pending []rawRecord // records read by the multicast probe
+	// stateDir holds the saved state while we own audit ("" : none).
+	stateDir string
+	// Takeover is set when an earlier run ended without restoring audit.
+	Takeover *Takeover
 	// readBuffer is the socket receive buffer the kernel granted.
 	readBuffer int
 	Notes      []string // what was decided at start, for the status event
@@ -245,6 +253,21 @@ func (l *Live) openOwn(cfg LiveConfig, st Status) error {
 		keep = append(keep, r)
 	}
 	l.saved = &savedState{status: *raw, rules: keep}
+	if cfg.StateDir != "" {
+		// An earlier run killed while it owned audit left the state it
+		// found: that, not what it loaded, is what the host had.
+		prev, err := l.loadTakeover(cfg.StateDir, raw.Lost)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			l.saved = prev
+		}
+		if err := writeState(cfg.StateDir, l.saved, raw.Lost); err != nil {
+			return fmt.Errorf("saving the audit state to %s (a crash would leave audit as this run sets it): %w", cfg.StateDir, err)
+		}
+		l.stateDir = cfg.StateDir
+	}
 
 	rs := cfg.Rules
 	if rs == nil {
@@ -334,6 +357,7 @@ func (l *Live) openOwn(cfg LiveConfig, st Status) error {
 				return explain("locking audit (-e 2)", err)
 			}
 			l.saved = nil // cannot restore a locked configuration
+			l.removeState()
 			l.Notes = append(l.Notes, "audit locked (-e 2) as configured: rules stay until reboot")
 		} else {
 			l.Notes = append(l.Notes, "-e 2 in the rule files not applied (not allowed by configuration)")
@@ -433,6 +457,11 @@ func (l *Live) Close() error {
 			if err := x.f(); err != nil {
 				errs = append(errs, fmt.Errorf("restoring %s: %w", x.what, err))
 			}
+		}
+		if len(errs) == 0 {
+			// Restored: nothing left for a later run to put right. On
+			// failure the file stays, and the next start retries.
+			l.removeState()
 		}
 	}
 	l.client = nil

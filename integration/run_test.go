@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -91,6 +92,10 @@ type agentRun struct {
 func startRun(t *testing.T, out string, args ...string) *agentRun {
 	t.Helper()
 	a := &agentRun{t: t, out: out}
+	if !slices.Contains(args, "--state-dir") {
+		// Isolated from the host's /var/lib/lineaged.
+		args = append([]string{"--state-dir", t.TempDir()}, args...)
+	}
 	a.cmd = exec.Command(lineagedBin, append([]string{"run", "--output", out}, args...)...)
 	a.cmd.Stderr = &a.stderr
 	if err := a.cmd.Start(); err != nil {

@@ -30,6 +30,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	outPath := fs.String("output", defaultEventsFile, "write JSON lines to `FILE` (appended; - for standard output)")
 	mode := fs.String("audit-mode", "auto", "audit ingest: auto, own, multicast or off")
+	stateDir := fs.String("state-dir", "/var/lib/lineaged", "where lineaged keeps its state: in audit own mode, the audit state found at start, so a run after a crash restores it")
 	rulesDir := fs.String("rules-dir", "/etc/lineaged/rules.d", "audit rules (*.rules, auditctl syntax) for own mode; none there: built-in rules")
 	snapEvery := fs.Duration("snapshot-every", 10*time.Second, "sock_diag snapshot period (0 turns sock_diag off)")
 	noFiles := fs.Bool("no-file-watch", false, "turn the fanotify file watches off")
@@ -95,7 +96,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	cfg := agent.LiveConfig{
 		Host:          *host,
 		IDPrefix:      runID(),
-		Audit:         audit.LiveConfig{Mode: audit.Mode(*mode)},
+		Audit:         audit.LiveConfig{Mode: audit.Mode(*mode), StateDir: *stateDir},
 		RulesDir:      *rulesDir,
 		SnapshotEvery: *snapEvery,
 		FilesOff:      *noFiles,

@@ -1,0 +1,92 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestIntegrationRunTakeoverAfterKill: lineaged killed with -9 while it
+// owns audit leaves the kernel as it set it (its rules, its backlog
+// limit). The next start takes over cleanly: it reports the gap with the
+// killed run's pid, collects again, and at its own stop restores the state
+// the host had before the killed run, which it read from the state file.
+func TestIntegrationRunTakeoverAfterKill(t *testing.T) {
+	before := requireFreeAudit(t)
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	rulesA, rulesB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	os.Mkdir(rulesA, 0o755)
+	os.Mkdir(rulesB, 0o755)
+	os.WriteFile(filepath.Join(rulesA, "10-it.rules"), []byte("--backlog_wait_time 0\n-b 4321\n-a always,exit -F arch=b64 -S execve -k lineaged-it-killed\n"), 0o600)
+	os.WriteFile(filepath.Join(rulesB, "10-it.rules"), []byte("--backlog_wait_time 0\n-a always,exit -F arch=b64 -S execve -k lineaged-it-takeover\n"), 0o600)
+	restoreIfChanged(t, before)
+	t.Cleanup(func() {
+		// Whatever happened, audit must not stay registered to a dead
+		// process with rules queueing records for it (the kernel drops
+		// the registration at its next failed send; this makes sure).
+		st := auditctlState(t)
+		for _, l := range strings.Split(st, "\n") {
+			if pid, ok := strings.CutPrefix(l, "pid "); ok && pid != "0" {
+				if _, err := os.Stat("/proc/" + pid); err != nil {
+					exec.Command("auditctl", "-D").Run()
+					exec.Command("auditctl", "-e", "0").Run()
+				}
+			}
+		}
+	})
+
+	outA := filepath.Join(dir, "a.jsonl")
+	first := startRun(t, outA, "--audit-mode", "own", "--rules-dir", rulesA, "--state-dir", state)
+	waitStarted(t, outA)
+	fi, err := os.Stat(filepath.Join(state, "audit-saved.json"))
+	if err != nil {
+		t.Fatalf("no saved audit state while owning audit: %v", err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode %v, want 0600", fi.Mode().Perm())
+	}
+	killedPID := first.cmd.Process.Pid
+	first.cmd.Process.Kill()
+	first.cmd.Wait()
+	first.stopped = true
+	mid := auditctlState(t)
+	if !strings.Contains(mid, "lineaged-it-killed") || !strings.Contains(mid, "backlog_limit 4321") {
+		t.Fatalf("after kill -9 the killed run's settings should still be in force:\n%s", mid)
+	}
+
+	outB := filepath.Join(dir, "b.jsonl")
+	second := startRun(t, outB, "--audit-mode", "own", "--rules-dir", rulesB, "--state-dir", state)
+	marker := fmt.Sprintf("lineaged-takeover-%d", time.Now().UnixNano())
+	deadline := time.Now().Add(15 * time.Second)
+	var takeover, seen bool
+	for !(takeover && seen) {
+		if time.Now().After(deadline) {
+			t.Fatalf("takeover event %v, exec seen after takeover %v; stderr:\n%s", takeover, seen, second.stderr.String())
+		}
+		exec.Command("/bin/echo", marker).Run()
+		time.Sleep(200 * time.Millisecond)
+		for _, e := range readEvents(t, outB) {
+			if str(e, "event.action") == "audit-takeover" {
+				takeover = str(e, "labels.previous_pid") == strconv.Itoa(killedPID) && str(e, "labels.gap_ms") != ""
+			}
+			if args, _ := get(e, "process.args").([]any); len(args) == 2 && args[1] == marker && str(e, "event.module") == "auditd" {
+				seen = true
+			}
+		}
+	}
+	if err := second.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if after := auditctlState(t); after != before {
+		t.Errorf("after the takeover run stopped, audit is not as before the killed run:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if _, err := os.Stat(filepath.Join(state, "audit-saved.json")); !os.IsNotExist(err) {
+		t.Errorf("state file left after a clean stop: %v", err)
+	}
+}
