@@ -365,6 +365,12 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	}
 
 	window := cfg.BatchWindow
+	if !r.auditExecs {
+		// Without audit an exec's executable and arguments come from
+		// /proc, read when the connector reports it: a 20 ms wait would
+		// miss every process shorter than that. Read at once.
+		window = 0
+	}
 	const maintainEvery = 500 * time.Millisecond
 	nextMaintain := time.Now().Add(maintainEvery)
 	for {

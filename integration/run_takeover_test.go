@@ -90,3 +90,68 @@ func TestIntegrationRunTakeoverAfterKill(t *testing.T) {
 		t.Errorf("state file left after a clean stop: %v", err)
 	}
 }
+
+// TestIntegrationRunMulticastSilent: beside a running auditd, a multicast
+// subscription that is accepted but delivers nothing (EL7's 3.10 does
+// this) must not be trusted. A user-message filter rule dropping the
+// probe's TRUSTED_APP message makes this kernel behave the same way for
+// the probe: auto then runs without audit, on the other sources, and
+// says why; an explicit --audit-mode multicast refuses to start.
+func TestIntegrationRunMulticastSilent(t *testing.T) {
+	_, _, stopAuditd, saved := startAuditd(t)
+	defer stopAuditd()
+	// User-filter rules take no key; .ci/run removes a leftover of this one.
+	auditctl(t, "-a", "never,user", "-F", "msgtype=TRUSTED_APP")
+	legacy := os.Getenv("LINEAGED_KERNEL_PROFILE") == "3.10" // no multicast at all there
+
+	out := filepath.Join(t.TempDir(), "events.jsonl")
+	run := startRun(t, out, "--audit-mode", "auto", "--snapshot-every", "0", "--no-file-watch")
+	marker := fmt.Sprintf("lineaged-silent-%d", time.Now().UnixNano())
+	deadline := time.Now().Add(15 * time.Second)
+	var off, procExec bool
+	for !(off && procExec) {
+		if time.Now().After(deadline) {
+			t.Fatalf("started with audit off %v, exec from the proc connector %v; stderr:\n%s", off, procExec, run.stderr.String())
+		}
+		exec.Command("/bin/echo", marker).Run()
+		time.Sleep(200 * time.Millisecond)
+		for _, e := range readEvents(t, out) {
+			if str(e, "event.action") == "started" {
+				off = strings.Contains(str(e, "message"), "audit mode off")
+			}
+			if args, _ := get(e, "process.args").([]any); len(args) == 2 && args[1] == marker && str(e, "event.module") == "proc" {
+				procExec = true
+			}
+		}
+	}
+	if e := run.stderr.String(); !legacy && !strings.Contains(e, "delivered nothing") {
+		t.Errorf("auto did not say why audit is off: %s", e)
+	}
+	if err := run.Stop(); err != nil {
+		t.Error(err)
+	}
+
+	cmd := exec.Command(lineagedBin, "run", "--output", filepath.Join(t.TempDir(), "x.jsonl"), "--state-dir", t.TempDir(),
+		"--audit-mode", "multicast", "--snapshot-every", "0", "--no-file-watch")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("--audit-mode multicast started although nothing is delivered")
+		}
+		if want := "delivered nothing"; !legacy && !strings.Contains(stderr.String(), want) {
+			t.Errorf("multicast refusal does not say %q: %s", want, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("--audit-mode multicast kept running; stderr: %s", stderr.String())
+	}
+	saved.restore(t)
+}
