@@ -1,0 +1,885 @@
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/lineaged/lineaged/fanotify"
+)
+
+// DefaultPath is where lineaged run looks for its configuration.
+const DefaultPath = "/etc/lineaged/lineaged.yml"
+
+// defaultYML is the documented default file: the defaults are parsed from
+// it, so the documentation and the values cannot drift apart.
+//
+//go:embed default.yml
+var defaultYML []byte
+
+// DefaultYAML returns the embedded default file, for an installer to
+// write out or an operator to start from.
+func DefaultYAML() []byte { return bytes.Clone(defaultYML) }
+
+// maxSize bounds what Load reads: a configuration is a few KiB, and a
+// huge file is a mistake (or a device) better refused than parsed.
+const maxSize = 1 << 20
+
+// maxErrors bounds the errors one Parse reports.
+const maxErrors = 20
+
+// Config is lineaged's configuration. Field comments give the YAML key;
+// default.yml documents each one.
+type Config struct {
+	Host     string // host: "" for the machine's hostname
+	StateDir string // state_dir: absolute
+	Audit    Audit
+	Proc     Proc
+	Files    Files
+	Network  Network
+	Output   Output
+	// BatchWindow (batch_window) is how long the agent waits once a
+	// source is readable, so that one read takes a batch. 0 to 1s.
+	BatchWindow time.Duration
+	// HeartbeatEvery (heartbeat_every) is the period of the alive event;
+	// 0 turns it off.
+	HeartbeatEvery time.Duration
+	// Redactions (redact) are applied in order by Redact. The field is
+	// not called Redact because the method is.
+	Redactions []Redaction
+}
+
+// Audit is the audit: section.
+type Audit struct {
+	Mode         string // mode: auto, own, multicast or off (the values of audit.Mode)
+	RulesDir     string // rules_dir: absolute
+	BacklogLimit uint32 // backlog_limit: 1 to 10000000
+	RateLimit    uint32 // rate_limit: 0 for no limit
+	Failure      uint32 // failure: 0 (silent) or 1 (printk); 2 (panic) is refused
+	// BacklogWaitTime (backlog_wait_time) is in the kernel's unit,
+	// jiffies, as auditctl --backlog_wait_time takes it: their length
+	// depends on the kernel's HZ, which userspace cannot read, so a
+	// duration could not be converted honestly. nil keeps the kernel's.
+	BacklogWaitTime *uint32
+	AllowImmutable  bool // allow_immutable
+}
+
+// Proc is the proc: section.
+type Proc struct {
+	Enabled bool // enabled
+}
+
+// Files is the files: section; FilePolicy turns it into a
+// fanotify.Policy.
+type Files struct {
+	Enabled        bool             // enabled
+	Defaults       bool             // defaults: include fanotify.DefaultPolicy's watches
+	Watches        []fanotify.Watch // watches: in addition to the defaults
+	Exclude        []string         // exclude: absolute paths, no patterns
+	UnlimitedQueue bool             // unlimited_queue
+}
+
+// Network is the network: section.
+type Network struct {
+	SnapshotEvery time.Duration // snapshot_every: 0 turns sock_diag off, else >= 100ms
+}
+
+// Output is the output: section.
+type Output struct {
+	File       string        // file: "-" for standard output, else absolute
+	FlushEvery time.Duration // flush_every: 1ms to 10s
+}
+
+// Redaction is one entry of redact:.
+type Redaction struct {
+	Name        string
+	Pattern     string
+	Replacement string // as regexp.Regexp.ReplaceAllString takes it: ${1} is a group
+	// Re is Pattern compiled by Parse.
+	Re *regexp.Regexp
+}
+
+// KV is one setting in force, as Settings lists them.
+type KV struct {
+	Key, Value string
+}
+
+// Default returns the configuration of the embedded default.yml.
+func Default() *Config { return parsedDefault().clone() }
+
+// parsedDefault parses default.yml once: Parse starts from it on every
+// call, and parsing the commented file costs more than most overlays.
+var parsedDefault = sync.OnceValue(func() *Config {
+	c := new(Config)
+	p := parser{name: "default.yml"}
+	p.apply(c, defaultYML)
+	if err := p.err(); err != nil {
+		// Only a broken build gets here; a test parses the file.
+		panic("config: embedded " + err.Error())
+	}
+	return c
+})
+
+// clone copies c deeply enough that the copy can be changed freely; the
+// compiled regexps are shared, which regexp allows.
+func (c *Config) clone() *Config {
+	d := *c
+	if c.Audit.BacklogWaitTime != nil {
+		w := *c.Audit.BacklogWaitTime
+		d.Audit.BacklogWaitTime = &w
+	}
+	d.Files.Watches = slices.Clone(c.Files.Watches)
+	d.Files.Exclude = slices.Clone(c.Files.Exclude)
+	d.Redactions = slices.Clone(c.Redactions)
+	return &d
+}
+
+// Parse reads a configuration file's contents over the defaults. name is
+// used in errors, which read "name:line: key: problem"; empty data, or
+// only comments, gives the defaults.
+func Parse(name string, data []byte) (*Config, error) {
+	c := Default()
+	p := parser{name: name, lines: map[string]int{}}
+	p.apply(c, data)
+	if len(p.errs) == 0 {
+		p.checkFiles(c)
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Load reads the file at path and parses it. A missing file gives an
+// error that wraps fs.ErrNotExist, so the caller can choose to run with
+// the defaults. A file others can write is refused: whoever can edit it
+// can switch off what lineaged watches.
+func Load(path string) (*Config, error) {
+	// Stat before opening: opening a FIFO would block.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	if err := checkMode(path, fi); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	defer f.Close()
+	// Again on the open file: the path may have been replaced between.
+	if fi, err = f.Stat(); err != nil {
+		return nil, pathError(path, err)
+	}
+	if err := checkMode(path, fi); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	if len(data) > maxSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes: not a lineaged configuration", path, maxSize)
+	}
+	return Parse(path, data)
+}
+
+func pathError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+func checkMode(path string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file (%s): refused", path, fi.Mode().Type())
+	}
+	if perm := fi.Mode().Perm(); perm&0o002 != 0 {
+		return fmt.Errorf("%s: writable by others (mode %04o): refused; fix with chmod o-w %s", path, perm, path)
+	}
+	return nil
+}
+
+// Redact applies the redactions to s, in order.
+func (c *Config) Redact(s string) string {
+	for _, r := range c.Redactions {
+		if r.Re != nil {
+			s = r.Re.ReplaceAllString(s, r.Replacement)
+		}
+	}
+	return s
+}
+
+// FilePolicy returns the fanotify policy of the files section: the
+// default watches when files.defaults is set, then files.watches.
+// lineaged's own paths are for the caller to add to Exclude.
+func (c *Config) FilePolicy() fanotify.Policy {
+	var p fanotify.Policy
+	if c.Files.Defaults {
+		p = fanotify.DefaultPolicy()
+	}
+	p.Watches = append(p.Watches, c.Files.Watches...)
+	p.Exclude = append([]string(nil), c.Files.Exclude...)
+	p.UnlimitedQueue = c.Files.UnlimitedQueue
+	return p
+}
+
+// Settings lists every setting in force, in the order of default.yml,
+// for the event lineaged writes at start and at reload. Values read as
+// they would in the file; user watches follow files.watches, one line
+// each, as files.watches[i].
+func (c *Config) Settings() []KV {
+	d := func(v time.Duration) string { return v.String() }
+	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
+	b := strconv.FormatBool
+	wait := "null"
+	if c.Audit.BacklogWaitTime != nil {
+		wait = u(*c.Audit.BacklogWaitTime)
+	}
+	watches := strconv.Itoa(len(c.Files.Watches))
+	if c.Files.Defaults {
+		watches += fmt.Sprintf(" (+ %d defaults)", len(fanotify.DefaultPolicy().Watches))
+	}
+	var names []string
+	for _, r := range c.Redactions {
+		names = append(names, r.Name)
+	}
+	kv := []KV{
+		{"host", c.Host},
+		{"state_dir", c.StateDir},
+		{"audit.mode", c.Audit.Mode},
+		{"audit.rules_dir", c.Audit.RulesDir},
+		{"audit.backlog_limit", u(c.Audit.BacklogLimit)},
+		{"audit.rate_limit", u(c.Audit.RateLimit)},
+		{"audit.failure", u(c.Audit.Failure)},
+		{"audit.backlog_wait_time", wait},
+		{"audit.allow_immutable", b(c.Audit.AllowImmutable)},
+		{"proc.enabled", b(c.Proc.Enabled)},
+		{"files.enabled", b(c.Files.Enabled)},
+		{"files.defaults", b(c.Files.Defaults)},
+		{"files.watches", watches},
+	}
+	for i, w := range c.Files.Watches {
+		v := w.Path + " ops=" + w.Ops.String()
+		if w.Class != "" {
+			v += " class=" + w.Class
+		}
+		if w.Recursive {
+			v += " recursive"
+		}
+		kv = append(kv, KV{fmt.Sprintf("files.watches[%d]", i), v})
+	}
+	return append(kv,
+		KV{"files.exclude", strings.Join(c.Files.Exclude, ", ")},
+		KV{"files.unlimited_queue", b(c.Files.UnlimitedQueue)},
+		KV{"network.snapshot_every", d(c.Network.SnapshotEvery)},
+		KV{"output.file", c.Output.File},
+		KV{"output.flush_every", d(c.Output.FlushEvery)},
+		KV{"batch_window", d(c.BatchWindow)},
+		KV{"heartbeat_every", d(c.HeartbeatEvery)},
+		KV{"redact", strings.Join(names, ", ")},
+	)
+}
+
+// parser walks a yaml.Node tree against the fields below, collecting
+// errors rather than stopping at the first, so one edit fixes them all.
+type parser struct {
+	name  string
+	errs  []error
+	lines map[string]int // dotted key -> line, for checks made after the walk
+}
+
+func (p *parser) err() error { return errors.Join(p.errs...) }
+
+// fail records an error about key at the line of node n.
+func (p *parser) fail(n *yaml.Node, key, format string, a ...any) {
+	switch {
+	case len(p.errs) < maxErrors:
+		p.errs = append(p.errs, fmt.Errorf("%s:%d: %s: %s", p.name, n.Line, key, fmt.Sprintf(format, a...)))
+	case len(p.errs) == maxErrors:
+		p.errs = append(p.errs, fmt.Errorf("%s: more errors not shown", p.name))
+	}
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// apply decodes data and sets the keys it holds on c.
+func (p *parser) apply(c *Config, data []byte) {
+	doc, err := decode(data)
+	if err != nil {
+		// Give syntax errors the same name:line: form as the others.
+		msg := err.Error()
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			msg = p.name + ":" + m[1] + ": " + strings.TrimPrefix(msg, m[0])
+		} else {
+			msg = p.name + ": " + strings.TrimPrefix(msg, "yaml: ")
+		}
+		p.errs = append(p.errs, errors.New(msg+" (YAML syntax)"))
+		return
+	}
+	if doc == nil {
+		return
+	}
+	p.mapping(doc, "", []field{
+		{"host", func(k string, v *yaml.Node) { p.str(k, v, &c.Host, true) }},
+		{"state_dir", func(k string, v *yaml.Node) { p.path(k, v, &c.StateDir, false) }},
+		{"audit", func(k string, v *yaml.Node) {
+			a := &c.Audit
+			p.mapping(v, k, []field{
+				{"mode", func(k string, v *yaml.Node) { p.oneOf(k, v, &a.Mode, "auto", "own", "multicast", "off") }},
+				{"rules_dir", func(k string, v *yaml.Node) { p.path(k, v, &a.RulesDir, false) }},
+				{"backlog_limit", func(k string, v *yaml.Node) { p.uint32(k, v, &a.BacklogLimit, 1, 10000000) }},
+				{"rate_limit", func(k string, v *yaml.Node) { p.uint32(k, v, &a.RateLimit, 0, 1<<32-1) }},
+				{"failure", func(k string, v *yaml.Node) {
+					var f uint32
+					if !p.uint32(k, v, &f, 0, 1<<32-1) {
+						return
+					}
+					switch f {
+					case 0, 1:
+						a.Failure = f
+					case 2:
+						p.fail(v, k, "2 (panic) is refused: lost audit records would halt the host; use 1 (kernel log line) or 0 (nothing)")
+					default:
+						p.fail(v, k, "%d is not 0 (nothing) or 1 (kernel log line)", f)
+					}
+				}},
+				{"backlog_wait_time", func(k string, v *yaml.Node) {
+					if isNull(v) {
+						a.BacklogWaitTime = nil
+						return
+					}
+					var w uint32
+					if p.uint32(k, v, &w, 0, 600000) {
+						a.BacklogWaitTime = &w
+					}
+				}},
+				{"allow_immutable", func(k string, v *yaml.Node) { p.bool(k, v, &a.AllowImmutable) }},
+			})
+		}},
+		{"proc", func(k string, v *yaml.Node) {
+			p.mapping(v, k, []field{
+				{"enabled", func(k string, v *yaml.Node) { p.bool(k, v, &c.Proc.Enabled) }},
+			})
+		}},
+		{"files", func(k string, v *yaml.Node) {
+			f := &c.Files
+			p.mapping(v, k, []field{
+				{"enabled", func(k string, v *yaml.Node) { p.bool(k, v, &f.Enabled) }},
+				{"defaults", func(k string, v *yaml.Node) { p.bool(k, v, &f.Defaults) }},
+				{"watches", func(k string, v *yaml.Node) { p.watches(k, v, &f.Watches) }},
+				{"exclude", func(k string, v *yaml.Node) { p.exclude(k, v, &f.Exclude) }},
+				{"unlimited_queue", func(k string, v *yaml.Node) { p.bool(k, v, &f.UnlimitedQueue) }},
+			})
+		}},
+		{"network", func(k string, v *yaml.Node) {
+			p.mapping(v, k, []field{
+				{"snapshot_every", func(k string, v *yaml.Node) {
+					p.duration(k, v, &c.Network.SnapshotEvery, "0 (off) or at least 100ms",
+						func(d time.Duration) bool { return d == 0 || d >= 100*time.Millisecond })
+				}},
+			})
+		}},
+		{"output", func(k string, v *yaml.Node) {
+			p.mapping(v, k, []field{
+				{"file", func(k string, v *yaml.Node) { p.path(k, v, &c.Output.File, true) }},
+				{"flush_every", func(k string, v *yaml.Node) {
+					p.duration(k, v, &c.Output.FlushEvery, "1ms to 10s",
+						func(d time.Duration) bool { return d >= time.Millisecond && d <= 10*time.Second })
+				}},
+			})
+		}},
+		{"batch_window", func(k string, v *yaml.Node) {
+			p.duration(k, v, &c.BatchWindow, "0 to 1s",
+				func(d time.Duration) bool { return d <= time.Second })
+		}},
+		{"heartbeat_every", func(k string, v *yaml.Node) {
+			p.duration(k, v, &c.HeartbeatEvery, "0 (off) or at least 1s",
+				func(d time.Duration) bool { return d == 0 || d >= time.Second })
+		}},
+		{"redact", func(k string, v *yaml.Node) { p.redactions(k, v, &c.Redactions) }},
+	})
+}
+
+// decode returns the document's top node, or nil for an empty document.
+func decode(data []byte) (doc *yaml.Node, err error) {
+	// A configuration parser must not take the agent down on a bad file,
+	// whatever the YAML library does with it.
+	defer func() {
+		if r := recover(); r != nil {
+			doc, err = nil, fmt.Errorf("yaml: cannot parse: %v", r)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var n yaml.Node
+	if err := dec.Decode(&n); err != nil {
+		if err == io.EOF {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == io.EOF:
+	case err != nil:
+		return nil, err
+	default:
+		return nil, fmt.Errorf("yaml: line %d: a second YAML document (after ---): put everything in one", extra.Line)
+	}
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return n.Content[0], nil
+	}
+	return &n, nil
+}
+
+// field is one key of a mapping and what to do with its value; set gets
+// the full dotted key, for errors.
+type field struct {
+	name string
+	set  func(key string, v *yaml.Node)
+}
+
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
+}
+
+// mapping checks that n is a mapping of known, distinct keys and calls
+// each one's set. An empty value (a section whose keys are all commented
+// out) keeps the defaults. It returns the value nodes by key.
+func (p *parser) mapping(n *yaml.Node, prefix string, fields []field) map[string]*yaml.Node {
+	if isNull(n) {
+		return nil
+	}
+	if !p.notAlias(n, prefix) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		p.fail(n, orTop(prefix), "%s is not a mapping; want keys: %s", describe(n), names(fields))
+		return nil
+	}
+	seen := map[string]*yaml.Node{}
+	keyLine := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
+			p.fail(k, orTop(prefix), "a key must be a plain name; allowed: %s", names(fields))
+			continue
+		}
+		key := join(prefix, k.Value)
+		if first, dup := keyLine[k.Value]; dup {
+			p.fail(k, key, "duplicate key (first at line %d): keep one", first)
+			continue
+		}
+		keyLine[k.Value] = k.Line
+		var f *field
+		for i := range fields {
+			if fields[i].name == k.Value {
+				f = &fields[i]
+			}
+		}
+		if f == nil {
+			p.fail(k, key, "unknown key (allowed: %s)", names(fields))
+			continue
+		}
+		if p.lines != nil {
+			p.lines[key] = k.Line
+		}
+		seen[k.Value] = v
+		if p.notAlias(v, key) {
+			f.set(key, v)
+		}
+	}
+	return seen
+}
+
+func orTop(prefix string) string {
+	if prefix == "" {
+		return "(top level)"
+	}
+	return prefix
+}
+
+func names(fields []field) string {
+	s := make([]string, len(fields))
+	for i, f := range fields {
+		s[i] = f.name
+	}
+	return strings.Join(s, ", ")
+}
+
+// notAlias refuses YAML aliases (*name): no configuration needs them, and
+// following them would let a small file expand into a huge one.
+func (p *parser) notAlias(v *yaml.Node, key string) bool {
+	if v.Kind == yaml.AliasNode {
+		p.fail(v, orTop(key), "aliases (*%s) are not supported: write the value out", v.Value)
+		return false
+	}
+	return true
+}
+
+func isNull(v *yaml.Node) bool { return v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" }
+
+// describe names a value the way an error should show it.
+func describe(v *yaml.Node) string {
+	switch v.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	if isNull(v) {
+		return "empty"
+	}
+	return strconv.Quote(v.Value)
+}
+
+// scalar returns v's text if it is a scalar of tag tag ("!!str", ...).
+func scalar(v *yaml.Node, tag string) (string, bool) {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != tag {
+		return "", false
+	}
+	return v.Value, true
+}
+
+func (p *parser) str(key string, v *yaml.Node, dst *string, nullOK bool) bool {
+	if nullOK && isNull(v) {
+		*dst = ""
+		return true
+	}
+	s, ok := scalar(v, "!!str")
+	if !ok {
+		hint := ""
+		if v.Kind == yaml.ScalarNode && !isNull(v) {
+			hint = " (quote it if it is meant as text)"
+		}
+		p.fail(v, key, "%s is not a string%s", describe(v), hint)
+		return false
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		p.fail(v, key, "contains a NUL byte")
+		return false
+	}
+	*dst = s
+	return true
+}
+
+// path reads an absolute path, cleaned; dash allows "-" (standard output).
+func (p *parser) path(key string, v *yaml.Node, dst *string, dash bool) {
+	want := "an absolute path"
+	if dash {
+		want = `an absolute path or "-" for standard output`
+	}
+	if isNull(v) {
+		p.fail(v, key, "no value; want %s", want)
+		return
+	}
+	var s string
+	if !p.str(key, v, &s, false) {
+		return
+	}
+	switch {
+	case dash && s == "-":
+	case !filepath.IsAbs(s):
+		p.fail(v, key, "%q is not %s", s, want)
+		return
+	default:
+		s = filepath.Clean(s)
+	}
+	*dst = s
+}
+
+func (p *parser) oneOf(key string, v *yaml.Node, dst *string, allowed ...string) {
+	s, ok := scalar(v, "!!str")
+	if ok {
+		for _, a := range allowed {
+			if s == a {
+				*dst = s
+				return
+			}
+		}
+	}
+	p.fail(v, key, "%s is not one of %s", describe(v), strings.Join(allowed, ", "))
+}
+
+func (p *parser) uint32(key string, v *yaml.Node, dst *uint32, lo, hi uint64) bool {
+	var n int64
+	if _, ok := scalar(v, "!!int"); !ok || v.Decode(&n) != nil || n < 0 || uint64(n) < lo || uint64(n) > hi {
+		p.fail(v, key, "%s is not a whole number from %d to %d", describe(v), lo, hi)
+		return false
+	}
+	*dst = uint32(n)
+	return true
+}
+
+func (p *parser) bool(key string, v *yaml.Node, dst *bool) {
+	if _, ok := scalar(v, "!!bool"); !ok || v.Decode(dst) != nil {
+		p.fail(v, key, "%s is not true or false", describe(v))
+	}
+}
+
+// duration reads a Go duration ("100ms", "5m"); a bare 0 needs no unit.
+func (p *parser) duration(key string, v *yaml.Node, dst *time.Duration, allowed string, ok func(time.Duration) bool) {
+	var d time.Duration
+	var err error
+	if s, isStr := scalar(v, "!!str"); isStr {
+		d, err = time.ParseDuration(s)
+	} else if s, isInt := scalar(v, "!!int"); isInt && strings.Trim(s, "0+-") == "" {
+		d = 0
+	} else {
+		err = errors.New("not a duration")
+	}
+	if err != nil || d < 0 {
+		p.fail(v, key, "%s is not a duration such as 100ms, 10s or 5m (allowed: %s)", describe(v), allowed)
+		return
+	}
+	if !ok(d) {
+		p.fail(v, key, "%s is out of range (allowed: %s)", d, allowed)
+		return
+	}
+	*dst = d
+}
+
+// list calls each for every entry of a list value; empty is an empty list.
+func (p *parser) list(key string, v *yaml.Node, what string, each func(key string, e *yaml.Node)) {
+	if isNull(v) {
+		return
+	}
+	if v.Kind != yaml.SequenceNode {
+		p.fail(v, key, "%s is not a list; want a list of %s (one \"- \" line each, or [] for none)", describe(v), what)
+		return
+	}
+	for i, e := range v.Content {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		if isNull(e) {
+			p.fail(e, k, "empty entry; want one of %s", what)
+			continue
+		}
+		if p.notAlias(e, k) {
+			each(k, e)
+		}
+	}
+}
+
+// fanotifyError strips the field prefix fanotify puts on its messages
+// ("watches[0].", "exclude[0] "): the key in front of ours says it better.
+func fanotifyError(err error, prefix string) string {
+	return strings.TrimPrefix(err.Error(), prefix)
+}
+
+func (p *parser) watches(key string, v *yaml.Node, dst *[]fanotify.Watch) {
+	ws := []fanotify.Watch{}
+	p.list(key, v, "watches (path, ops, class, recursive)", func(k string, e *yaml.Node) {
+		var w fanotify.Watch
+		var bad bool
+		seen := p.mapping(e, k, []field{
+			{"path", func(k string, v *yaml.Node) { bad = !p.str(k, v, &w.Path, false) || bad }},
+			{"ops", func(k string, v *yaml.Node) {
+				text, ok := v.Value, true
+				if v.Kind == yaml.SequenceNode {
+					var parts []string
+					for _, o := range v.Content {
+						s, isStr := scalar(o, "!!str")
+						ok = ok && isStr
+						parts = append(parts, s)
+					}
+					text = strings.Join(parts, ",")
+				} else if _, isStr := scalar(v, "!!str"); !isStr {
+					ok = false
+				}
+				var err error
+				if ok {
+					err = w.Ops.UnmarshalText([]byte(text))
+				}
+				if !ok || err != nil {
+					why := "want open, modify, close-write, exec or all, as a list or separated by commas"
+					if err != nil {
+						why = err.Error()
+					}
+					p.fail(v, k, "%s: %s", describe(v), why)
+					bad = true
+				}
+			}},
+			{"class", func(k string, v *yaml.Node) { bad = !p.str(k, v, &w.Class, true) || bad }},
+			{"recursive", func(k string, v *yaml.Node) { p.bool(k, v, &w.Recursive) }},
+		})
+		if e.Kind != yaml.MappingNode {
+			return
+		}
+		for _, req := range []string{"path", "ops"} {
+			if seen[req] == nil {
+				p.fail(e, k, "%s is missing (each watch needs path and ops)", req)
+				bad = true
+			}
+		}
+		if bad {
+			return
+		}
+		// One watch at a time, so the error carries this entry's line.
+		one := fanotify.Policy{Watches: []fanotify.Watch{w}}
+		if err := one.Validate(); err != nil {
+			p.fail(seen["path"], k, "%s", fanotifyError(err, "watches[0]."))
+			return
+		}
+		ws = append(ws, w)
+	})
+	*dst = ws
+}
+
+func (p *parser) exclude(key string, v *yaml.Node, dst *[]string) {
+	ex := []string{}
+	p.list(key, v, "absolute paths", func(k string, e *yaml.Node) {
+		var s string
+		if !p.str(k, e, &s, false) {
+			return
+		}
+		// fanotify's own rules, checked one path at a time for the line;
+		// the watch is only there because Validate wants one.
+		one := fanotify.Policy{Watches: []fanotify.Watch{{Path: "/etc", Ops: fanotify.OpOpen}}, Exclude: []string{s}}
+		if err := one.Validate(); err != nil {
+			p.fail(e, k, "%s", fanotifyError(err, "exclude[0] "))
+			return
+		}
+		ex = append(ex, s)
+	})
+	*dst = ex
+}
+
+var redactionName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+func (p *parser) redactions(key string, v *yaml.Node, dst *[]Redaction) {
+	rs := []Redaction{}
+	names := map[string]int{}
+	p.list(key, v, "redactions (name, pattern, replacement)", func(k string, e *yaml.Node) {
+		r := Redaction{Replacement: "[REDACTED]"}
+		bad := false
+		seen := p.mapping(e, k, []field{
+			{"name", func(k string, v *yaml.Node) {
+				if !p.str(k, v, &r.Name, false) {
+					bad = true
+					return
+				}
+				if !redactionName.MatchString(r.Name) {
+					p.fail(v, k, "%q: use letters, digits, \"-\", \"_\" or \".\"", r.Name)
+					bad = true
+				} else if first, dup := names[r.Name]; dup {
+					p.fail(v, k, "%q is already the name of the entry at line %d: names must be unique", r.Name, first)
+					bad = true
+				} else {
+					names[r.Name] = v.Line
+				}
+			}},
+			{"pattern", func(k string, v *yaml.Node) {
+				if !p.str(k, v, &r.Pattern, false) {
+					bad = true
+					return
+				}
+				re, err := regexp.Compile(r.Pattern)
+				if err != nil {
+					p.fail(v, k, "%v (Go RE2 syntax)", err)
+					bad = true
+					return
+				}
+				if re.MatchString("") {
+					p.fail(v, k, "%q matches the empty string, so it would insert its replacement everywhere", r.Pattern)
+					bad = true
+					return
+				}
+				r.Re = re
+			}},
+			{"replacement", func(k string, v *yaml.Node) { bad = !p.str(k, v, &r.Replacement, true) || bad }},
+		})
+		if e.Kind != yaml.MappingNode {
+			return
+		}
+		for _, req := range []string{"name", "pattern"} {
+			if seen[req] == nil {
+				p.fail(e, k, "%s is missing (each redaction needs name and pattern)", req)
+				bad = true
+			}
+		}
+		if bad {
+			return
+		}
+		if msg := checkReplacement(r.Re, r.Replacement); msg != "" {
+			p.fail(seen["replacement"], k+".replacement", "%s", msg)
+			return
+		}
+		rs = append(rs, r)
+	})
+	*dst = rs
+}
+
+// replacementRef finds what regexp.Expand reads as a group reference:
+// $name or ${name}, name made of letters, digits and _; $$ is a dollar.
+var replacementRef = regexp.MustCompile(`\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))`)
+
+// checkReplacement reports a reference to a group the pattern does not
+// have: Expand would silently put nothing there.
+func checkReplacement(re *regexp.Regexp, repl string) string {
+	for _, m := range replacementRef.FindAllStringSubmatch(repl, -1) {
+		if m[1] == "$" {
+			continue
+		}
+		name := m[2] + m[3]
+		// Expand's rule: digits without a leading zero are a number.
+		if n, err := strconv.Atoi(name); err == nil && (name[0] != '0' || len(name) == 1) && len(name) <= 8 {
+			if n > re.NumSubexp() {
+				return fmt.Sprintf("%q refers to group %d, but the pattern has %d; write $$ for a literal $", repl, n, re.NumSubexp())
+			}
+			continue
+		}
+		if re.SubexpIndex(name) < 0 {
+			return fmt.Sprintf("%q refers to a group named %q, which the pattern does not have (write ${1}x, not $1x, when letters follow; $$ for a literal $)", repl, name)
+		}
+	}
+	return ""
+}
+
+// checkFiles validates the merged file policy: an entry can be valid and
+// the whole still not (no watch at all). The error goes to the line of
+// files.watches, else files.defaults, else files.
+func (p *parser) checkFiles(c *Config) {
+	if !c.Files.Enabled {
+		return
+	}
+	line := 1
+	for _, k := range []string{"files.watches", "files.defaults", "files"} {
+		if l, ok := p.lines[k]; ok {
+			line = l
+			break
+		}
+	}
+	at := &yaml.Node{Line: line}
+	if !c.Files.Defaults && len(c.Files.Watches) == 0 {
+		p.fail(at, "files.watches", "no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false")
+		return
+	}
+	pol := c.FilePolicy()
+	if err := pol.Validate(); err != nil {
+		p.fail(at, "files", "%v", err)
+	}
+}

@@ -1,0 +1,512 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/lineaged/lineaged/fanotify"
+)
+
+func mustParse(t *testing.T, data string) *Config {
+	t.Helper()
+	c, err := Parse("lineaged.yml", []byte(data))
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", data, err)
+	}
+	return c
+}
+
+// equal compares a parsed configuration with an expected one whose
+// regexps are left nil: got's must be compiled from their pattern.
+func equal(got, want *Config) bool {
+	g := *got
+	g.Redactions = nil
+	for _, r := range got.Redactions {
+		if r.Re == nil || r.Re.String() != r.Pattern {
+			return false
+		}
+		r.Re = nil
+		g.Redactions = append(g.Redactions, r)
+	}
+	return reflect.DeepEqual(&g, want)
+}
+
+// plainDefault is Default with the regexps left out, for equal.
+func plainDefault() *Config {
+	c := Default()
+	for i := range c.Redactions {
+		c.Redactions[i].Re = nil
+	}
+	return c
+}
+
+// TestDefault pins the defaults the embedded file gives.
+func TestDefault(t *testing.T) {
+	c := Default()
+	want := &Config{
+		Host:     "",
+		StateDir: "/var/lib/lineaged",
+		Audit: Audit{Mode: "auto", RulesDir: "/etc/lineaged/rules.d", BacklogLimit: 8192,
+			RateLimit: 0, Failure: 1, BacklogWaitTime: nil, AllowImmutable: false},
+		Proc:           Proc{Enabled: true},
+		Files:          Files{Enabled: true, Defaults: true, Watches: []fanotify.Watch{}, Exclude: []string{}},
+		Network:        Network{SnapshotEvery: 10 * time.Second},
+		Output:         Output{File: "/var/log/lineaged/events.jsonl", FlushEvery: 100 * time.Millisecond},
+		BatchWindow:    20 * time.Millisecond,
+		HeartbeatEvery: 5 * time.Minute,
+		Redactions: []Redaction{
+			{Name: "key-value", Pattern: `(?i)(password|passwd|pwd|secret|token|api[_-]?key)=\S+`, Replacement: "${1}=[REDACTED]"},
+			{Name: "url-credentials", Pattern: `([a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+):[^\s/@]+@`, Replacement: "${1}:[REDACTED]@"},
+		},
+	}
+	if !equal(c, want) {
+		t.Fatalf("Default() =\n%+v\nwant\n%+v", c, want)
+	}
+	pol := c.FilePolicy()
+	if err := pol.Validate(); err != nil {
+		t.Fatalf("default file policy: %v", err)
+	}
+	// Each call returns its own copy.
+	c.Redactions[0].Name = "changed"
+	c.Files.Watches = append(c.Files.Watches[:0], fanotify.Watch{Path: "/x"})
+	if !equal(Default(), want) {
+		t.Fatal("changing one Default() changed the next")
+	}
+}
+
+// TestDefaultFileDocumentsEveryKey: default.yml holds every key Settings
+// reports, each with a comment, and no other key.
+func TestDefaultFileDocumentsEveryKey(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(DefaultYAML(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := join(prefix, k.Value)
+			if v.Kind == yaml.MappingNode {
+				walk(v, key)
+				continue
+			}
+			keys = append(keys, key)
+			if strings.TrimSpace(k.HeadComment) == "" {
+				t.Errorf("default.yml:%d: %s has no comment", k.Line, key)
+			}
+		}
+	}
+	walk(doc.Content[0], "")
+	var settings []string
+	for _, kv := range Default().Settings() {
+		settings = append(settings, kv.Key)
+	}
+	if !reflect.DeepEqual(keys, settings) {
+		t.Fatalf("default.yml keys\n%v\nSettings keys\n%v", keys, settings)
+	}
+}
+
+// TestEmptyIsDefault: no keys, only comments, an empty document or empty
+// sections all give the defaults.
+func TestEmptyIsDefault(t *testing.T) {
+	for _, in := range []string{"", "\n\n", "# nothing here\n  # indented\n", "---\n", "~\n",
+		"audit:\nfiles:\n  # enabled: false\nproc: null\n"} {
+		if c := mustParse(t, in); !equal(c, plainDefault()) {
+			t.Errorf("Parse(%q) differs from Default():\n%+v", in, c)
+		}
+	}
+}
+
+// TestOverlay: present keys override, absent ones keep their default.
+func TestOverlay(t *testing.T) {
+	c := mustParse(t, "audit:\n  mode: own\noutput:\n  flush_every: 1s\n")
+	want := plainDefault()
+	want.Audit.Mode = "own"
+	want.Output.FlushEvery = time.Second
+	if !equal(c, want) {
+		t.Fatalf("got %+v\nwant %+v", c, want)
+	}
+}
+
+// TestEveryKey sets every key to something other than its default.
+func TestEveryKey(t *testing.T) {
+	c := mustParse(t, `
+host: web-1
+state_dir: /srv/lineaged/state/
+audit:
+  mode: multicast
+  rules_dir: /srv/rules
+  backlog_limit: 0x10000
+  rate_limit: 500
+  failure: 0
+  backlog_wait_time: 15000
+  allow_immutable: true
+proc:
+  enabled: false
+files:
+  enabled: false
+  defaults: false
+  watches:
+    - path: /srv/app/config
+      ops: modify,close-write
+      class: app-config
+    - path: /opt/*/bin
+      ops: [exec, open]
+      recursive: true
+  exclude: [/srv/app/config/cache]
+  unlimited_queue: true
+network:
+  snapshot_every: 0
+output:
+  file: "-"
+  flush_every: 1ms
+batch_window: 0s
+heartbeat_every: 1h30m
+redact:
+  - name: bearer
+    pattern: (?i)(bearer)\s+\S+
+    replacement: $1 ***
+  - name: digits
+    pattern: '[0-9]{16}'
+    replacement: ""
+`)
+	wait := uint32(15000)
+	want := &Config{
+		Host:     "web-1",
+		StateDir: "/srv/lineaged/state",
+		Audit: Audit{Mode: "multicast", RulesDir: "/srv/rules", BacklogLimit: 65536, RateLimit: 500,
+			Failure: 0, BacklogWaitTime: &wait, AllowImmutable: true},
+		Proc: Proc{Enabled: false},
+		Files: Files{Enabled: false, Defaults: false, Watches: []fanotify.Watch{
+			{Path: "/srv/app/config", Ops: fanotify.OpModify | fanotify.OpCloseWrite, Class: "app-config"},
+			{Path: "/opt/*/bin", Ops: fanotify.OpExec | fanotify.OpOpen, Recursive: true},
+		}, Exclude: []string{"/srv/app/config/cache"}, UnlimitedQueue: true},
+		Network:        Network{SnapshotEvery: 0},
+		Output:         Output{File: "-", FlushEvery: time.Millisecond},
+		BatchWindow:    0,
+		HeartbeatEvery: 90 * time.Minute,
+		Redactions: []Redaction{
+			{Name: "bearer", Pattern: `(?i)(bearer)\s+\S+`, Replacement: "$1 ***"},
+			{Name: "digits", Pattern: `[0-9]{16}`, Replacement: ""},
+		},
+	}
+	if !equal(c, want) {
+		t.Fatalf("got\n%+v\nwant\n%+v", c, want)
+	}
+	if got := c.Redact("curl -H 'Authorization: Bearer abc.def' card 4111111111111111"); got != "curl -H 'Authorization: Bearer *** card " {
+		t.Fatalf("Redact: %q", got)
+	}
+}
+
+// TestBacklogWaitTimeNull: null puts back "keep the kernel's" over a value.
+func TestBacklogWaitTimeNull(t *testing.T) {
+	if c := mustParse(t, "audit:\n  backlog_wait_time: 0\n"); c.Audit.BacklogWaitTime == nil || *c.Audit.BacklogWaitTime != 0 {
+		t.Fatalf("0: %v", c.Audit.BacklogWaitTime)
+	}
+	if c := mustParse(t, "audit:\n  backlog_wait_time: ~\n"); c.Audit.BacklogWaitTime != nil {
+		t.Fatalf("null: %v", *c.Audit.BacklogWaitTime)
+	}
+}
+
+// TestErrors: each mistake gives name:line: key: and what is allowed.
+func TestErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"host: web\n\naudit:\n  mode: own\n  rules_dir: /x\n\n  mdoe: own\n",
+			"lineaged.yml:7: audit.mdoe: unknown key (allowed: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable)"},
+		{"# c\n\naudit:\n  mode: sideways\n",
+			`lineaged.yml:4: audit.mode: "sideways" is not one of auto, own, multicast, off`},
+		{"audit:\n  mode: [own]\n", `lineaged.yml:2: audit.mode: a list is not one of auto, own, multicast, off`},
+		{"colour: red\n", "lineaged.yml:1: colour: unknown key (allowed: host, state_dir, audit, proc, files, network, output, batch_window, heartbeat_every, redact)"},
+		{"host:\n  - a\n", "lineaged.yml:2: host: a list is not a string"},
+		{"host: 1234\n", `lineaged.yml:1: host: "1234" is not a string (quote it if it is meant as text)`},
+		{"audit:\n  backlog_limit: abc\n", `lineaged.yml:2: audit.backlog_limit: "abc" is not a whole number from 1 to 10000000`},
+		{"audit:\n  backlog_limit: 0\n", `lineaged.yml:2: audit.backlog_limit: "0" is not a whole number from 1 to 10000000`},
+		{"audit:\n  backlog_limit: 10000001\n", `lineaged.yml:2: audit.backlog_limit: "10000001" is not a whole number from 1 to 10000000`},
+		{"audit:\n  rate_limit: -1\n", `lineaged.yml:2: audit.rate_limit: "-1" is not a whole number from 0 to 4294967295`},
+		{"audit:\n  rate_limit: 4294967296\n", `lineaged.yml:2: audit.rate_limit: "4294967296" is not a whole number from 0 to 4294967295`},
+		{"audit:\n  failure: 2\n", "lineaged.yml:2: audit.failure: 2 (panic) is refused: lost audit records would halt the host; use 1 (kernel log line) or 0 (nothing)"},
+		{"audit:\n  failure: 3\n", "lineaged.yml:2: audit.failure: 3 is not 0 (nothing) or 1 (kernel log line)"},
+		{"audit:\n  backlog_wait_time: 60s\n", `lineaged.yml:2: audit.backlog_wait_time: "60s" is not a whole number from 0 to 600000`},
+		{"audit:\n  allow_immutable: yes\n", `lineaged.yml:2: audit.allow_immutable: "yes" is not true or false`},
+		{"network:\n  snapshot_every: 10 parsecs\n", `lineaged.yml:2: network.snapshot_every: "10 parsecs" is not a duration such as 100ms, 10s or 5m (allowed: 0 (off) or at least 100ms)`},
+		{"network:\n  snapshot_every: 10\n", `lineaged.yml:2: network.snapshot_every: "10" is not a duration such as 100ms, 10s or 5m (allowed: 0 (off) or at least 100ms)`},
+		{"network:\n  snapshot_every: 50ms\n", "lineaged.yml:2: network.snapshot_every: 50ms is out of range (allowed: 0 (off) or at least 100ms)"},
+		{"output:\n  flush_every: 0s\n", "lineaged.yml:2: output.flush_every: 0s is out of range (allowed: 1ms to 10s)"},
+		{"output:\n  flush_every: 11s\n", "lineaged.yml:2: output.flush_every: 11s is out of range (allowed: 1ms to 10s)"},
+		{"batch_window: 2s\n", "lineaged.yml:1: batch_window: 2s is out of range (allowed: 0 to 1s)"},
+		{"batch_window: -1ms\n", `lineaged.yml:1: batch_window: "-1ms" is not a duration such as 100ms, 10s or 5m (allowed: 0 to 1s)`},
+		{"heartbeat_every: 500ms\n", "lineaged.yml:1: heartbeat_every: 500ms is out of range (allowed: 0 (off) or at least 1s)"},
+		{"audit:\n  mode: own\nproc:\n  enabled: true\naudit:\n  mode: off\n",
+			"lineaged.yml:5: audit: duplicate key (first at line 1): keep one"},
+		{"audit:\n  mode: own\n  rate_limit: 1\n  mode: off\n",
+			"lineaged.yml:4: audit.mode: duplicate key (first at line 2): keep one"},
+		{"state_dir: var/lib/lineaged\n", `lineaged.yml:1: state_dir: "var/lib/lineaged" is not an absolute path`},
+		{"audit:\n  rules_dir: rules.d\n", `lineaged.yml:2: audit.rules_dir: "rules.d" is not an absolute path`},
+		{"output:\n  file: events.jsonl\n", `lineaged.yml:2: output.file: "events.jsonl" is not an absolute path or "-" for standard output`},
+		{"output:\n  file:\n", `lineaged.yml:2: output.file: no value; want an absolute path or "-" for standard output`},
+		{"redact:\n  - name: x\n    pattern: (unclosed\n",
+			"lineaged.yml:3: redact[0].pattern: error parsing regexp: missing closing ): `(unclosed` (Go RE2 syntax)"},
+		{"redact:\n  - name: x\n    pattern: a*\n", `lineaged.yml:3: redact[0].pattern: "a*" matches the empty string, so it would insert its replacement everywhere`},
+		{"redact:\n  - name: x\n    pattern: (a)b\n    replacement: $2\n",
+			`lineaged.yml:4: redact[0].replacement: "$2" refers to group 2, but the pattern has 1; write $$ for a literal $`},
+		{"redact:\n  - name: x\n    pattern: (a)b\n    replacement: $1x\n",
+			`lineaged.yml:4: redact[0].replacement: "$1x" refers to a group named "1x", which the pattern does not have (write ${1}x, not $1x, when letters follow; $$ for a literal $)`},
+		{"redact:\n  - name: x\n    pattern: a\n  - name: x\n    pattern: b\n",
+			`lineaged.yml:4: redact[1].name: "x" is already the name of the entry at line 2: names must be unique`},
+		{"redact:\n  - name: a b\n    pattern: a\n", `lineaged.yml:2: redact[0].name: "a b": use letters, digits, "-", "_" or "."`},
+		{"redact:\n  - pattern: a\n", "lineaged.yml:2: redact[0]: name is missing (each redaction needs name and pattern)"},
+		{"redact:\n  -\n", "lineaged.yml:2: redact[0]: empty entry; want one of redactions (name, pattern, replacement)"},
+		{"redact: key-value\n", `lineaged.yml:1: redact: "key-value" is not a list; want a list of redactions (name, pattern, replacement) (one "- " line each, or [] for none)`},
+		{"files:\n  watches:\n    - path: /srv\n      ops: opne\n",
+			`lineaged.yml:4: files.watches[0].ops: "opne": unknown file operation "opne" (want open, modify, close-write, exec or all)`},
+		{"files:\n  watches:\n    - path: /srv\n      ops: [open, 3]\n",
+			"lineaged.yml:4: files.watches[0].ops: a list: want open, modify, close-write, exec or all, as a list or separated by commas"},
+		{"files:\n  watches:\n    - path: srv/app\n      ops: open\n", `lineaged.yml:3: files.watches[0]: path "srv/app": not absolute`},
+		{"files:\n  watches:\n    - path: /srv/app/\n      ops: open\n", `lineaged.yml:3: files.watches[0]: path "/srv/app/": not clean (write "/srv/app")`},
+		{"files:\n  watches:\n    - path: /srv/[\n      ops: open\n", `lineaged.yml:3: files.watches[0]: path "/srv/[": syntax error in pattern`},
+		{"files:\n  watches:\n    - path: /srv\n", "lineaged.yml:3: files.watches[0]: ops is missing (each watch needs path and ops)"},
+		{"files:\n  watches:\n    - path: /srv\n      ops: open\n      recurse: true\n",
+			"lineaged.yml:5: files.watches[0].recurse: unknown key (allowed: path, ops, class, recursive)"},
+		{"files:\n  exclude:\n    - tmp\n", `lineaged.yml:3: files.exclude[0]: "tmp": not absolute`},
+		{"files:\n  exclude: [/home/*/cache]\n", `lineaged.yml:2: files.exclude[0]: "/home/*/cache": patterns are not supported here`},
+		{"files:\n  defaults: false\n", "lineaged.yml:2: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
+		{"files:\n  defaults: false\n  watches: []\n", "lineaged.yml:3: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
+		{"audit: own\n", `lineaged.yml:1: audit: "own" is not a mapping; want keys: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable`},
+		{"- a\n- b\n", "lineaged.yml:1: (top level): a list is not a mapping; want keys: host, state_dir, audit, proc, files, network, output, batch_window, heartbeat_every, redact"},
+		{"x: &m /a\nstate_dir: *m\n", "lineaged.yml:1: x: unknown key (allowed: host, state_dir, audit, proc, files, network, output, batch_window, heartbeat_every, redact)\n" +
+			"lineaged.yml:2: state_dir: aliases (*m) are not supported: write the value out"},
+		{"audit:\n  <<: {mode: own}\n", "lineaged.yml:2: audit: a key must be a plain name; allowed: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable"},
+		{"audit:\n  mode: own\n---\nhost: x\n", "lineaged.yml:3: a second YAML document (after ---): put everything in one (YAML syntax)"},
+		{"audit:\n  mode: own\n   rules_dir: /x\n", "lineaged.yml:3: mapping values are not allowed in this context (YAML syntax)"},
+	} {
+		_, err := Parse("lineaged.yml", []byte(tc.in))
+		if err == nil {
+			t.Errorf("Parse(%q): no error, want %s", tc.in, tc.want)
+			continue
+		}
+		if err.Error() != tc.want {
+			t.Errorf("Parse(%q):\n got %s\nwant %s", tc.in, err, tc.want)
+		}
+	}
+}
+
+// TestErrorsAllReported: one Parse lists every mistake, each with its line.
+func TestErrorsAllReported(t *testing.T) {
+	_, err := Parse("/etc/lineaged/lineaged.yml", []byte("audit:\n  mode: x\n  failure: 2\noutput:\n  file: rel\n"))
+	want := `/etc/lineaged/lineaged.yml:2: audit.mode: "x" is not one of auto, own, multicast, off` + "\n" +
+		"/etc/lineaged/lineaged.yml:3: audit.failure: 2 (panic) is refused: lost audit records would halt the host; use 1 (kernel log line) or 0 (nothing)\n" +
+		`/etc/lineaged/lineaged.yml:5: output.file: "rel" is not an absolute path or "-" for standard output`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	var b strings.Builder
+	for i := 0; i < 50; i++ {
+		b.WriteString("k" + strings.Repeat("x", i) + ": 1\n")
+	}
+	_, err = Parse("f", []byte(b.String()))
+	if err == nil || strings.Count(err.Error(), "\n") != maxErrors || !strings.HasSuffix(err.Error(), "f: more errors not shown") {
+		t.Fatalf("error count not bounded: %v", err)
+	}
+}
+
+// TestListsReplace: a list in the file replaces the default list, and
+// files.watches adds to the default watches.
+func TestListsReplace(t *testing.T) {
+	c := mustParse(t, "redact: []\nfiles:\n  watches:\n    - {path: /srv, ops: all}\n")
+	if len(c.Redactions) != 0 {
+		t.Fatalf("redact: [] left %d redactions", len(c.Redactions))
+	}
+	if s := "mysql --password=hunter2"; c.Redact(s) != s {
+		t.Fatalf("no redactions, yet %q changed", s)
+	}
+	pol := c.FilePolicy()
+	n := len(fanotify.DefaultPolicy().Watches)
+	if len(pol.Watches) != n+1 || pol.Watches[n] != (fanotify.Watch{Path: "/srv", Ops: fanotify.OpAll}) {
+		t.Fatalf("policy watches %v", pol.Watches)
+	}
+}
+
+func TestFilePolicy(t *testing.T) {
+	c := mustParse(t, "files:\n  defaults: false\n  watches:\n    - path: /srv\n      ops: open\n  exclude: [/srv/cache]\n  unlimited_queue: true\n")
+	want := fanotify.Policy{
+		Watches:        []fanotify.Watch{{Path: "/srv", Ops: fanotify.OpOpen}},
+		Exclude:        []string{"/srv/cache"},
+		UnlimitedQueue: true,
+	}
+	if got := c.FilePolicy(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v want %+v", got, want)
+	}
+	// The policy is a copy: changing it leaves the configuration alone.
+	p := c.FilePolicy()
+	p.Watches[0].Path, p.Exclude[0] = "/x", "/y"
+	if c.Files.Watches[0].Path != "/srv" || c.Files.Exclude[0] != "/srv/cache" {
+		t.Fatal("FilePolicy shares its slices with the configuration")
+	}
+	// files.enabled: false needs no watch at all.
+	mustParse(t, "files:\n  enabled: false\n  defaults: false\n")
+}
+
+func TestRedact(t *testing.T) {
+	c := Default()
+	for in, want := range map[string]string{
+		"mysql -u root --password=hunter2":               "mysql -u root --password=[REDACTED]",
+		"curl -H token=abc123":                           "curl -H token=[REDACTED]",
+		"app --API-KEY=k1 --client_secret=s2 x":          "app --API-KEY=[REDACTED] --client_secret=[REDACTED] x",
+		"curl https://bob:s3cr3t@example.com/a?b=c":      "curl https://bob:[REDACTED]@example.com/a?b=c",
+		"git clone https://example.com/repo.git":         "git clone https://example.com/repo.git",
+		"ls -la /etc/passwd":                             "ls -la /etc/passwd",
+		"/usr/sbin/sshd -D -o PasswordAuthentication=no": "/usr/sbin/sshd -D -o PasswordAuthentication=no",
+		"": "",
+	} {
+		if got := c.Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// In order: the second redaction sees the first one's output.
+	c = mustParse(t, "redact:\n  - {name: a, pattern: secret, replacement: hidden}\n  - {name: b, pattern: hidden, replacement: gone}\n")
+	if got := c.Redact("a secret"); got != "a gone" {
+		t.Fatalf("order: %q", got)
+	}
+	// replacement absent: [REDACTED].
+	c = mustParse(t, "redact:\n  - {name: a, pattern: 's3cr3t'}\n")
+	if got := c.Redact("x s3cr3t y"); got != "x [REDACTED] y" {
+		t.Fatalf("default replacement: %q", got)
+	}
+	// A named group and a literal dollar.
+	c = mustParse(t, "redact:\n  - {name: a, pattern: '(?P<k>pin)=\\d+', replacement: '${k}=$$$$'}\n")
+	if got := c.Redact("pin=1234"); got != "pin=$$" {
+		t.Fatalf("named group: %q", got)
+	}
+}
+
+// TestSettings: every key, in a fixed order, with the values in force.
+func TestSettings(t *testing.T) {
+	c := mustParse(t, "audit:\n  mode: own\n  backlog_wait_time: 250\nfiles:\n  watches:\n    - {path: /srv, ops: [open, exec], class: app, recursive: true}\n  exclude: [/a, /b]\n")
+	got := c.Settings()
+	if !reflect.DeepEqual(got, c.Settings()) {
+		t.Fatal("Settings is not deterministic")
+	}
+	want := []KV{
+		{"host", ""},
+		{"state_dir", "/var/lib/lineaged"},
+		{"audit.mode", "own"},
+		{"audit.rules_dir", "/etc/lineaged/rules.d"},
+		{"audit.backlog_limit", "8192"},
+		{"audit.rate_limit", "0"},
+		{"audit.failure", "1"},
+		{"audit.backlog_wait_time", "250"},
+		{"audit.allow_immutable", "false"},
+		{"proc.enabled", "true"},
+		{"files.enabled", "true"},
+		{"files.defaults", "true"},
+		{"files.watches", "1 (+ " + strconv.Itoa(len(fanotify.DefaultPolicy().Watches)) + " defaults)"},
+		{"files.watches[0]", "/srv ops=open,exec class=app recursive"},
+		{"files.exclude", "/a, /b"},
+		{"files.unlimited_queue", "false"},
+		{"network.snapshot_every", "10s"},
+		{"output.file", "/var/log/lineaged/events.jsonl"},
+		{"output.flush_every", "100ms"},
+		{"batch_window", "20ms"},
+		{"heartbeat_every", "5m0s"},
+		{"redact", "key-value, url-credentials"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got\n%v\nwant\n%v", got, want)
+	}
+	if s := Default().Settings(); s[7] != (KV{"audit.backlog_wait_time", "null"}) {
+		t.Fatalf("unset backlog_wait_time: %v", s[7])
+	}
+}
+
+func writeFile(t *testing.T, mode fs.FileMode, data string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "lineaged.yml")
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil { // umask would hide o+w
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoad(t *testing.T) {
+	path := writeFile(t, 0o644, "audit:\n  mode: off\n")
+	c, err := Load(path)
+	if err != nil || c.Audit.Mode != "off" {
+		t.Fatalf("Load: %v, %+v", err, c)
+	}
+
+	// Errors name the path as given.
+	path = writeFile(t, 0o640, "audit:\n  mode: sideways\n")
+	if _, err := Load(path); err == nil || err.Error() != path+`:2: audit.mode: "sideways" is not one of auto, own, multicast, off` {
+		t.Fatalf("bad value: %v", err)
+	}
+
+	missing := filepath.Join(t.TempDir(), "none.yml")
+	if _, err := Load(missing); !errors.Is(err, fs.ErrNotExist) || !strings.HasPrefix(err.Error(), missing+": ") {
+		t.Fatalf("missing file: %v", err)
+	}
+
+	path = writeFile(t, 0o666, "")
+	if _, err := Load(path); err == nil || err.Error() != path+": writable by others (mode 0666): refused; fix with chmod o-w "+path {
+		t.Fatalf("world-writable: %v", err)
+	}
+	path = writeFile(t, 0o602, "")
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "(mode 0602)") {
+		t.Fatalf("o+w only: %v", err)
+	}
+
+	dir := t.TempDir()
+	if _, err := Load(dir); err == nil || err.Error() != dir+": not a regular file (d---------): refused" {
+		t.Fatalf("directory: %v", err)
+	}
+	// A FIFO is refused before it is opened, which would block.
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Load(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("fifo: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Load blocked on a FIFO")
+	}
+
+	big := writeFile(t, 0o644, "# "+strings.Repeat("x", maxSize)+"\n")
+	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("oversized: %v", err)
+	}
+
+	// A symlink is followed: configuration management often installs one.
+	link := filepath.Join(t.TempDir(), "link.yml")
+	if err := os.Symlink(writeFile(t, 0o644, "proc:\n  enabled: false\n"), link); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Load(link); err != nil || c.Proc.Enabled {
+		t.Fatalf("symlink: %v", err)
+	}
+}
+
+func TestDefaultYAMLIsACopy(t *testing.T) {
+	b := DefaultYAML()
+	b[0] = 'X'
+	if DefaultYAML()[0] == 'X' {
+		t.Fatal("DefaultYAML returns the embedded bytes themselves")
+	}
+}

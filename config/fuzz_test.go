@@ -1,0 +1,89 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzParse: Parse never panics, and whatever it accepts is within the
+// documented bounds and usable (Settings, Redact, a valid file policy).
+func FuzzParse(f *testing.F) {
+	f.Add(DefaultYAML())
+	for _, s := range []string{
+		"",
+		"# only a comment\n",
+		"audit:\n  mode: own\n  backlog_wait_time: 100\n",
+		"audit:\n  mdoe: own\n",
+		"audit:\n  mode: own\n  mode: off\n",
+		"audit: [1, 2]\n",
+		"network:\n  snapshot_every: 10 parsecs\n",
+		"files:\n  defaults: false\n  watches:\n    - {path: /srv, ops: [open, exec], recursive: true}\n  exclude: [/srv/tmp]\n",
+		"files:\n  watches:\n    - path: rel\n      ops: opne\n",
+		"redact:\n  - name: x\n    pattern: (a)(?P<n>b)\n    replacement: ${n}$1$$\n",
+		"redact:\n  - name: x\n    pattern: (unclosed\n",
+		"a: &x [*x]\nhost: *x\n",
+		"x: 1\n---\ny: 2\n",
+		"{host: [}\n",
+		"\t\x00\xff",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("fuzz.yml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.yml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			if c != nil {
+				t.Fatal("Parse returned a configuration with an error")
+			}
+			return
+		}
+		switch c.Audit.Mode {
+		case "auto", "own", "multicast", "off":
+		default:
+			t.Fatalf("audit.mode %q", c.Audit.Mode)
+		}
+		a := c.Audit
+		if a.BacklogLimit < 1 || a.BacklogLimit > 10000000 || a.Failure > 1 ||
+			(a.BacklogWaitTime != nil && *a.BacklogWaitTime > 600000) {
+			t.Fatalf("audit out of range: %+v", a)
+		}
+		for _, p := range []string{c.StateDir, a.RulesDir} {
+			if !strings.HasPrefix(p, "/") {
+				t.Fatalf("relative path %q accepted", p)
+			}
+		}
+		if c.Output.File != "-" && !strings.HasPrefix(c.Output.File, "/") {
+			t.Fatalf("output.file %q accepted", c.Output.File)
+		}
+		if d := c.Network.SnapshotEvery; d != 0 && d < 100*time.Millisecond {
+			t.Fatalf("snapshot_every %v", d)
+		}
+		if d := c.Output.FlushEvery; d < time.Millisecond || d > 10*time.Second {
+			t.Fatalf("flush_every %v", d)
+		}
+		if d := c.BatchWindow; d < 0 || d > time.Second {
+			t.Fatalf("batch_window %v", d)
+		}
+		if d := c.HeartbeatEvery; d != 0 && d < time.Second {
+			t.Fatalf("heartbeat_every %v", d)
+		}
+		for _, r := range c.Redactions {
+			if r.Re == nil || r.Name == "" {
+				t.Fatalf("redaction %+v", r)
+			}
+		}
+		if c.Files.Enabled {
+			pol := c.FilePolicy()
+			if err := pol.Validate(); err != nil {
+				t.Fatalf("accepted a file policy that fanotify refuses: %v", err)
+			}
+		}
+		if len(c.Settings()) < 21 {
+			t.Fatal("Settings lost keys")
+		}
+		c.Redact(string(data))
+	})
+}
