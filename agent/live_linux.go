@@ -39,6 +39,8 @@ type LiveConfig struct {
 	// FilesOff turns the source off.
 	Files    *fanotify.Policy
 	FilesOff bool
+	// ProcOff turns the proc connector off.
+	ProcOff bool
 	// OwnPaths are never reported by fanotify (lineaged's own output and
 	// state: no feedback loop through its own writes).
 	OwnPaths []string
@@ -47,6 +49,17 @@ type LiveConfig struct {
 	// pause). It adds at most that much latency and saves a wake-up per
 	// record.
 	BatchWindow time.Duration
+	// Redact rewrites a command-line string (each argument and the title)
+	// to hide secrets, before the graph or the output see it (nil: none).
+	Redact func(string) string
+	// Heartbeat is the period of the heartbeat event (0: none).
+	Heartbeat time.Duration
+	// Settings and ConfigSource describe the configuration in force, for
+	// the settings event written at start and on every reload.
+	Settings     []event.KV
+	ConfigSource string
+	// Reloads delivers new configurations (SIGHUP) to the running agent.
+	Reloads <-chan Reload
 	// Logf reports decisions and trouble (to standard error).
 	Logf func(format string, args ...any)
 }
@@ -96,6 +109,53 @@ func (r *liveRun) auditBatch(ar auditRead) {
 	}
 }
 
+// Reload is a new configuration for a running agent. What cannot change
+// without a restart (the audit mode, the state directory, the host name,
+// the sock_diag period) is not in it.
+type Reload struct {
+	// Rules are put in force in audit own mode (nil: the built-in set).
+	Rules       *audit.RuleSet
+	Files       *fanotify.Policy // nil: fanotify.DefaultPolicy
+	FilesOff    bool
+	Redact      func(string) string
+	Heartbeat   time.Duration
+	FlushEvery  time.Duration
+	BatchWindow time.Duration
+	Settings    []event.KV
+	Source      string
+	// Invalid is set when the new configuration could not be read: the
+	// agent keeps the one in force, reopens its output and reports this.
+	Invalid error
+	// Result receives the outcome once (nil: everything applied); the
+	// agent keeps running with what did apply either way.
+	Result chan<- error
+}
+
+// LoadRules reads the *.rules files of dir in augenrules order: nil, nil
+// when there are none (the built-in rules then apply). Lines that parse
+// but cannot be loaded here are reported through logf.
+func LoadRules(dir string, logf func(string, ...any)) (*audit.RuleSet, error) {
+	files, err := audit.RuleFiles(dir)
+	if err != nil {
+		return nil, fmt.Errorf("rules directory %s: %w", dir, err)
+	}
+	if len(files) == 0 {
+		return nil, nil
+	}
+	rs, err := audit.LoadRuleFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range rs.Skipped {
+		logf("audit rule skipped: %v", s)
+	}
+	return rs, nil
+}
+
+// Reopener is a sink whose file can be reopened (after a rotation by
+// another tool): the agent calls it on every reload.
+type Reopener interface{ Reopen() error }
+
 // Flusher is a Sink with a buffer.
 type Flusher interface {
 	Sink
@@ -120,7 +180,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = 100 * time.Millisecond
 	}
-	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc"),
+	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc"), started: time.Now(), lastBeat: time.Now(),
 		pendingProc: map[int]*heldEvent{}, recentAudit: map[int]time.Time{}}
 	// Audit and the proc connector stamp with different clocks.
 	r.graph = graph.New(graph.Config{Host: cfg.Host, ClockSkew: 100})
@@ -130,20 +190,11 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	// Audit.
 	acfg := cfg.Audit
 	if acfg.Mode != audit.ModeOff && acfg.Rules == nil && cfg.RulesDir != "" {
-		files, err := audit.RuleFiles(cfg.RulesDir)
+		rs, err := LoadRules(cfg.RulesDir, cfg.Logf)
 		if err != nil {
-			return fmt.Errorf("rules directory %s: %w", cfg.RulesDir, err)
+			return err
 		}
-		if len(files) > 0 {
-			rs, err := audit.LoadRuleFiles(files)
-			if err != nil {
-				return err
-			}
-			for _, s := range rs.Skipped {
-				cfg.Logf("audit rule skipped: %v", s)
-			}
-			acfg.Rules = rs
-		}
+		acfg.Rules = rs
 	}
 	live, err := audit.OpenLive(acfg)
 	if err != nil {
@@ -172,7 +223,12 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	}
 
 	// Proc connector.
-	pc, err := proc.Dial(nil)
+	var pc *proc.Conn
+	if cfg.ProcOff {
+		err = errors.New("turned off by configuration (proc.enabled: false)")
+	} else {
+		pc, err = proc.Dial(nil)
+	}
 	if err != nil {
 		cfg.Logf("proc connector unavailable, continuing without it: %v", err)
 		r.self("source-unavailable", "proc connector unavailable: "+err.Error())
@@ -181,31 +237,14 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	}
 
 	// File watches.
-	var fw *fanotify.Watcher
 	if !cfg.FilesOff {
-		pol := fanotify.DefaultPolicy()
-		if cfg.Files != nil {
-			pol = *cfg.Files
-		}
-		pol.Exclude = append(pol.Exclude, cfg.OwnPaths...)
-		fw, err = fanotify.Open(pol)
-		if err != nil {
-			cfg.Logf("fanotify unavailable, continuing without it: %v", err)
-			r.self("source-unavailable", "fanotify unavailable: "+err.Error())
-		} else {
-			defer fw.Close()
-			for _, n := range fw.Notes() {
-				cfg.Logf("fanotify: %s", n)
-			}
-			if sk := fw.Skipped(); len(sk) > 0 {
-				var names []string
-				for _, x := range sk {
-					names = append(names, x.Path)
-				}
-				cfg.Logf("fanotify: %d watch paths absent on this host, skipped: %s", len(sk), strings.Join(names, ", "))
-			}
-		}
+		r.fw = r.openFiles(cfg.Files)
 	}
+	defer func() {
+		if r.fw != nil {
+			r.fw.Close()
+		}
+	}()
 
 	// Seed the graph from /proc, after subscribing so nothing born in
 	// between is missed.
@@ -264,24 +303,44 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			procBuf = make([]proc.Event, 0, 256)
 		}
 	}
-	if fw != nil {
+	readFiles := func(fw *fanotify.Watcher) {
+		buf := make([]byte, 64<<10)
+		for {
+			fes, err := fw.Read(buf)
+			if err != nil {
+				return // closed
+			}
+			var out []event.Event
+			for _, fe := range fes {
+				out = fanotify.AppendEvents(out, fe)
+			}
+			if len(out) > 0 && !send(out) {
+				return
+			}
+		}
+	}
+	if r.fw != nil {
+		go readFiles(r.fw)
+	}
+	reloads := make(chan Reload, 1)
+	if cfg.Reloads != nil {
 		go func() {
-			buf := make([]byte, 64<<10)
 			for {
-				fes, err := fw.Read(buf)
-				if err != nil {
-					return // closed
-				}
-				var out []event.Event
-				for _, fe := range fes {
-					out = fanotify.AppendEvents(out, fe)
-				}
-				if len(out) > 0 && !send(out) {
+				select {
+				case rl := <-cfg.Reloads:
+					select {
+					case reloads <- rl:
+						wake.Wake()
+					case <-done:
+						return
+					}
+				case <-done:
 					return
 				}
 			}
 		}()
 	}
+	r.settingsEvent("settings", cfg.ConfigSource, cfg.Settings)
 	if cfg.SnapshotEvery > 0 {
 		r.snapNow = make(chan struct{}, 1)
 		go func() {
@@ -382,8 +441,8 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		if r.unflushed && r.flushDue.Before(deadline) {
 			deadline = r.flushDue
 		}
-		if len(r.pendingProc) > 0 && now.Add(cfg.FlushEvery).Before(deadline) {
-			deadline = now.Add(cfg.FlushEvery)
+		if len(r.pendingProc) > 0 && now.Add(r.cfg.FlushEvery).Before(deadline) {
+			deadline = now.Add(r.cfg.FlushEvery)
 		}
 		timeout := int(deadline.Sub(now) / time.Millisecond)
 		if timeout < 0 {
@@ -411,6 +470,15 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	others:
 		for {
 			select {
+			case rl := <-reloads:
+				err := r.reload(rl, readFiles)
+				window = r.cfg.BatchWindow
+				if !r.auditExecs {
+					window = 0
+				}
+				if rl.Result != nil {
+					rl.Result <- err
+				}
 			case evs := <-sockEvs:
 				for i := range evs {
 					e := &evs[i]
@@ -436,6 +504,9 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			r.ra.Maintain(now.UnixMilli())
 			r.checkLoss(live.Mode())
 			nextMaintain = now.Add(maintainEvery)
+			if hb := r.cfg.Heartbeat; hb > 0 && now.Sub(r.lastBeat) >= hb {
+				r.heartbeat(now)
+			}
 		}
 		r.releaseHeld(now, false)
 		if r.unflushed && !now.Before(r.flushDue) {
@@ -486,15 +557,19 @@ func (r *liveRun) drainProc(pc *proc.Conn, buf []proc.Event) []proc.Event {
 type liveRun struct {
 	cfg     LiveConfig
 	live    *audit.Live
-	sink    Sink
-	fs      proc.FS
-	graph   *graph.Graph
-	norm    *audit.Normalizer
-	ra      *audit.Reassembler
-	ev      event.Event
-	seq     uint64
-	written uint64
-	sinkErr error
+	fw      *fanotify.Watcher
+	started time.Time
+
+	lastBeat time.Time
+	sink     Sink
+	fs       proc.FS
+	graph    *graph.Graph
+	norm     *audit.Normalizer
+	ra       *audit.Reassembler
+	ev       event.Event
+	seq      uint64
+	written  uint64
+	sinkErr  error
 
 	auditErrs, overruns, procErrs uint64
 
@@ -623,6 +698,7 @@ func (r *liveRun) emitAudit(g *audit.Group) {
 	e := &r.ev
 	r.norm.Normalize(g, e)
 	e.Module = "auditd"
+	r.redact(e)
 	if e.Action == "executed" && e.Outcome == "success" && e.Process.PID > 0 {
 		if _, ok := r.pendingProc[e.Process.PID]; !ok {
 			// The connector's twin has not come yet: read the namespace
@@ -662,6 +738,7 @@ func (r *liveRun) releaseHeld(now time.Time, all bool) {
 				// No audit twin came (no exec rule, or a lost record):
 				// what /proc still has, else the graph's view.
 				r.readExec(h.e)
+				r.redact(h.e)
 				r.graph.Enrich(h.e)
 			}
 			r.write(h.e)
@@ -703,6 +780,7 @@ func (r *liveRun) procEvent(pe *proc.Event) {
 		// executable and arguments while the process still runs (two
 		// reads; a process that short-lived may be gone already).
 		r.readExec(e)
+		r.redact(e)
 	}
 	r.graph.Enrich(e)
 	if pe.Kind == proc.KindFork {
@@ -772,6 +850,7 @@ func (r *liveRun) seed() {
 	for i := range snap.Processes {
 		e := &r.ev
 		snap.Processes[i].ToEvent(e)
+		r.redact(e)
 		r.graph.Enrich(e)
 		r.write(e)
 	}

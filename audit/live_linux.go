@@ -40,9 +40,9 @@ type LiveConfig struct {
 	Mode  Mode
 	Rules *RuleSet // own mode: the rules to load (nil: DefaultRules)
 	// Settings applied in own mode unless the rule files set them.
-	BacklogLimit uint32 // default 8192
-	RateLimit    uint32 // default 0 (no limit)
-	Failure      uint32 // 0 here means the default, 1 (printk); -f 0 in the rule files makes it silent; 2 (panic) is refused
+	BacklogLimit uint32  // default 8192
+	RateLimit    uint32  // default 0 (no limit)
+	Failure      *uint32 // nil: 1 (printk); 0 silent; 2 (panic) is refused; -f in the rule files wins
 	// BacklogWaitTime, when set, is applied where the kernel has it
 	// (3.14+); nil keeps the kernel's value.
 	BacklogWaitTime *uint32
@@ -64,6 +64,8 @@ type Live struct {
 	client  *libaudit.AuditClient
 	saved   *savedState // own mode: what to put back
 	nl      *nlClient   // client's socket, read in batches
+	cfg     LiveConfig  // own mode: as opened (Reload keeps the settings' defaults)
+	loaded  [][]byte    // own mode: the rules this run added (a reload may remove them)
 	closed  atomic.Bool
 	pending []rawRecord // records read by the multicast probe
 	// stateDir holds the saved state while we own audit ("" : none).
@@ -86,7 +88,7 @@ var ErrAuditOwned = errors.New("another audit daemon owns audit")
 // OpenLive opens the audit source in the configured mode. In own mode it
 // saves the kernel's audit state first and Close restores it.
 func OpenLive(cfg LiveConfig) (*Live, error) {
-	if cfg.Failure == 2 {
+	if cfg.Failure != nil && *cfg.Failure == 2 {
 		return nil, errors.New("audit failure mode 2 (panic the kernel on lost records) is refused: use 0 or 1")
 	}
 	st, err := ReadStatus()
@@ -161,6 +163,91 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// Reload puts rs in force in own mode, for a SIGHUP: its rules are added
+// before the rules this run loaded and rs lacks are removed, so no
+// watched syscall goes unrecorded meanwhile; with -D in rs every rule it
+// lacks goes, except lineaged's own exclusion. Then the control lines (or
+// the configured defaults) are applied. It works through a control socket
+// of its own: replies on the reading socket would be mixed with records.
+func (l *Live) Reload(rs *RuleSet) error {
+	switch {
+	case l.mode != ModeOwn:
+		return fmt.Errorf("audit mode %s: rules are lineaged's to load only in own mode", l.mode)
+	case l.client == nil:
+		return errors.New("audit source closed")
+	case l.saved == nil:
+		return errors.New("audit is locked (-e 2): its rules cannot change until reboot")
+	}
+	st, err := ReadStatus()
+	if err != nil {
+		return err
+	}
+	c, _, err := newAuditClient(0)
+	if err != nil {
+		return explain("opening a control socket to reload the rules", err)
+	}
+	defer c.Close()
+	current, err := c.GetRules()
+	if err != nil {
+		return explain("AUDIT_LIST_RULES", err)
+	}
+	in := func(set [][]byte, w []byte) bool {
+		for _, x := range set {
+			if string(x) == string(w) {
+				return true
+			}
+		}
+		return false
+	}
+	var want, added [][]byte
+	for _, r := range rs.Rules {
+		want = append(want, r.Wire)
+		if in(current, r.Wire) {
+			if in(l.loaded, r.Wire) {
+				added = append(added, r.Wire) // ours, and still wanted
+			}
+			continue
+		}
+		if err := c.AddRule(r.Wire); err != nil && !strings.Contains(err.Error(), "rule exists") {
+			return fmt.Errorf("%s: loading rule %q: %w", r.File, r.Text, err)
+		}
+		added = append(added, r.Wire)
+	}
+	for _, w := range current {
+		if in(want, w) || isSelfRule(w) || !(rs.DeleteAll || in(l.loaded, w)) {
+			continue
+		}
+		if err := c.DeleteRule(w); err != nil {
+			return fmt.Errorf("removing a rule the new rule files no longer have: %w", err)
+		}
+	}
+	l.loaded = added
+	return l.applySettings(c, rs, st, true)
+}
+
+// Rules lists the rules in force, as auditctl -l prints them: for the
+// event lineaged writes at start and on every reload.
+func (l *Live) Rules() ([]string, error) {
+	c, _, err := newAuditClient(0)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	wires, err := c.GetRules()
+	if err != nil {
+		return nil, explain("AUDIT_LIST_RULES", err)
+	}
+	out := make([]string, 0, len(wires))
+	for _, w := range wires {
+		txt, err := rule.ToCommandLine(w, true)
+		if err != nil {
+			txt = fmt.Sprintf("(a rule auditctl syntax cannot express: %v)", err)
+		}
+		out = append(out, txt)
+	}
+	return out, nil
 }
 
 // auditTrustedApp is AUDIT_TRUSTED_APP (1121), a free-text user message
@@ -301,7 +388,17 @@ func (l *Live) openOwn(cfg LiveConfig, st Status) error {
 			}
 			return fmt.Errorf("%s: loading rule %q: %w", r.File, r.Text, err)
 		}
+		l.loaded = append(l.loaded, r.Wire)
 	}
+	l.cfg = cfg
+	return l.applySettings(c, rs, st, false)
+}
+
+// applySettings applies the rule files' control lines, or the configured
+// values where the files have none, and then enables audit and registers
+// us as its daemon (both idempotent on a reload).
+func (l *Live) applySettings(c *libaudit.AuditClient, rs *RuleSet, st Status, reload bool) error {
+	cfg := l.cfg
 	backlog := cfg.BacklogLimit
 	if rs.BacklogLimit != nil {
 		backlog = *rs.BacklogLimit
@@ -319,9 +416,9 @@ func (l *Live) openOwn(cfg LiveConfig, st Status) error {
 	if err := c.SetRateLimit(rate, libaudit.WaitForReply); err != nil {
 		return explain("setting the rate limit", err)
 	}
-	failure := cfg.Failure
-	if failure == 0 {
-		failure = 1 // printk: a lost record is at least in the kernel log
+	failure := uint32(1) // printk: a lost record is at least in the kernel log
+	if cfg.Failure != nil {
+		failure = *cfg.Failure
 	}
 	if rs.Failure != nil {
 		failure = *rs.Failure
@@ -348,8 +445,11 @@ func (l *Live) openOwn(cfg LiveConfig, st Status) error {
 	if err := c.SetEnabled(true, libaudit.WaitForReply); err != nil {
 		return explain("enabling audit", err)
 	}
-	if err := c.SetPID(libaudit.WaitForReply); err != nil {
-		return explain("registering as the audit daemon", err)
+	if !reload {
+		// Registered already on a reload (the kernel answers EEXIST).
+		if err := c.SetPID(libaudit.WaitForReply); err != nil {
+			return explain("registering as the audit daemon", err)
+		}
 	}
 	if rs.Enabled != nil && *rs.Enabled == 2 {
 		if cfg.AllowImmutable {

@@ -66,9 +66,21 @@ type Event struct {
 	// events it carries the report (e.g. malformed-line positions).
 	Message string
 
+	// Config is set on lineaged's settings event, written at start and on
+	// every reload: what is in force (lineaged.config.*). The report's
+	// audit-rule coverage section reads it.
+	Config *ConfigInfo
+
 	// Labels are extra key/value pairs carried verbatim under labels.*
 	// (e.g. counters of a replay summary). Kept ordered for stable output.
 	Labels []KV
+}
+
+// ConfigInfo is what lineaged runs with.
+type ConfigInfo struct {
+	Source   string   // the configuration file, or "built-in"
+	Settings []KV     // every setting, dotted keys in a stable order
+	Rules    []string // the audit rules in force, as auditctl -l prints them
 }
 
 // KV is an ordered key/value pair.

@@ -59,6 +59,25 @@ func AppendJSON(dst []byte, e *event.Event) []byte {
 
 	dst = appendAuditd(dst, e)
 
+	if c := e.Config; c != nil {
+		dst = append(dst, `,"lineaged":{"config":{`...)
+		dst = appendStr(dst, "source", c.Source)
+		if len(c.Settings) > 0 {
+			dst = appendKVObject(dst, "settings", c.Settings, nil)
+		}
+		// The rules list is written even when empty: "no rules" is
+		// evidence too.
+		dst = appendKey(dst, "rules")
+		dst = append(dst, '[')
+		for i, r := range c.Rules {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, r)
+		}
+		dst = append(dst, "]}}"...)
+	}
+
 	if len(e.Labels) > 0 {
 		dst = appendKVObject(dst, "labels", e.Labels, nil)
 	}

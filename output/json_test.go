@@ -754,3 +754,31 @@ func TestAncestryArgsBounded(t *testing.T) {
 		t.Errorf("short ancestry args changed: %q", got)
 	}
 }
+
+func TestConfigEvent(t *testing.T) {
+	e := &event.Event{Category: "configuration", Type: "info", Action: "settings", Module: "lineaged",
+		Config: &event.ConfigInfo{Source: "/etc/lineaged/lineaged.yml",
+			Settings: []event.KV{{Key: "audit.mode", Value: "own"}, {Key: "output.flush_every", Value: "100ms"}},
+			Rules:    []string{"-a always,exit -F arch=b64 -S execve -F key=exec"}}}
+	var doc struct {
+		Lineaged struct {
+			Config struct {
+				Source   string            `json:"source"`
+				Settings map[string]string `json:"settings"`
+				Rules    []string          `json:"rules"`
+			} `json:"config"`
+		} `json:"lineaged"`
+	}
+	b := AppendJSON(nil, e)
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	c := doc.Lineaged.Config
+	if c.Source != e.Config.Source || c.Settings["audit.mode"] != "own" || len(c.Rules) != 1 || c.Rules[0] != e.Config.Rules[0] {
+		t.Fatalf("lineaged.config = %+v", c)
+	}
+	e.Config.Rules = nil
+	if b := AppendJSON(nil, e); !bytes.Contains(b, []byte(`"rules":[]`)) {
+		t.Errorf("no rules must read as an empty list: %s", b)
+	}
+}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -15,41 +17,64 @@ import (
 
 	"github.com/lineaged/lineaged/agent"
 	"github.com/lineaged/lineaged/audit"
+	"github.com/lineaged/lineaged/config"
+	"github.com/lineaged/lineaged/event"
 	"github.com/lineaged/lineaged/fanotify"
 	"github.com/lineaged/lineaged/feature"
 	"github.com/lineaged/lineaged/output"
 )
 
-const defaultEventsFile = "/var/log/lineaged/events.jsonl"
+// runFlags are the command line of `lineaged run`. A flag that is given
+// overrides the configuration file's value (on every reload too).
+type runFlags struct {
+	fs          *flag.FlagSet
+	config      *string
+	output      *string
+	mode        *string
+	stateDir    *string
+	rulesDir    *string
+	snapEvery   *time.Duration
+	noFiles     *bool
+	batchWindow *time.Duration
+	host        *string
+	watches     stringList
+	set         map[string]bool
+}
 
 // cmdRun is the live agent. SIGTERM and SIGINT stop it cleanly: buffered
 // events are written and, in audit own mode, the audit state found at
-// start is put back.
+// start is put back. SIGHUP reloads the configuration and the rules and
+// reopens the output file.
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	outPath := fs.String("output", defaultEventsFile, "write JSON lines to `FILE` (appended; - for standard output)")
-	mode := fs.String("audit-mode", "auto", "audit ingest: auto, own, multicast or off")
-	stateDir := fs.String("state-dir", "/var/lib/lineaged", "where lineaged keeps its state: in audit own mode, the audit state found at start, so a run after a crash restores it")
-	rulesDir := fs.String("rules-dir", "/etc/lineaged/rules.d", "audit rules (*.rules, auditctl syntax) for own mode; none there: built-in rules")
-	snapEvery := fs.Duration("snapshot-every", 10*time.Second, "sock_diag snapshot period (0 turns sock_diag off)")
-	noFiles := fs.Bool("no-file-watch", false, "turn the fanotify file watches off")
-	batchWindow := fs.Duration("batch-window", agent.DefaultBatchWindow, "how long each source waits after a read so the next takes a batch: more saves CPU under load, adds that much latency")
-	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
-	var watches stringList
-	fs.Var(&watches, "watch", "also watch `DIR` (or file) for open, modify and close-write (repeatable)")
-	host := fs.String("host", "", "host.name of the events (default: this host's name)")
-	for _, r := range []string{"config", "baseline", "learn-for", "audit-log", "ui"} {
-		fs.String(r, "", "reserved: arrives in a later release")
+	fl := &runFlags{fs: flag.NewFlagSet("run", flag.ContinueOnError)}
+	f := fl.fs
+	f.SetOutput(stderr)
+	fl.config = f.String("config", config.DefaultPath, "configuration `FILE` (YAML); when the default path does not exist, the built-in defaults")
+	fl.output = f.String("output", "", "write JSON lines to `FILE` (appended; - for standard output); overrides output.file")
+	fl.mode = f.String("audit-mode", "", "audit ingest: auto, own, multicast or off; overrides audit.mode")
+	fl.stateDir = f.String("state-dir", "", "lineaged's state `DIR` (the audit state found at start, in own mode); overrides state_dir")
+	fl.rulesDir = f.String("rules-dir", "", "audit rules `DIR` (*.rules, auditctl syntax) for own mode; overrides audit.rules_dir")
+	fl.snapEvery = f.Duration("snapshot-every", 0, "sock_diag snapshot period (0 turns sock_diag off); overrides network.snapshot_every")
+	fl.noFiles = f.Bool("no-file-watch", false, "turn the fanotify file watches off (files.enabled: false)")
+	fl.batchWindow = f.Duration("batch-window", 0, "how long the agent waits once a source is readable so one read takes a batch; overrides batch_window")
+	cpuProfile := f.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
+	f.Var(&fl.watches, "watch", "also watch `DIR` (or file) for open, modify and close-write (repeatable)")
+	fl.host = f.String("host", "", "host.name of the events; overrides host (default: this host's name)")
+	reservedNames := []string{"baseline", "learn-for", "audit-log", "ui"}
+	for _, r := range reservedNames {
+		f.String(r, "", "reserved: arrives in a later release")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := f.Parse(args); err != nil {
 		return 2
 	}
+	fl.set = map[string]bool{}
 	var reserved []string
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "config", "baseline", "learn-for", "audit-log", "ui":
-			reserved = append(reserved, "--"+f.Name)
+	f.Visit(func(x *flag.Flag) {
+		fl.set[x.Name] = true
+		for _, r := range reservedNames {
+			if x.Name == r {
+				reserved = append(reserved, "--"+r)
+			}
 		}
 	})
 	if len(reserved) > 0 {
@@ -60,78 +85,66 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lineaged run: %v\n", err)
 		return 2
 	}
-	switch audit.Mode(*mode) {
-	case audit.ModeAuto, audit.ModeOwn, audit.ModeMulticast, audit.ModeOff:
-	default:
-		fmt.Fprintf(stderr, "lineaged run: --audit-mode %q is not one of auto, own, multicast, off\n", *mode)
+	c, src, err := fl.load()
+	if err != nil {
+		fmt.Fprintf(stderr, "lineaged run: %v\n", err)
 		return 2
 	}
-	if *host == "" {
-		*host, _ = os.Hostname()
-	}
-	var out io.Writer = stdout
-	var f *os.File
-	if *outPath != "-" {
-		if err := os.MkdirAll(filepath.Dir(*outPath), 0o750); err != nil {
-			fmt.Fprintf(stderr, "lineaged run: --output: %v\n", err)
-			return 1
-		}
-		var err error
-		f, err = os.OpenFile(*outPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "lineaged run: "+format+"\n", a...) }
+
+	var sink agent.Flusher
+	var file *reopenFile
+	if c.Output.File == "-" {
+		sink = output.NewWriterSize(stdout, 256<<10)
+	} else {
+		file, err = openOutput(c.Output.File)
 		if err != nil {
-			fmt.Fprintf(stderr, "lineaged run: --output: %v\n", err)
+			fmt.Fprintf(stderr, "lineaged run: output %s: %v\n", c.Output.File, err)
 			return 1
 		}
-		defer f.Close()
-		out = f
+		defer file.Close()
+		// output.Writer buffers and hands the file whole lines only: a
+		// forwarder tailing the file never reads half an event. 256 KiB:
+		// the agent flushes every 100 ms anyway; a burst then costs a few
+		// write(2) calls.
+		sink = &fileSink{Writer: output.NewWriterSize(file, 256<<10), f: file}
 	}
-	// output.Writer buffers and hands the file whole lines only: a
-	// forwarder tailing the file never reads half an event.
-	// 256 KiB: the agent flushes every 100 ms anyway; a burst then costs
-	// a few write(2) calls.
-	w := output.NewWriterSize(out, 256<<10)
+
+	cfg, err := liveConfig(c, src, logf)
+	if err != nil {
+		fmt.Fprintf(stderr, "lineaged run: %v\n", err)
+		return 2
+	}
+	cfg.IDPrefix = runID()
+	reloads := make(chan agent.Reload)
+	cfg.Reloads = reloads
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := agent.LiveConfig{
-		Host:          *host,
-		IDPrefix:      runID(),
-		Audit:         audit.LiveConfig{Mode: audit.Mode(*mode), StateDir: *stateDir},
-		RulesDir:      *rulesDir,
-		SnapshotEvery: *snapEvery,
-		FilesOff:      *noFiles,
-		BatchWindow:   *batchWindow,
-		Logf: func(format string, a ...any) {
-			fmt.Fprintf(stderr, "lineaged run: "+format+"\n", a...)
-		},
-	}
-	if *outPath != "-" {
-		if abs, err := filepath.Abs(*outPath); err == nil {
-			cfg.OwnPaths = append(cfg.OwnPaths, abs)
-		}
-	}
-	if len(watches) > 0 {
-		pol := fanotify.DefaultPolicy()
-		for _, w := range watches {
-			abs, err := filepath.Abs(w)
-			if err != nil {
-				fmt.Fprintf(stderr, "lineaged run: --watch %s: %v\n", w, err)
-				return 2
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+			case <-ctx.Done():
+				return
 			}
-			pol.Watches = append(pol.Watches, fanotify.Watch{Path: abs, Ops: fanotify.OpOpen | fanotify.OpModify | fanotify.OpCloseWrite, Class: "operator"})
+			rl := fl.reload(c, logf)
+			result := make(chan error, 1)
+			rl.Result = result
+			select {
+			case reloads <- rl:
+			case <-ctx.Done():
+				return
+			}
+			if err := <-result; err == nil {
+				logf("reloaded %s", rl.Source)
+			}
 		}
-		if err := pol.Validate(); err != nil {
-			fmt.Fprintf(stderr, "lineaged run: --watch: %v\n", err)
-			return 2
-		}
-		cfg.Files = &pol
-	}
-	if *batchWindow <= 0 {
-		cfg.BatchWindow = -1 // no pause: one wake-up per datagram
-	}
-	if *snapEvery == 0 {
-		cfg.SnapshotEvery = -1
-	}
+	}()
+
 	if *cpuProfile != "" {
 		pf, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -141,9 +154,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		pprof.StartCPUProfile(pf)
 		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
-	err := agent.Run(ctx, cfg, w)
-	if f != nil {
-		if serr := f.Sync(); err == nil && serr != nil {
+	err = agent.Run(ctx, cfg, sink)
+	if file != nil {
+		if serr := file.Sync(); err == nil && serr != nil {
 			err = serr
 		}
 	}
@@ -153,6 +166,221 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// load reads the configuration file (the built-in defaults when the
+// default path does not exist; an explicit --config must exist) and lays
+// the flags that were given over it. src names where it came from.
+func (fl *runFlags) load() (*config.Config, string, error) {
+	path := *fl.config
+	c, err := config.Load(path)
+	src := path
+	if errors.Is(err, fs.ErrNotExist) && !fl.set["config"] {
+		c, src, err = config.Default(), "built-in", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if fl.set["output"] {
+		c.Output.File = *fl.output
+		if c.Output.File != "-" {
+			if c.Output.File, err = filepath.Abs(c.Output.File); err != nil {
+				return nil, "", fmt.Errorf("--output: %w", err)
+			}
+		}
+	}
+	if fl.set["audit-mode"] {
+		switch audit.Mode(*fl.mode) {
+		case audit.ModeAuto, audit.ModeOwn, audit.ModeMulticast, audit.ModeOff:
+			c.Audit.Mode = *fl.mode
+		default:
+			return nil, "", fmt.Errorf("--audit-mode %q is not one of auto, own, multicast, off", *fl.mode)
+		}
+	}
+	if fl.set["state-dir"] {
+		c.StateDir = *fl.stateDir
+	}
+	if fl.set["rules-dir"] {
+		c.Audit.RulesDir = *fl.rulesDir
+	}
+	if fl.set["snapshot-every"] {
+		c.Network.SnapshotEvery = *fl.snapEvery
+	}
+	if fl.set["no-file-watch"] && *fl.noFiles {
+		c.Files.Enabled = false
+	}
+	if fl.set["batch-window"] {
+		c.BatchWindow = *fl.batchWindow
+	}
+	if fl.set["host"] {
+		c.Host = *fl.host
+	}
+	for _, w := range fl.watches {
+		abs, err := filepath.Abs(w)
+		if err != nil {
+			return nil, "", fmt.Errorf("--watch %s: %w", w, err)
+		}
+		c.Files.Watches = append(c.Files.Watches, fanotify.Watch{Path: abs, Ops: fanotify.OpOpen | fanotify.OpModify | fanotify.OpCloseWrite, Class: "operator"})
+	}
+	if c.Files.Enabled {
+		pol := c.FilePolicy()
+		if err := pol.Validate(); err != nil {
+			return nil, "", fmt.Errorf("--watch: %w", err)
+		}
+	}
+	if c.Host == "" {
+		c.Host, _ = os.Hostname()
+	}
+	return c, src, nil
+}
+
+// liveConfig turns the configuration into the agent's.
+func liveConfig(c *config.Config, src string, logf func(string, ...any)) (agent.LiveConfig, error) {
+	cfg := agent.LiveConfig{
+		Host: c.Host,
+		Audit: audit.LiveConfig{
+			Mode:            audit.Mode(c.Audit.Mode),
+			StateDir:        c.StateDir,
+			BacklogLimit:    c.Audit.BacklogLimit,
+			RateLimit:       c.Audit.RateLimit,
+			Failure:         &c.Audit.Failure,
+			BacklogWaitTime: c.Audit.BacklogWaitTime,
+			AllowImmutable:  c.Audit.AllowImmutable,
+		},
+		RulesDir:      c.Audit.RulesDir,
+		SnapshotEvery: c.Network.SnapshotEvery,
+		FlushEvery:    c.Output.FlushEvery,
+		BatchWindow:   c.BatchWindow,
+		FilesOff:      !c.Files.Enabled,
+		ProcOff:       !c.Proc.Enabled,
+		Heartbeat:     c.HeartbeatEvery,
+		ConfigSource:  src,
+		Settings:      settings(c),
+		Logf:          logf,
+	}
+	if len(c.Redactions) > 0 {
+		cfg.Redact = c.Redact
+	}
+	if c.Files.Enabled {
+		pol := c.FilePolicy()
+		cfg.Files = &pol
+	}
+	if c.BatchWindow <= 0 {
+		cfg.BatchWindow = -1 // no pause: one wake-up per datagram
+	}
+	if c.Network.SnapshotEvery <= 0 {
+		cfg.SnapshotEvery = -1
+	}
+	// lineaged's own output and state never come back as file events.
+	if c.Output.File != "-" {
+		cfg.OwnPaths = append(cfg.OwnPaths, c.Output.File)
+	}
+	if c.StateDir != "" {
+		cfg.OwnPaths = append(cfg.OwnPaths, c.StateDir)
+	}
+	return cfg, nil
+}
+
+func settings(c *config.Config) []event.KV {
+	var out []event.KV
+	for _, kv := range c.Settings() {
+		out = append(out, event.KV{Key: kv.Key, Value: kv.Value})
+	}
+	return out
+}
+
+// reload reads the configuration again for a SIGHUP. What only a restart
+// can change is reported and kept as it is.
+func (fl *runFlags) reload(running *config.Config, logf func(string, ...any)) agent.Reload {
+	c, src, err := fl.load()
+	if err != nil {
+		return agent.Reload{Invalid: err, Source: *fl.config}
+	}
+	for _, x := range []struct {
+		key      string
+		old, new any
+	}{
+		{"host", running.Host, c.Host},
+		{"state_dir", running.StateDir, c.StateDir},
+		{"audit.mode", running.Audit.Mode, c.Audit.Mode},
+		{"audit.rules_dir", running.Audit.RulesDir, c.Audit.RulesDir},
+		{"proc.enabled", running.Proc.Enabled, c.Proc.Enabled},
+		{"network.snapshot_every", running.Network.SnapshotEvery, c.Network.SnapshotEvery},
+		{"output.file", running.Output.File, c.Output.File},
+	} {
+		if x.old != x.new {
+			logf("reload: %s changed (%v -> %v): takes effect at the next start", x.key, x.old, x.new)
+		}
+	}
+	rl := agent.Reload{
+		FilesOff:    !c.Files.Enabled,
+		Heartbeat:   c.HeartbeatEvery,
+		FlushEvery:  c.Output.FlushEvery,
+		BatchWindow: c.BatchWindow,
+		Settings:    settings(c),
+		Source:      src,
+	}
+	if c.BatchWindow <= 0 {
+		rl.BatchWindow = -1
+	}
+	if len(c.Redactions) > 0 {
+		rl.Redact = c.Redact
+	}
+	if c.Files.Enabled {
+		pol := c.FilePolicy()
+		rl.Files = &pol
+	}
+	if running.Audit.Mode != "off" {
+		rs, err := agent.LoadRules(running.Audit.RulesDir, logf)
+		if err != nil {
+			return agent.Reload{Invalid: err, Source: src}
+		}
+		rl.Rules = rs
+	}
+	return rl
+}
+
+// reopenFile is the events file, reopened by path on SIGHUP: after a
+// rotation by logrotate (rename, never copytruncate) new lines go to the
+// new file while a forwarder finishes the old one by its inode.
+type reopenFile struct {
+	path string
+	f    *os.File
+}
+
+func openOutput(path string) (*reopenFile, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	return &reopenFile{path: path, f: f}, nil
+}
+
+func (r *reopenFile) Write(p []byte) (int, error) { return r.f.Write(p) }
+func (r *reopenFile) Sync() error                 { return r.f.Sync() }
+func (r *reopenFile) Close() error                { return r.f.Close() }
+
+// Reopen opens the path anew; on failure the old file stays in use.
+func (r *reopenFile) Reopen() error {
+	nf, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		return err
+	}
+	old := r.f
+	r.f = nf
+	_ = old.Sync()
+	return old.Close()
+}
+
+// fileSink is the buffered writer over a reopenable file.
+type fileSink struct {
+	*output.Writer
+	f *reopenFile
+}
+
+func (s *fileSink) Reopen() error { return s.f.Reopen() }
 
 // stringList is a repeatable string flag.
 type stringList []string

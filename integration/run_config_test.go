@@ -1,0 +1,175 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestIntegrationRunConfigReload drives `lineaged run --config FILE`: the
+// settings event says what is in force (source, settings, the rules the
+// kernel has), secrets in command lines are redacted, heartbeats come on
+// their period; then, under a continuous exec load, the events file is
+// rotated by rename and the rules changed, and SIGHUP reopens the file and
+// swaps the rules: every exec of the load is in one of the two files; a
+// broken configuration on the next SIGHUP is reported with file:line and
+// changes nothing; and at stop audit is as it was.
+func TestIntegrationRunConfigReload(t *testing.T) {
+	before := requireFreeAudit(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "events.jsonl")
+	rules := filepath.Join(dir, "rules.d")
+	os.Mkdir(rules, 0o755)
+	ruleFile := filepath.Join(rules, "10-it.rules")
+	writeRules := func(key string) {
+		os.WriteFile(ruleFile, []byte("--backlog_wait_time 0\n-a always,exit -F arch=b64 -S execve -k "+key+"\n"), 0o600)
+	}
+	writeRules("lineaged-it-cfga")
+	cfgPath := filepath.Join(dir, "lineaged.yml")
+	good := fmt.Sprintf(`# test configuration
+state_dir: %s
+audit:
+  mode: own
+  rules_dir: %s
+files:
+  enabled: false
+network:
+  snapshot_every: 0s
+output:
+  file: %s
+heartbeat_every: 1s
+`, filepath.Join(dir, "state"), rules, out)
+	os.WriteFile(cfgPath, []byte(good), 0o600)
+
+	restoreIfChanged(t, before)
+	run := startRun(t, out, "--config", cfgPath)
+	settings := waitEvent(t, out, "settings", run)
+	if src := str(settings, "lineaged.config.source"); src != cfgPath {
+		t.Errorf("settings source %q, want %s", src, cfgPath)
+	}
+	// Settings keys are dotted names, members of one object.
+	if s, _ := get(settings, "lineaged.config.settings").(map[string]any); s["audit.mode"] != "own" || s["heartbeat_every"] != "1s" {
+		t.Errorf("settings do not say audit.mode own and heartbeat_every 1s: %v", s)
+	}
+	if r := fmt.Sprint(get(settings, "lineaged.config.rules")); !strings.Contains(r, "lineaged-it-cfga") || !strings.Contains(r, "lineaged-self") {
+		t.Errorf("rules in force not listed: %s", r)
+	}
+	waitEvent(t, out, "heartbeat", run)
+
+	// A secret on a command line.
+	exec.Command("/bin/echo", "--password=hunter2", "lineaged-it-redact").Run()
+	// A continuous load across the reload.
+	stopLoad := make(chan struct{})
+	loadDone := make(chan int)
+	prefix := fmt.Sprintf("lineaged-it-load-%d-", time.Now().UnixNano())
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stopLoad:
+				loadDone <- n
+				return
+			default:
+			}
+			exec.Command("/bin/true", prefix+fmt.Sprint(n)).Run()
+			n++
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	time.Sleep(500 * time.Millisecond)
+	rotated := out + ".1"
+	if err := os.Rename(out, rotated); err != nil {
+		t.Fatal(err)
+	}
+	writeRules("lineaged-it-cfgb")
+	run.cmd.Process.Signal(syscall.SIGHUP)
+	reloaded := waitEvent(t, out, "reloaded", run)
+	time.Sleep(500 * time.Millisecond)
+	close(stopLoad)
+	n := <-loadDone
+	if r := fmt.Sprint(get(reloaded, "lineaged.config.rules")); !strings.Contains(r, "lineaged-it-cfgb") || strings.Contains(r, "lineaged-it-cfga") {
+		t.Errorf("rules after reload: %s", r)
+	}
+	if l, _ := exec.Command("auditctl", "-l").Output(); !strings.Contains(string(l), "lineaged-it-cfgb") || strings.Contains(string(l), "lineaged-it-cfga") {
+		t.Errorf("kernel rules after reload:\n%s", l)
+	}
+
+	// Every exec of the load, before and after the reload, in one file or
+	// the other.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		seen := map[string]bool{}
+		for _, p := range []string{rotated, out} {
+			for _, e := range readEvents(t, p) {
+				if args, _ := get(e, "process.args").([]any); len(args) == 2 && str(e, "event.action") == "executed" {
+					if a, _ := args[1].(string); strings.HasPrefix(a, prefix) {
+						seen[a] = true
+					}
+				}
+			}
+		}
+		if len(seen) == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			var missing []string
+			for i := 0; i < n; i++ {
+				if !seen[prefix+fmt.Sprint(i)] {
+					missing = append(missing, fmt.Sprint(i))
+				}
+			}
+			t.Fatalf("%d of %d execs across the reload missing: %v", len(missing), n, missing)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("%d execs across the rotation and reload, none lost", n)
+
+	// The secret never reached the output.
+	all, _ := os.ReadFile(rotated)
+	cur, _ := os.ReadFile(out)
+	if strings.Contains(string(all)+string(cur), "hunter2") {
+		t.Error("a password on a command line reached the output")
+	}
+	if !strings.Contains(string(all)+string(cur), "--password=[REDACTED]") {
+		t.Error("the redacted argument is not in the output")
+	}
+
+	// A broken configuration: reported, nothing changes.
+	os.WriteFile(cfgPath, []byte(good+"audit:\n  mdoe: own\n"), 0o600)
+	run.cmd.Process.Signal(syscall.SIGHUP)
+	failed := waitEvent(t, out, "reload-failed", run)
+	if msg := str(failed, "message"); !strings.Contains(msg, cfgPath+":") {
+		t.Errorf("reload failure does not name the file and line: %s", msg)
+	}
+	if l, _ := exec.Command("auditctl", "-l").Output(); !strings.Contains(string(l), "lineaged-it-cfgb") {
+		t.Errorf("a failed reload changed the rules:\n%s", l)
+	}
+	if err := run.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if after := auditctlState(t); after != before {
+		t.Errorf("audit state after run differs:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// waitEvent waits for an event with the action, in the file as it is now.
+func waitEvent(t *testing.T, out, action string, run *agentRun) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		for _, e := range readEvents(t, out) {
+			if str(e, "event.action") == action {
+				return e
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q event in %s within 15 s; stderr:\n%s", action, out, run.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
