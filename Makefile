@@ -77,7 +77,7 @@ test: lint unit integration fuzz
 	@echo "make test: all passed"
 
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./audit/ ./graph/ ./output/
+	$(GO) test -run '^$$' -bench . -benchmem ./audit/ ./graph/ ./output/ ./config/
 	bash bench/run.sh
 
 # Live: lineaged run (all sources) vs auditd RAW, same execve rule, bench/loadgen's exec storm.

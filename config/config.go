@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,6 +111,47 @@ type Redaction struct {
 	Replacement string // as regexp.Regexp.ReplaceAllString takes it: ${1} is a group
 	// Re is Pattern compiled by Parse.
 	Re *regexp.Regexp
+	// need is a literal every match contains ("" when the pattern has
+	// none that is certain): Redact skips the regexp for a string without
+	// it, which is nearly every command line.
+	need string
+}
+
+// requiredLiteral returns a literal that every match of pattern contains,
+// or "" when it cannot tell. Case-folded literals with letters are not
+// used (a plain substring test would miss other cases).
+func requiredLiteral(pattern string) string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	var req func(*syntax.Regexp) string
+	req = func(n *syntax.Regexp) string {
+		switch n.Op {
+		case syntax.OpLiteral:
+			lit := string(n.Rune)
+			if n.Flags&syntax.FoldCase != 0 && strings.ToLower(lit) != strings.ToUpper(lit) {
+				return ""
+			}
+			return lit
+		case syntax.OpCapture, syntax.OpPlus:
+			return req(n.Sub[0])
+		case syntax.OpRepeat:
+			if n.Min >= 1 {
+				return req(n.Sub[0])
+			}
+		case syntax.OpConcat:
+			best := ""
+			for _, sub := range n.Sub {
+				if l := req(sub); len(l) > len(best) {
+					best = l
+				}
+			}
+			return best
+		}
+		return ""
+	}
+	return req(re.Simplify())
 }
 
 // KV is one setting in force, as Settings lists them.
@@ -219,7 +261,12 @@ func checkMode(path string, fi fs.FileInfo) error {
 // Redact applies the redactions to s, in order.
 func (c *Config) Redact(s string) string {
 	for _, r := range c.Redactions {
-		if r.Re != nil {
+		// Most command lines hold no secret: matching first spares the
+		// replacement's allocations on the hot path.
+		if r.need != "" && !strings.Contains(s, r.need) {
+			continue
+		}
+		if r.Re != nil && r.Re.MatchString(s) {
 			s = r.Re.ReplaceAllString(s, r.Replacement)
 		}
 	}
@@ -809,6 +856,7 @@ func (p *parser) redactions(key string, v *yaml.Node, dst *[]Redaction) {
 					return
 				}
 				r.Re = re
+				r.need = requiredLiteral(r.Pattern)
 			}},
 			{"replacement", func(k string, v *yaml.Node) { bad = !p.str(k, v, &r.Replacement, true) || bad }},
 		})

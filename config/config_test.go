@@ -32,10 +32,10 @@ func equal(got, want *Config) bool {
 	g := *got
 	g.Redactions = nil
 	for _, r := range got.Redactions {
-		if r.Re == nil || r.Re.String() != r.Pattern {
+		if r.Re == nil || r.Re.String() != r.Pattern || r.need != requiredLiteral(r.Pattern) {
 			return false
 		}
-		r.Re = nil
+		r.Re, r.need = nil, ""
 		g.Redactions = append(g.Redactions, r)
 	}
 	return reflect.DeepEqual(&g, want)
@@ -45,7 +45,7 @@ func equal(got, want *Config) bool {
 func plainDefault() *Config {
 	c := Default()
 	for i := range c.Redactions {
-		c.Redactions[i].Re = nil
+		c.Redactions[i].Re, c.Redactions[i].need = nil, ""
 	}
 	return c
 }
@@ -508,5 +508,32 @@ func TestDefaultYAMLIsACopy(t *testing.T) {
 	b[0] = 'X'
 	if DefaultYAML()[0] == 'X' {
 		t.Fatal("DefaultYAML returns the embedded bytes themselves")
+	}
+}
+
+func TestRequiredLiteral(t *testing.T) {
+	for _, tc := range []struct{ pattern, want string }{
+		{`(?i)(password|passwd|pwd|secret|token|api[_-]?key)=\S+`, "="},
+		{`([a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+):[^\s/@]+@`, "://"},
+		{`token:\s*\S+`, "token:"},
+		{`(?i)token:\s*\S+`, ""}, // folded letters: no plain substring test
+		{`a|b`, ""},
+		{`x?y*`, ""},
+		{`(ab){2}c`, "ab"},
+	} {
+		if got := requiredLiteral(tc.pattern); got != tc.want {
+			t.Errorf("requiredLiteral(%q) = %q, want %q", tc.pattern, got, tc.want)
+		}
+	}
+	// The shortcut must never skip a string the regexp would change.
+	c := Default()
+	for _, s := range []string{"PASSWORD=x", "https://u:p@h/", "a=b", "plain"} {
+		want := s
+		for _, r := range c.Redactions {
+			want = r.Re.ReplaceAllString(want, r.Replacement)
+		}
+		if got := c.Redact(s); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", s, got, want)
+		}
 	}
 }
