@@ -155,3 +155,41 @@ func TestIntegrationRunMulticastSilent(t *testing.T) {
 	}
 	saved.restore(t)
 }
+
+// TestIntegrationRunRestoresOnSIGINT: Ctrl-C (SIGINT) stops a run in own
+// mode as cleanly as SIGTERM: exit 0, a stopped event, audit as before.
+func TestIntegrationRunRestoresOnSIGINT(t *testing.T) {
+	before := requireFreeAudit(t)
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.d")
+	os.Mkdir(rules, 0o755)
+	os.WriteFile(filepath.Join(rules, "10-it.rules"), []byte("--backlog_wait_time 0\n-b 2345\n-a always,exit -F arch=b64 -S execve -k lineaged-it-sigint\n"), 0o600)
+	restoreIfChanged(t, before)
+	out := filepath.Join(dir, "events.jsonl")
+	run := startRun(t, out, "--audit-mode", "own", "--rules-dir", rules, "--snapshot-every", "0", "--no-file-watch")
+	waitStarted(t, out)
+	if mid := auditctlState(t); !strings.Contains(mid, "backlog_limit 2345") {
+		t.Fatalf("the run's settings are not in force:\n%s", mid)
+	}
+	run.stopped = true
+	run.cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- run.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGINT: %v; stderr:\n%s", err, run.stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		run.cmd.Process.Kill()
+		<-done
+		t.Fatal("no exit within 20 s of SIGINT")
+	}
+	if after := auditctlState(t); after != before {
+		t.Errorf("audit state after SIGINT differs:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	evs := readEvents(t, out)
+	if len(evs) == 0 || str(evs[len(evs)-1], "event.action") != "stopped" {
+		t.Error("no stopped event last")
+	}
+}
