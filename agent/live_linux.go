@@ -58,6 +58,9 @@ type LiveConfig struct {
 	// the settings event written at start and on every reload.
 	Settings     []event.KV
 	ConfigSource string
+	// Publish, when set, receives the agent's counters twice a second (for
+	// the metrics endpoint); it must not block.
+	Publish func(*Counters)
 	// Reloads delivers new configurations (SIGHUP) to the running agent.
 	Reloads <-chan Reload
 	// Logf reports decisions and trouble (to standard error).
@@ -180,7 +183,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = 100 * time.Millisecond
 	}
-	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc"), started: time.Now(), lastBeat: time.Now(),
+	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc"), started: time.Now(), lastBeat: time.Now(), bySource: map[string]uint64{},
 		pendingProc: map[int]*heldEvent{}, recentAudit: map[int]time.Time{}}
 	// Audit and the proc connector stamp with different clocks.
 	r.graph = graph.New(graph.Config{Host: cfg.Host, ClockSkew: 100})
@@ -507,6 +510,9 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			if hb := r.cfg.Heartbeat; hb > 0 && now.Sub(r.lastBeat) >= hb {
 				r.heartbeat(now)
 			}
+			if r.cfg.Publish != nil {
+				r.cfg.Publish(r.counters(now))
+			}
 		}
 		r.releaseHeld(now, false)
 		if r.unflushed && !now.Before(r.flushDue) {
@@ -571,7 +577,10 @@ type liveRun struct {
 	written  uint64
 	sinkErr  error
 
-	auditErrs, overruns, procErrs uint64
+	auditErrs, overruns, procErrs, outErrs uint64
+	bySource                               map[string]uint64
+	kernelLost                             uint64 // since start
+	filesOverflowsBefore                   uint64 // fanotify overflows of watchers replaced by reloads
 
 	// snapNow asks the sock_diag goroutine for an early snapshot (nil:
 	// sock_diag off).
@@ -610,6 +619,7 @@ func (r *liveRun) checkLoss(mode audit.Mode) {
 	if st, err := audit.ReadStatus(); err == nil {
 		lost := uint64(st.Lost)
 		if r.lostInit && lost > r.lastLost {
+			r.kernelLost += lost - r.lastLost
 			r.lossEvent("audit-records-lost", lost-r.lastLost,
 				fmt.Sprintf("the kernel dropped %d audit records (backlog %d/%d): raise the backlog limit or lower the rule volume", lost-r.lastLost, st.Backlog, st.BacklogLimit))
 		}
@@ -671,6 +681,7 @@ func (r *liveRun) write(e *event.Event) {
 		e.Host = r.cfg.Host
 	}
 	if err := r.sink.Write(e); err != nil {
+		r.outErrs++
 		if r.sinkErr == nil {
 			r.sinkErr = err
 			r.cfg.Logf("output: %v", err)
@@ -678,6 +689,7 @@ func (r *liveRun) write(e *event.Event) {
 		return
 	}
 	r.written++
+	r.bySource[e.Module]++
 	if !r.unflushed {
 		r.unflushed = true
 		r.flushDue = time.Now().Add(r.cfg.FlushEvery)

@@ -124,6 +124,7 @@ func (r *liveRun) reload(rl Reload, readFiles func(*fanotify.Watcher)) error {
 		}
 	}
 	if old != nil {
+		r.filesOverflowsBefore += old.Stats().Overflows // counters stay totals across reloads
 		old.Close()
 	}
 	r.cfg.Files, r.cfg.FilesOff = rl.Files, rl.FilesOff
@@ -200,4 +201,30 @@ func (r *liveRun) redact(e *event.Event) {
 	if p.Title != "" {
 		p.Title = f(p.Title)
 	}
+}
+
+// counters snapshots the agent's figures for Publish.
+func (r *liveRun) counters(now time.Time) *Counters {
+	c := &Counters{
+		EventsWritten:     r.written,
+		BySource:          make(map[string]uint64, len(r.bySource)),
+		AuditKernelLost:   r.kernelLost,
+		AuditSequenceGaps: r.ra.Stats().Lost,
+		AuditReceiveErrs:  r.auditErrs,
+		ProcOverruns:      r.overruns,
+		OutputErrors:      r.outErrs,
+		ExecsMerged:       r.merged,
+		GraphProcesses:    r.graph.Stats().Nodes,
+		PendingExecs:      len(r.pendingProc),
+		AuditInFlight:     r.ra.InFlight(),
+		UptimeSeconds:     int64(now.Sub(r.started) / time.Second),
+	}
+	for k, v := range r.bySource {
+		c.BySource[k] = v
+	}
+	c.FanotifyOverflows = r.filesOverflowsBefore
+	if r.fw != nil {
+		c.FanotifyOverflows += r.fw.Stats().Overflows
+	}
+	return c
 }

@@ -114,6 +114,9 @@ func (a *Reassembler) Record() *Record { return a.pool.Get() }
 // Release returns a record obtained from Record that was not pushed.
 func (a *Reassembler) Release(r *Record) { a.pool.Put(r) }
 
+// InFlight is the number of events being assembled now.
+func (a *Reassembler) InFlight() int { return len(a.inflight) }
+
 // Stats returns the counters.
 func (a *Reassembler) Stats() ReassemblerStats { return a.stats }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,6 +53,8 @@ type Config struct {
 	Files    Files
 	Network  Network
 	Output   Output
+	AuditLog AuditLog // audit_log:
+	Metrics  Metrics  // metrics:
 	// BatchWindow (batch_window) is how long the agent waits once a
 	// source is readable, so that one read takes a batch. 0 to 1s.
 	BatchWindow time.Duration
@@ -102,6 +105,35 @@ type Network struct {
 type Output struct {
 	File       string        // file: "-" for standard output, else absolute
 	FlushEvery time.Duration // flush_every: 1ms to 10s
+	MaxSize    int64         // max_size: rotate the file past this many bytes (0: never)
+	Keep       uint32        // keep: rotated files kept (file.1 .. file.N)
+	Syslog     Syslog        // syslog: a copy of every line to a syslog receiver
+}
+
+// Syslog is output.syslog: RFC 5424 over TCP or TLS, spooled to disk
+// while the receiver is down.
+type Syslog struct {
+	Address    string // address: host:port; "" = off
+	TLS        bool   // tls: RFC 5425
+	CAFile     string // ca_file: PEM bundle the receiver's certificate must chain to ("" = the system's)
+	ServerName string // server_name: the name in the receiver's certificate ("" = the address's host)
+	SpoolDir   string // spool_dir: where lines wait while the receiver is down
+	MaxSpool   int64  // max_spool: bytes; beyond it the oldest lines are dropped, counted
+	Facility   uint32 // facility: 0..23 (13: log audit)
+}
+
+// AuditLog is the audit_log: section: the kernel's records in auditd's
+// own format, for ausearch and aureport.
+type AuditLog struct {
+	File    string // file: "" = off; else absolute
+	MaxSize int64  // max_size: rotate past this many bytes
+	Keep    uint32 // keep: rotated files kept (audit.log.1 ..), like auditd's num_logs - 1
+}
+
+// Metrics is the metrics: section: a Prometheus text endpoint.
+type Metrics struct {
+	Listen      string // listen: host:port; "" = off
+	AllowRemote bool   // allow_remote: a non-loopback listen address is refused without it
 }
 
 // Redaction is one entry of redact:.
@@ -198,6 +230,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	p.apply(c, data)
 	if len(p.errs) == 0 {
 		p.checkFiles(c)
+		p.checkMetrics(c)
 	}
 	if err := p.err(); err != nil {
 		return nil, err
@@ -295,6 +328,7 @@ func (c *Config) Settings() []KV {
 	d := func(v time.Duration) string { return v.String() }
 	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
 	b := strconv.FormatBool
+	sz := func(v int64) string { return strconv.FormatInt(v, 10) }
 	wait := "null"
 	if c.Audit.BacklogWaitTime != nil {
 		wait = u(*c.Audit.BacklogWaitTime)
@@ -338,6 +372,20 @@ func (c *Config) Settings() []KV {
 		KV{"network.snapshot_every", d(c.Network.SnapshotEvery)},
 		KV{"output.file", c.Output.File},
 		KV{"output.flush_every", d(c.Output.FlushEvery)},
+		KV{"output.max_size", sz(c.Output.MaxSize)},
+		KV{"output.keep", u(c.Output.Keep)},
+		KV{"output.syslog.address", c.Output.Syslog.Address},
+		KV{"output.syslog.tls", b(c.Output.Syslog.TLS)},
+		KV{"output.syslog.ca_file", c.Output.Syslog.CAFile},
+		KV{"output.syslog.server_name", c.Output.Syslog.ServerName},
+		KV{"output.syslog.spool_dir", c.Output.Syslog.SpoolDir},
+		KV{"output.syslog.max_spool", sz(c.Output.Syslog.MaxSpool)},
+		KV{"output.syslog.facility", u(c.Output.Syslog.Facility)},
+		KV{"audit_log.file", c.AuditLog.File},
+		KV{"audit_log.max_size", sz(c.AuditLog.MaxSize)},
+		KV{"audit_log.keep", u(c.AuditLog.Keep)},
+		KV{"metrics.listen", c.Metrics.Listen},
+		KV{"metrics.allow_remote", b(c.Metrics.AllowRemote)},
 		KV{"batch_window", d(c.BatchWindow)},
 		KV{"heartbeat_every", d(c.HeartbeatEvery)},
 		KV{"redact", strings.Join(names, ", ")},
@@ -450,6 +498,59 @@ func (p *parser) apply(c *Config, data []byte) {
 					p.duration(k, v, &c.Output.FlushEvery, "1ms to 10s",
 						func(d time.Duration) bool { return d >= time.Millisecond && d <= 10*time.Second })
 				}},
+				{"max_size", func(k string, v *yaml.Node) { p.size(k, v, &c.Output.MaxSize, 0, 1<<20) }},
+				{"keep", func(k string, v *yaml.Node) { p.uint32(k, v, &c.Output.Keep, 1, 1000) }},
+				{"syslog", func(k string, v *yaml.Node) {
+					sl := &c.Output.Syslog
+					p.mapping(v, k, []field{
+						{"address", func(k string, v *yaml.Node) {
+							var a string
+							if !p.str(k, v, &a, true) {
+								return
+							}
+							if a != "" {
+								if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+									p.fail(v, k, "%q is not host:port", a)
+									return
+								}
+							}
+							sl.Address = a
+						}},
+						{"tls", func(k string, v *yaml.Node) { p.bool(k, v, &sl.TLS) }},
+						{"ca_file", func(k string, v *yaml.Node) { p.optPath(k, v, &sl.CAFile) }},
+						{"server_name", func(k string, v *yaml.Node) { p.str(k, v, &sl.ServerName, true) }},
+						{"spool_dir", func(k string, v *yaml.Node) { p.path(k, v, &sl.SpoolDir, false) }},
+						{"max_spool", func(k string, v *yaml.Node) { p.size(k, v, &sl.MaxSpool, 1<<20, 1<<40) }},
+						{"facility", func(k string, v *yaml.Node) { p.uint32(k, v, &sl.Facility, 0, 23) }},
+					})
+				}},
+			})
+		}},
+		{"audit_log", func(k string, v *yaml.Node) {
+			al := &c.AuditLog
+			p.mapping(v, k, []field{
+				{"file", func(k string, v *yaml.Node) { p.optPath(k, v, &al.File) }},
+				{"max_size", func(k string, v *yaml.Node) { p.size(k, v, &al.MaxSize, 1<<20, 1<<40) }},
+				{"keep", func(k string, v *yaml.Node) { p.uint32(k, v, &al.Keep, 1, 999) }},
+			})
+		}},
+		{"metrics", func(k string, v *yaml.Node) {
+			m := &c.Metrics
+			p.mapping(v, k, []field{
+				{"listen", func(k string, v *yaml.Node) {
+					var a string
+					if !p.str(k, v, &a, true) {
+						return
+					}
+					if a != "" {
+						if _, _, err := net.SplitHostPort(a); err != nil {
+							p.fail(v, k, "%q is not host:port", a)
+							return
+						}
+					}
+					m.Listen = a
+				}},
+				{"allow_remote", func(k string, v *yaml.Node) { p.bool(k, v, &m.AllowRemote) }},
 			})
 		}},
 		{"batch_window", func(k string, v *yaml.Node) {
@@ -680,6 +781,61 @@ func (p *parser) uint32(key string, v *yaml.Node, dst *uint32, lo, hi uint64) bo
 	}
 	*dst = uint32(n)
 	return true
+}
+
+// optPath reads an absolute path or "" (off).
+func (p *parser) optPath(key string, v *yaml.Node, dst *string) {
+	var s string
+	if !p.str(key, v, &s, true) {
+		return
+	}
+	if s != "" && !filepath.IsAbs(s) {
+		p.fail(v, key, "%q is not an absolute path (or \"\" for off)", s)
+		return
+	}
+	if s != "" {
+		s = filepath.Clean(s)
+	}
+	*dst = s
+}
+
+// size reads a byte count: a whole number, or one with a binary suffix
+// K, M or G ("100M" is 100 MiB). 0 is allowed when lo is 0.
+func (p *parser) size(key string, v *yaml.Node, dst *int64, lo, hi int64) {
+	allowed := fmt.Sprintf("a size such as 512K, 100M or 2G, from %d to %d bytes", lo, hi)
+	if lo == 0 {
+		allowed = "0 (never) or " + fmt.Sprintf("a size such as 512K, 100M or 2G, at least %d bytes", hi)
+	}
+	if v.Kind != yaml.ScalarNode || isNull(v) {
+		p.fail(v, key, "%s is not %s", describe(v), allowed)
+		return
+	}
+	s := strings.TrimSpace(v.Value)
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult, s = 1<<10, strings.TrimSuffix(s, "K")
+	case strings.HasSuffix(s, "M"):
+		mult, s = 1<<20, strings.TrimSuffix(s, "M")
+	case strings.HasSuffix(s, "G"):
+		mult, s = 1<<30, strings.TrimSuffix(s, "G")
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		p.fail(v, key, "%s is not %s", describe(v), allowed)
+		return
+	}
+	n *= mult
+	if lo == 0 {
+		if n != 0 && n < hi {
+			p.fail(v, key, "%d bytes is too small (allowed: %s)", n, allowed)
+			return
+		}
+	} else if n < lo || n > hi {
+		p.fail(v, key, "%d bytes is out of range (allowed: %s)", n, allowed)
+		return
+	}
+	*dst = n
 }
 
 func (p *parser) bool(key string, v *yaml.Node, dst *bool) {
@@ -930,4 +1086,34 @@ func (p *parser) checkFiles(c *Config) {
 	if err := pol.Validate(); err != nil {
 		p.fail(at, "files", "%v", err)
 	}
+}
+
+// checkMetrics refuses a metrics address off loopback unless allowed: the
+// counters tell what the host is doing.
+func (p *parser) checkMetrics(c *Config) {
+	if c.Metrics.Listen == "" || c.Metrics.AllowRemote || IsLoopback(c.Metrics.Listen) {
+		return
+	}
+	line := 1
+	for _, k := range []string{"metrics.listen", "metrics"} {
+		if l, ok := p.lines[k]; ok {
+			line = l
+			break
+		}
+	}
+	p.fail(&yaml.Node{Line: line}, "metrics.listen", "%q is not a loopback address; set metrics.allow_remote: true to serve other hosts", c.Metrics.Listen)
+}
+
+// IsLoopback reports whether a host:port listens on loopback only
+// (127.0.0.0/8, ::1 or localhost).
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -61,7 +61,10 @@ func TestDefault(t *testing.T) {
 		Proc:           Proc{Enabled: true},
 		Files:          Files{Enabled: true, Defaults: true, Watches: []fanotify.Watch{}, Exclude: []string{}},
 		Network:        Network{SnapshotEvery: 10 * time.Second},
-		Output:         Output{File: "/var/log/lineaged/events.jsonl", FlushEvery: 100 * time.Millisecond},
+		Output: Output{File: "/var/log/lineaged/events.jsonl", FlushEvery: 100 * time.Millisecond,
+			MaxSize: 100 << 20, Keep: 5,
+			Syslog: Syslog{SpoolDir: "/var/lib/lineaged/spool", MaxSpool: 256 << 20, Facility: 13}},
+		AuditLog:       AuditLog{MaxSize: 8 << 20, Keep: 4},
 		BatchWindow:    20 * time.Millisecond,
 		HeartbeatEvery: 5 * time.Minute,
 		Redactions: []Redaction{
@@ -171,6 +174,23 @@ network:
 output:
   file: "-"
   flush_every: 1ms
+  max_size: 0
+  keep: 9
+  syslog:
+    address: siem.example:6514
+    tls: true
+    ca_file: /etc/ssl/siem-ca.pem
+    server_name: siem.example
+    spool_dir: /srv/spool
+    max_spool: 2G
+    facility: 10
+audit_log:
+  file: /var/log/audit/audit.log
+  max_size: 2M
+  keep: 9
+metrics:
+  listen: 0.0.0.0:9464
+  allow_remote: true
 batch_window: 0s
 heartbeat_every: 1h30m
 redact:
@@ -193,7 +213,11 @@ redact:
 			{Path: "/opt/*/bin", Ops: fanotify.OpExec | fanotify.OpOpen, Recursive: true},
 		}, Exclude: []string{"/srv/app/config/cache"}, UnlimitedQueue: true},
 		Network:        Network{SnapshotEvery: 0},
-		Output:         Output{File: "-", FlushEvery: time.Millisecond},
+		Output: Output{File: "-", FlushEvery: time.Millisecond, MaxSize: 0, Keep: 9,
+			Syslog: Syslog{Address: "siem.example:6514", TLS: true, CAFile: "/etc/ssl/siem-ca.pem", ServerName: "siem.example",
+				SpoolDir: "/srv/spool", MaxSpool: 2 << 30, Facility: 10}},
+		AuditLog:       AuditLog{File: "/var/log/audit/audit.log", MaxSize: 2 << 20, Keep: 9},
+		Metrics:        Metrics{Listen: "0.0.0.0:9464", AllowRemote: true},
 		BatchWindow:    0,
 		HeartbeatEvery: 90 * time.Minute,
 		Redactions: []Redaction{
@@ -227,7 +251,7 @@ func TestErrors(t *testing.T) {
 		{"# c\n\naudit:\n  mode: sideways\n",
 			`lineaged.yml:4: audit.mode: "sideways" is not one of auto, own, multicast, off`},
 		{"audit:\n  mode: [own]\n", `lineaged.yml:2: audit.mode: a list is not one of auto, own, multicast, off`},
-		{"colour: red\n", "lineaged.yml:1: colour: unknown key (allowed: host, state_dir, audit, proc, files, network, output, batch_window, heartbeat_every, redact)"},
+		{"colour: red\n", "lineaged.yml:1: colour: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, batch_window, heartbeat_every, redact)"},
 		{"host:\n  - a\n", "lineaged.yml:2: host: a list is not a string"},
 		{"host: 1234\n", `lineaged.yml:1: host: "1234" is not a string (quote it if it is meant as text)`},
 		{"audit:\n  backlog_limit: abc\n", `lineaged.yml:2: audit.backlog_limit: "abc" is not a whole number from 1 to 10000000`},
@@ -245,6 +269,17 @@ func TestErrors(t *testing.T) {
 		{"output:\n  flush_every: 0s\n", "lineaged.yml:2: output.flush_every: 0s is out of range (allowed: 1ms to 10s)"},
 		{"output:\n  flush_every: 11s\n", "lineaged.yml:2: output.flush_every: 11s is out of range (allowed: 1ms to 10s)"},
 		{"batch_window: 2s\n", "lineaged.yml:1: batch_window: 2s is out of range (allowed: 0 to 1s)"},
+		{"output:\n  max_size: 10 parsecs\n", `lineaged.yml:2: output.max_size: "10 parsecs" is not 0 (never) or a size such as 512K, 100M or 2G, at least 1048576 bytes`},
+		{"output:\n  max_size: 100K\n", "lineaged.yml:2: output.max_size: 102400 bytes is too small (allowed: 0 (never) or a size such as 512K, 100M or 2G, at least 1048576 bytes)"},
+		{"output:\n  keep: 0\n", `lineaged.yml:2: output.keep: "0" is not a whole number from 1 to 1000`},
+		{"output:\n  syslog:\n    address: siem\n", `lineaged.yml:3: output.syslog.address: "siem" is not host:port`},
+		{"output:\n  syslog:\n    facility: 24\n", `lineaged.yml:3: output.syslog.facility: "24" is not a whole number from 0 to 23`},
+		{"output:\n  syslog:\n    ca_file: ca.pem\n", `lineaged.yml:3: output.syslog.ca_file: "ca.pem" is not an absolute path (or "" for off)`},
+		{"output:\n  syslog:\n    adress: a:1\n", "lineaged.yml:3: output.syslog.adress: unknown key (allowed: address, tls, ca_file, server_name, spool_dir, max_spool, facility)"},
+		{"audit_log:\n  file: audit.log\n", `lineaged.yml:2: audit_log.file: "audit.log" is not an absolute path (or "" for off)`},
+		{"audit_log:\n  max_size: 3T\n", `lineaged.yml:2: audit_log.max_size: "3T" is not a size such as 512K, 100M or 2G, from 1048576 to 1099511627776 bytes`},
+		{"metrics:\n  listen: 0.0.0.0:9464\n", `lineaged.yml:2: metrics.listen: "0.0.0.0:9464" is not a loopback address; set metrics.allow_remote: true to serve other hosts`},
+		{"metrics:\n  listen: 9464\n", `lineaged.yml:2: metrics.listen: "9464" is not a string (quote it if it is meant as text)`},
 		{"batch_window: -1ms\n", `lineaged.yml:1: batch_window: "-1ms" is not a duration such as 100ms, 10s or 5m (allowed: 0 to 1s)`},
 		{"heartbeat_every: 500ms\n", "lineaged.yml:1: heartbeat_every: 500ms is out of range (allowed: 0 (off) or at least 1s)"},
 		{"audit:\n  mode: own\nproc:\n  enabled: true\naudit:\n  mode: off\n",
@@ -283,8 +318,8 @@ func TestErrors(t *testing.T) {
 		{"files:\n  defaults: false\n", "lineaged.yml:2: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
 		{"files:\n  defaults: false\n  watches: []\n", "lineaged.yml:3: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
 		{"audit: own\n", `lineaged.yml:1: audit: "own" is not a mapping; want keys: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable`},
-		{"- a\n- b\n", "lineaged.yml:1: (top level): a list is not a mapping; want keys: host, state_dir, audit, proc, files, network, output, batch_window, heartbeat_every, redact"},
-		{"x: &m /a\nstate_dir: *m\n", "lineaged.yml:1: x: unknown key (allowed: host, state_dir, audit, proc, files, network, output, batch_window, heartbeat_every, redact)\n" +
+		{"- a\n- b\n", "lineaged.yml:1: (top level): a list is not a mapping; want keys: host, state_dir, audit, proc, files, network, output, audit_log, metrics, batch_window, heartbeat_every, redact"},
+		{"x: &m /a\nstate_dir: *m\n", "lineaged.yml:1: x: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, batch_window, heartbeat_every, redact)\n" +
 			"lineaged.yml:2: state_dir: aliases (*m) are not supported: write the value out"},
 		{"audit:\n  <<: {mode: own}\n", "lineaged.yml:2: audit: a key must be a plain name; allowed: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable"},
 		{"audit:\n  mode: own\n---\nhost: x\n", "lineaged.yml:3: a second YAML document (after ---): put everything in one (YAML syntax)"},
@@ -417,6 +452,20 @@ func TestSettings(t *testing.T) {
 		{"network.snapshot_every", "10s"},
 		{"output.file", "/var/log/lineaged/events.jsonl"},
 		{"output.flush_every", "100ms"},
+		{"output.max_size", "104857600"},
+		{"output.keep", "5"},
+		{"output.syslog.address", ""},
+		{"output.syslog.tls", "false"},
+		{"output.syslog.ca_file", ""},
+		{"output.syslog.server_name", ""},
+		{"output.syslog.spool_dir", "/var/lib/lineaged/spool"},
+		{"output.syslog.max_spool", "268435456"},
+		{"output.syslog.facility", "13"},
+		{"audit_log.file", ""},
+		{"audit_log.max_size", "8388608"},
+		{"audit_log.keep", "4"},
+		{"metrics.listen", ""},
+		{"metrics.allow_remote", "false"},
 		{"batch_window", "20ms"},
 		{"heartbeat_every", "5m0s"},
 		{"redact", "key-value, url-credentials"},
@@ -535,5 +584,21 @@ func TestRequiredLiteral(t *testing.T) {
 		if got := c.Redact(s); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+func TestMetricsLoopback(t *testing.T) {
+	for _, a := range []string{"127.0.0.1:9464", "[::1]:9464", "localhost:9464", "127.8.9.1:1"} {
+		if _, err := Parse("x.yml", []byte("metrics:\n  listen: \""+a+"\"\n")); err != nil {
+			t.Errorf("%s refused: %v", a, err)
+		}
+	}
+	for _, a := range []string{"0.0.0.0:9464", "[::]:9464", "10.0.0.1:9464", ":9464"} {
+		if IsLoopback(a) {
+			t.Errorf("IsLoopback(%q) = true", a)
+		}
+	}
+	if _, err := Parse("x.yml", []byte("metrics:\n  listen: \"0.0.0.0:9464\"\n  allow_remote: true\n")); err != nil {
+		t.Errorf("allow_remote does not allow: %v", err)
 	}
 }

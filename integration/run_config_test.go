@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,5 +173,65 @@ func waitEvent(t *testing.T, out, action string, run *agentRun) map[string]any {
 			t.Fatalf("no %q event in %s within 15 s; stderr:\n%s", action, out, run.stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestIntegrationRunMetrics: metrics.listen serves Prometheus text with
+// the agent's counters; an address off loopback is refused at start
+// unless metrics.allow_remote says otherwise.
+func TestIntegrationRunMetrics(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "events.jsonl")
+	cfgPath := filepath.Join(dir, "lineaged.yml")
+	os.WriteFile(cfgPath, []byte("audit:\n  mode: \"off\"\nfiles:\n  enabled: false\nnetwork:\n  snapshot_every: 0\nmetrics:\n  listen: \"127.0.0.1:0\"\n"), 0o600)
+	run := startRun(t, out, "--config", cfgPath)
+	var url string
+	deadline := time.Now().Add(10 * time.Second)
+	for url == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no metrics address logged; stderr:\n%s", run.stderr.String())
+		}
+		for _, l := range strings.Split(run.stderr.String(), "\n") {
+			if _, u, ok := strings.Cut(l, "metrics on "); ok {
+				url = strings.TrimSpace(u)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	exec.Command("/bin/true").Run()
+	var body string
+	for {
+		time.Sleep(600 * time.Millisecond) // published twice a second
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		if strings.Contains(body, `lineaged_events_total{source="proc"} `) && !strings.Contains(body, `lineaged_events_total{source="proc"} 0`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("proc events never counted:\n%s", body)
+		}
+	}
+	for _, m := range []string{"lineaged_audit_kernel_lost_total", "lineaged_proc_overruns_total", "lineaged_fanotify_overflows_total", "lineaged_graph_processes", "lineaged_alerts_total"} {
+		if !strings.Contains(body, "\n"+m+" ") {
+			t.Errorf("metric %s missing", m)
+		}
+	}
+	if err := run.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	os.WriteFile(cfgPath, []byte("audit:\n  mode: \"off\"\nmetrics:\n  listen: \"0.0.0.0:0\"\n"), 0o600)
+	cmd := exec.Command(lineagedBin, "run", "--config", cfgPath, "--output", out)
+	msg, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(msg), "not a loopback address") {
+		t.Errorf("a metrics address off loopback was not refused: %v\n%s", err, msg)
 	}
 }

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -97,7 +100,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if c.Output.File == "-" {
 		sink = output.NewWriterSize(stdout, 256<<10)
 	} else {
-		file, err = openOutput(c.Output.File)
+		file, err = openOutput(c.Output.File, c.Output.MaxSize, c.Output.Keep)
 		if err != nil {
 			fmt.Fprintf(stderr, "lineaged run: output %s: %v\n", c.Output.File, err)
 			return 1
@@ -144,6 +147,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}()
+
+	if c.Metrics.Listen != "" {
+		stopMetrics, err := serveMetrics(c.Metrics.Listen, c.Metrics.AllowRemote, &cfg, logf)
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged run: metrics: %v\n", err)
+			return 1
+		}
+		defer stopMetrics()
+	}
 
 	if *cpuProfile != "" {
 		pf, err := os.Create(*cpuProfile)
@@ -339,37 +351,83 @@ func (fl *runFlags) reload(running *config.Config, logf func(string, ...any)) ag
 	return rl
 }
 
-// reopenFile is the events file, reopened by path on SIGHUP: after a
-// rotation by logrotate (rename, never copytruncate) new lines go to the
-// new file while a forwarder finishes the old one by its inode.
+// reopenFile is the events file. It rotates by size (file -> file.1 ->
+// file.2 ..., a rename: forwarders that follow files by inode finish the
+// old one) and is reopened by path on SIGHUP, after a rotation by
+// logrotate (rename, never copytruncate). Writes carry whole lines
+// (output.Writer), so a rotation never splits one.
 type reopenFile struct {
-	path string
-	f    *os.File
+	path    string
+	f       *os.File
+	size    int64
+	maxSize int64  // 0: never rotate
+	keep    uint32 // rotated files kept
 }
 
-func openOutput(path string) (*reopenFile, error) {
+func openOutput(path string, maxSize int64, keep uint32) (*reopenFile, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
-	if err != nil {
+	r := &reopenFile{path: path, maxSize: maxSize, keep: max(keep, 1)}
+	if err := r.open(); err != nil {
 		return nil, err
 	}
-	return &reopenFile{path: path, f: f}, nil
+	return r, nil
 }
 
-func (r *reopenFile) Write(p []byte) (int, error) { return r.f.Write(p) }
-func (r *reopenFile) Sync() error                 { return r.f.Sync() }
-func (r *reopenFile) Close() error                { return r.f.Close() }
-
-// Reopen opens the path anew; on failure the old file stays in use.
-func (r *reopenFile) Reopen() error {
-	nf, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+func (r *reopenFile) open() error {
+	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		return err
 	}
+	r.size = 0
+	if fi, err := f.Stat(); err == nil {
+		r.size = fi.Size()
+	}
+	r.f = f
+	return nil
+}
+
+func (r *reopenFile) Write(p []byte) (int, error) {
+	if r.maxSize > 0 && r.size > 0 && r.size+int64(len(p)) > r.maxSize {
+		if err := r.rotate(); err != nil {
+			// Keep writing to the file we have: a full disk or a
+			// permission problem must not lose the lines.
+			fmt.Fprintf(os.Stderr, "lineaged run: rotating %s: %v (writing on to it)\n", r.path, err)
+		}
+	}
+	n, err := r.f.Write(p)
+	r.size += int64(n)
+	return n, err
+}
+
+// rotate shifts file.N-1 -> file.N ... file -> file.1 and opens a new file.
+func (r *reopenFile) rotate() error {
+	_ = r.f.Sync()
+	for i := r.keep; i > 1; i-- {
+		_ = os.Rename(fmt.Sprintf("%s.%d", r.path, i-1), fmt.Sprintf("%s.%d", r.path, i))
+	}
+	if err := os.Rename(r.path, r.path+".1"); err != nil {
+		return err
+	}
 	old := r.f
-	r.f = nf
+	if err := r.open(); err != nil {
+		r.f = old // renamed away, but still ours to write to
+		return err
+	}
+	return old.Close()
+}
+
+func (r *reopenFile) Sync() error  { return r.f.Sync() }
+func (r *reopenFile) Close() error { return r.f.Close() }
+
+// Reopen opens the path anew; on failure the old file stays in use.
+func (r *reopenFile) Reopen() error {
+	old, oldSize := r.f, r.size
+	if err := r.open(); err != nil {
+		r.f, r.size = old, oldSize
+		return err
+	}
 	_ = old.Sync()
 	return old.Close()
 }
@@ -387,3 +445,32 @@ type stringList []string
 
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// serveMetrics serves the agent's counters in the Prometheus text format
+// at http://ADDR/metrics. The configuration refuses an address off
+// loopback unless allow_remote is set; this checks again.
+func serveMetrics(addr string, allowRemote bool, cfg *agent.LiveConfig, logf func(string, ...any)) (func(), error) {
+	if !allowRemote && !config.IsLoopback(addr) {
+		return nil, fmt.Errorf("%s is not a loopback address (metrics.allow_remote is false)", addr)
+	}
+	var latest atomic.Pointer[agent.Counters]
+	latest.Store(&agent.Counters{})
+	cfg.Publish = func(c *agent.Counters) { latest.Store(c) }
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_ = agent.WritePrometheus(w, latest.Load())
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logf("metrics: %v", err)
+		}
+	}()
+	logf("metrics on http://%s/metrics", ln.Addr())
+	return func() { srv.Close() }, nil
+}
