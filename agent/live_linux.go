@@ -58,6 +58,9 @@ type LiveConfig struct {
 	// the settings event written at start and on every reload.
 	Settings     []event.KV
 	ConfigSource string
+	// RecordLog, when set, gets every audit record (the native audit.log);
+	// it is flushed every half second and at exit, and the caller closes it.
+	RecordLog RecordLog
 	// Publish, when set, receives the agent's counters twice a second (for
 	// the metrics endpoint); it must not block.
 	Publish func(*Counters)
@@ -100,6 +103,11 @@ func (r *liveRun) auditBatch(ar auditRead) {
 	}
 	now := time.Now().UnixMilli()
 	for i := 0; i < ar.b.Len(); i++ {
+		if r.cfg.RecordLog != nil {
+			if typ, payload, ok := ar.b.Raw(i); ok {
+				r.logRecord(typ, payload)
+			}
+		}
 		rec := r.ra.Record()
 		if err := ar.b.Record(i, rec); err != nil {
 			r.ra.Release(rec)
@@ -158,6 +166,27 @@ func LoadRules(dir string, logf func(string, ...any)) (*audit.RuleSet, error) {
 // Reopener is a sink whose file can be reopened (after a rotation by
 // another tool): the agent calls it on every reload.
 type Reopener interface{ Reopen() error }
+
+// RecordLog receives every kernel audit record as read: the native
+// audit.log (package auditlog).
+type RecordLog interface {
+	Write(typ uint16, payload []byte) error
+	Flush() error
+}
+
+// logRecord hands a record to the native log, counting failures (the
+// first few are logged).
+func (r *liveRun) logRecord(typ uint16, payload []byte) {
+	if r.cfg.RecordLog == nil {
+		return
+	}
+	if err := r.cfg.RecordLog.Write(typ, payload); err != nil {
+		r.recordLogErrs++
+		if r.recordLogErrs <= 10 {
+			r.cfg.Logf("audit log: %v", err)
+		}
+	}
+}
 
 // Flusher is a Sink with a buffer.
 type Flusher interface {
@@ -289,7 +318,14 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	var ab *audit.Batch
 	auditIdx, procIdx := -1, -1
 	if live.Mode() != audit.ModeOff {
-		for _, rec := range live.Pending() {
+		for _, raw := range live.Pending() {
+			r.logRecord(raw.Type, raw.Data)
+			rec := r.ra.Record()
+			if err := rec.ParseKernel(raw.Type, raw.Data); err != nil {
+				r.ra.Release(rec)
+				r.auditErrs++
+				continue
+			}
 			r.ra.Push(rec, time.Now().UnixMilli())
 		}
 		if fd := live.PollFD(); fd >= 0 {
@@ -501,11 +537,20 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			r.releaseHeld(now, true)
 			r.self("stopped", fmt.Sprintf("lineaged stopping: %d events written, %d execs merged from audit and the proc connector, %d audit receive errors, %d proc overruns",
 				r.written, r.merged, r.auditErrs, r.overruns))
-			return errors.Join(r.sinkErr, sink.Flush())
+			var logErr error
+			if rl := r.cfg.RecordLog; rl != nil {
+				logErr = rl.Flush()
+			}
+			return errors.Join(r.sinkErr, sink.Flush(), logErr)
 		}
 		if !now.Before(nextMaintain) {
 			r.ra.Maintain(now.UnixMilli())
 			r.checkLoss(live.Mode())
+			if rl := r.cfg.RecordLog; rl != nil {
+				if err := rl.Flush(); err != nil {
+					r.recordLogErrs++
+				}
+			}
 			nextMaintain = now.Add(maintainEvery)
 			if hb := r.cfg.Heartbeat; hb > 0 && now.Sub(r.lastBeat) >= hb {
 				r.heartbeat(now)
@@ -581,6 +626,7 @@ type liveRun struct {
 	bySource                               map[string]uint64
 	kernelLost                             uint64 // since start
 	filesOverflowsBefore                   uint64 // fanotify overflows of watchers replaced by reloads
+	recordLogErrs                          uint64 // records the native audit.log refused
 
 	// snapNow asks the sock_diag goroutine for an early snapshot (nil:
 	// sock_diag off).

@@ -18,6 +18,7 @@ type Counters struct {
 	ProcOverruns      uint64 // proc connector ENOBUFS
 	FanotifyOverflows uint64 // fanotify queue overflows
 	OutputErrors      uint64 // lines the output refused
+	AuditLogErrors    uint64 // records or flushes the native audit.log refused
 	ExecsMerged       uint64 // execs seen by audit and the connector, written once
 	// Gauges.
 	GraphProcesses int // processes in the lineage graph
@@ -48,6 +49,7 @@ func WritePrometheus(w io.Writer, c *Counters) error {
 	metric("lineaged_proc_overruns_total", "counter", "Proc connector receive-buffer overruns (events lost; graph repaired from /proc).", c.ProcOverruns)
 	metric("lineaged_fanotify_overflows_total", "counter", "fanotify queue overflows (file events lost).", c.FanotifyOverflows)
 	metric("lineaged_output_errors_total", "counter", "Events the output could not write.", c.OutputErrors)
+	metric("lineaged_audit_log_errors_total", "counter", "Records or flushes the native audit.log could not write.", c.AuditLogErrors)
 	metric("lineaged_execs_merged_total", "counter", "Execs reported by both audit and the proc connector, written once.", c.ExecsMerged)
 	metric("lineaged_alerts_total", "counter", "Alerts raised.", c.Alerts)
 	metric("lineaged_graph_processes", "gauge", "Processes in the lineage graph.", c.GraphProcesses)

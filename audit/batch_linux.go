@@ -80,18 +80,35 @@ func (l *Live) ReadBatch(b *Batch, wait bool) error {
 	return nil
 }
 
+// RawRecord is one kernel record as received: its type and payload.
+type RawRecord struct {
+	Type uint16
+	Data []byte
+}
+
 // Pending returns the records read before the first ReadBatch (by the
 // multicast delivery probe), once.
-func (l *Live) Pending() []*Record {
-	var out []*Record
+func (l *Live) Pending() []RawRecord {
+	out := make([]RawRecord, 0, len(l.pending))
 	for _, p := range l.pending {
-		r := &Record{}
-		if r.ParseKernel(p.typ, p.data) == nil {
-			out = append(out, r)
-		}
+		out = append(out, RawRecord{Type: p.typ, Data: p.data})
 	}
 	l.pending = nil
 	return out
+}
+
+// Raw returns datagram i's record type and payload (valid until the next
+// read into b); ok is false for what Record would refuse.
+func (b *Batch) Raw(i int) (typ uint16, payload []byte, ok bool) {
+	data, port, trunc := b.b.Datagram(i)
+	if port != 0 || trunc || len(data) < syscall.NLMSG_HDRLEN {
+		return 0, nil, false
+	}
+	t := uint16(data[4]) | uint16(data[5])<<8
+	if t < TypeFirstUser {
+		return 0, nil, false
+	}
+	return t, data[syscall.NLMSG_HDRLEN:], true
 }
 
 // ReadBuffer is the socket receive buffer the kernel granted (bytes).
