@@ -75,6 +75,18 @@ func LoadRuleFiles(files []string) (*RuleSet, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Rules decide what the kernel reports: a file anyone may edit
+		// is a way to blind the agent.
+		if fi, err := f.Stat(); err != nil {
+			f.Close()
+			return nil, err
+		} else if !fi.Mode().IsRegular() {
+			f.Close()
+			return nil, fmt.Errorf("%s: not a regular file: refused", name)
+		} else if fi.Mode().Perm()&0o002 != 0 {
+			f.Close()
+			return nil, fmt.Errorf("%s: writable by others (mode %#o): refused; fix with chmod o-w %s", name, fi.Mode().Perm(), name)
+		}
 		err = rs.parse(name, f)
 		f.Close()
 		if err != nil {

@@ -108,6 +108,23 @@ func TestRuleFilesAugenrulesOrder(t *testing.T) {
 	}
 }
 
+func TestRuleFileWritableByOthersRefused(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "10-base.rules")
+	os.WriteFile(f, []byte("-a always,exit -F arch=b64 -S execve -k x\n"), 0o600)
+	if err := os.Chmod(f, 0o646); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadRuleFiles([]string{f})
+	if err == nil || !strings.Contains(err.Error(), "writable by others") || !strings.Contains(err.Error(), f) {
+		t.Fatalf("a world-writable rule file: %v", err)
+	}
+	os.Chmod(f, 0o644)
+	if _, err := LoadRuleFiles([]string{f}); err != nil {
+		t.Fatalf("after chmod o-w: %v", err)
+	}
+}
+
 // TestDefaultRules: the built-in set loads on this build, covers execve,
 // network, identity, modules and both ABIs, and watches the persistence
 // and credential paths.
