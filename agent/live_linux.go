@@ -188,6 +188,39 @@ func (r *liveRun) logRecord(typ uint16, payload []byte) {
 	}
 }
 
+// DropReporter is a sink that drops lines it cannot write (a full disk)
+// rather than stopping, and counts them.
+type DropReporter interface {
+	// Dropped returns the lines dropped since start and whether writing
+	// fails right now.
+	Dropped() (lines uint64, failing bool)
+}
+
+// checkDropped reports lines the output dropped, once writes work again
+// (an event written while the disk is full would be dropped in turn).
+func (r *liveRun) checkDropped() {
+	dr, ok := r.sink.(DropReporter)
+	if !ok {
+		return
+	}
+	n, failing := dr.Dropped()
+	r.outDropped = n
+	if failing || n <= r.outDroppedReported {
+		return
+	}
+	lost := n - r.outDroppedReported
+	r.outDroppedReported = n
+	e := &r.ev
+	*e = event.Event{
+		TimeMsec: time.Now().UnixMilli(),
+		Category: "host", Type: "info", Action: "output-lines-dropped", Outcome: "failure",
+		Module:  "lineaged",
+		Message: fmt.Sprintf("%d event lines could not be written to the output (disk full or I/O error) and were dropped; writing works again", lost),
+		Labels:  []event.KV{{Key: "count", Value: strconv.FormatUint(lost, 10)}, {Key: "total", Value: strconv.FormatUint(n, 10)}},
+	}
+	r.write(e)
+}
+
 // Flusher is a Sink with a buffer.
 type Flusher interface {
 	Sink
@@ -546,6 +579,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		if !now.Before(nextMaintain) {
 			r.ra.Maintain(now.UnixMilli())
 			r.checkLoss(live.Mode())
+			r.checkDropped()
 			if rl := r.cfg.RecordLog; rl != nil {
 				if err := rl.Flush(); err != nil {
 					r.recordLogErrs++
@@ -627,6 +661,7 @@ type liveRun struct {
 	kernelLost                             uint64 // since start
 	filesOverflowsBefore                   uint64 // fanotify overflows of watchers replaced by reloads
 	recordLogErrs                          uint64 // records the native audit.log refused
+	outDropped, outDroppedReported         uint64 // output lines dropped (disk full), and reported
 
 	// snapNow asks the sock_diag goroutine for an early snapshot (nil:
 	// sock_diag off).

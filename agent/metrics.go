@@ -18,6 +18,7 @@ type Counters struct {
 	ProcOverruns      uint64 // proc connector ENOBUFS
 	FanotifyOverflows uint64 // fanotify queue overflows
 	OutputErrors      uint64 // lines the output refused
+	OutputDropped     uint64 // lines dropped because the output could not be written (disk full)
 	AuditLogErrors    uint64 // records or flushes the native audit.log refused
 	ExecsMerged       uint64 // execs seen by audit and the connector, written once
 	// Gauges.
@@ -49,6 +50,7 @@ func WritePrometheus(w io.Writer, c *Counters) error {
 	metric("lineaged_proc_overruns_total", "counter", "Proc connector receive-buffer overruns (events lost; graph repaired from /proc).", c.ProcOverruns)
 	metric("lineaged_fanotify_overflows_total", "counter", "fanotify queue overflows (file events lost).", c.FanotifyOverflows)
 	metric("lineaged_output_errors_total", "counter", "Events the output could not write.", c.OutputErrors)
+	metric("lineaged_output_dropped_lines_total", "counter", "Event lines dropped because the output could not be written (disk full, I/O error).", c.OutputDropped)
 	metric("lineaged_audit_log_errors_total", "counter", "Records or flushes the native audit.log could not write.", c.AuditLogErrors)
 	metric("lineaged_execs_merged_total", "counter", "Execs reported by both audit and the proc connector, written once.", c.ExecsMerged)
 	metric("lineaged_alerts_total", "counter", "Alerts raised.", c.Alerts)

@@ -213,6 +213,7 @@ func (r *liveRun) counters(now time.Time) *Counters {
 		AuditReceiveErrs:  r.auditErrs,
 		ProcOverruns:      r.overruns,
 		OutputErrors:      r.outErrs,
+		OutputDropped:     r.outDropped,
 		AuditLogErrors:    r.recordLogErrs,
 		ExecsMerged:       r.merged,
 		GraphProcesses:    r.graph.Stats().Nodes,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -362,6 +363,8 @@ type reopenFile struct {
 	size    int64
 	maxSize int64  // 0: never rotate
 	keep    uint32 // rotated files kept
+	dropped uint64 // lines lost to write errors
+	failing bool   // the last write failed
 }
 
 func openOutput(path string, maxSize int64, keep uint32) (*reopenFile, error) {
@@ -397,9 +400,31 @@ func (r *reopenFile) Write(p []byte) (int, error) {
 		}
 	}
 	n, err := r.f.Write(p)
+	if err != nil {
+		// A full disk (ENOSPC, EDQUOT) or an I/O error: take back the
+		// partial line, count the lines dropped, and go on; the agent
+		// reports the count once writes succeed again.
+		if n > 0 {
+			_ = r.f.Truncate(r.size)
+		}
+		r.dropped += uint64(bytes.Count(p, []byte{'\n'}))
+		if !r.failing {
+			fmt.Fprintf(os.Stderr, "lineaged run: writing %s: %v: dropping lines (counted) until it can be written again\n", r.path, err)
+		}
+		r.failing = true
+		return len(p), nil
+	}
+	if r.failing {
+		fmt.Fprintf(os.Stderr, "lineaged run: writing %s again; %d lines dropped so far\n", r.path, r.dropped)
+	}
+	r.failing = false
 	r.size += int64(n)
-	return n, err
+	return n, nil
 }
+
+// Dropped is the number of lines that could not be written, and whether
+// writes are failing now.
+func (r *reopenFile) Dropped() (uint64, bool) { return r.dropped, r.failing }
 
 // rotate shifts file.N-1 -> file.N ... file -> file.1 and opens a new file.
 func (r *reopenFile) rotate() error {
@@ -439,6 +464,8 @@ type fileSink struct {
 }
 
 func (s *fileSink) Reopen() error { return s.f.Reopen() }
+
+func (s *fileSink) Dropped() (uint64, bool) { return s.f.Dropped() }
 
 // stringList is a repeatable string flag.
 type stringList []string
