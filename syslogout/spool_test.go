@@ -1,0 +1,212 @@
+package syslogout
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+func msgs(from, to int) [][]byte {
+	var m [][]byte
+	for i := from; i < to; i++ {
+		m = append(m, []byte(fmt.Sprintf("<110>1 - - - - event - line %d", i)))
+	}
+	return m
+}
+
+func readAll(t testing.TB, s *spool) (got [][]byte, corrupt int) {
+	t.Helper()
+	for {
+		m, c, lost, err := s.read(100)
+		if err != nil || lost != 0 {
+			t.Fatalf("read: %v, %d lost", err, lost)
+		}
+		if len(m) == 0 && c == 0 {
+			return got, corrupt
+		}
+		for _, x := range m {
+			got = append(got, bytes.Clone(x))
+		}
+		corrupt += c
+	}
+}
+
+// Appends across many segments and reads interleaved with them come back
+// in order; an emptied spool leaves no segment files.
+func TestSpoolOrder(t *testing.T) {
+	dir := t.TempDir()
+	s, err := openSpool(dir, 64<<10) // 8 KiB segments
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	var want, got [][]byte
+	for i := 0; i < 20; i++ {
+		m := msgs(i*50, i*50+50)
+		if n, d, err := s.append(m); n != 50 || d != 0 || err != nil {
+			t.Fatalf("append: %d %d %v", n, d, err)
+		}
+		want = append(want, m...)
+		if i%3 == 0 {
+			r, _, _, _ := s.read(500)
+			for _, x := range r {
+				got = append(got, bytes.Clone(x))
+			}
+		}
+	}
+	if len(s.segs) < 3 {
+		t.Fatalf("%d segments, want several", len(s.segs))
+	}
+	rest, corrupt := readAll(t, s)
+	got = append(got, rest...)
+	if corrupt != 0 || !slices.EqualFunc(got, want, bytes.Equal) {
+		t.Fatalf("read back %d messages (%d corrupt), want %d in order", len(got), corrupt, len(want))
+	}
+	if s.lines != 0 || s.bytes != 0 {
+		t.Errorf("empty spool: lines %d bytes %d", s.lines, s.bytes)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*"+segExt)); len(m) != 0 {
+		t.Errorf("segments left: %v", m)
+	}
+}
+
+// Reopening a spool finds its lines; prepend goes before them and takes
+// the unread rest of a partly read segment with it.
+func TestSpoolReopenPrepend(t *testing.T) {
+	dir := t.TempDir()
+	s, err := openSpool(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.append(msgs(0, 1000))
+	r, _, _, _ := s.read(1) // a chunk of the head: its unread rest must survive
+	if len(r) == 0 || s.segs[0].readOff == 0 || s.segs[0].readOff >= s.segs[0].size {
+		t.Fatalf("head not partly read: %d read", len(r))
+	}
+	readSoFar := 1000 - s.lines
+	if _, err := s.prepend(msgs(5000, 5010)); err != nil {
+		t.Fatal(err)
+	}
+	s.append(msgs(1000, 1010))
+	if err := s.close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = openSpool(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	want := append(msgs(5000, 5010), msgs(readSoFar, 1010)...)
+	if s.lines != len(want) {
+		t.Errorf("reopened spool counts %d lines, want %d", s.lines, len(want))
+	}
+	got, corrupt := readAll(t, s)
+	if corrupt != 0 || !slices.EqualFunc(got, want, bytes.Equal) {
+		t.Fatalf("got %d messages (%d corrupt), want %d: first %q", len(got), corrupt, len(want), got[:1])
+	}
+}
+
+// Damaged records (bad CRC, bad header, a torn tail) are counted and
+// skipped; the records around them survive. The writer counts them too.
+func TestSpoolCorrupt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	os.MkdirAll(dir, 0o700)
+	var b []byte
+	b = appendRecord(b, []byte("<110>1 - - - - event - good 0"))
+	b = append(b, "deadbeef <110>1 - - - - event - bad crc\n"...)
+	b = append(b, "\n"...)
+	b = append(b, "zz\n"...)
+	b = appendRecord(b, []byte("<110>1 - - - - event - good 1"))
+	b = append(appendRecord(b, []byte("<110>1 - - - - event - torn")), 0)
+	b = b[:len(b)-6]
+	os.WriteFile(segPath(dir, firstSeg), b, 0o600)
+	r := newReceiver(t, "127.0.0.1:0", nil)
+	w := open(t, Config{Address: r.addr, SpoolDir: dir})
+	waitFor(t, 5*time.Second, "2 messages", func() bool { return len(r.messages()) >= 2 })
+	w.Close()
+	got := r.messages()
+	if len(got) != 2 || string(got[0]) != "<110>1 - - - - event - good 0" || string(got[1]) != "<110>1 - - - - event - good 1" {
+		t.Errorf("got %q", got)
+	}
+	if st := w.Stats(); st.Corrupt != 4 {
+		t.Errorf("Corrupt = %d, want 4", st.Corrupt)
+	}
+}
+
+// FuzzSpoolRead feeds arbitrary bytes as a spool segment: reading must not
+// panic, every message returned must be a whole valid record of the input,
+// and every line is either a message or counted corrupt.
+func FuzzSpoolRead(f *testing.F) {
+	var good []byte
+	for _, m := range msgs(0, 5) {
+		good = appendRecord(good, m)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)-3])
+	f.Add([]byte("00000000 \n\n\nffffffff x\n"))
+	f.Add(append(appendRecord(nil, []byte("a")), "e8b7be43 a\nZZZZZZZZ a\n"...))
+	f.Add(bytes.Repeat([]byte("x"), 9000))
+	dir := f.TempDir() // reused: t.TempDir per input is slower than the test
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// The parser alone, as one buffer.
+		ms, used, corrupt := parseRecords(data, true)
+		if used != len(data) {
+			t.Fatalf("consumed %d of %d", used, len(data))
+		}
+		lines := bytes.Count(data, []byte("\n"))
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			lines++
+		}
+		if len(ms)+corrupt != lines {
+			t.Fatalf("%d messages + %d corrupt != %d lines", len(ms), corrupt, lines)
+		}
+		for _, m := range ms {
+			if !bytes.Contains(data, appendRecord(nil, m)) {
+				t.Fatalf("message %q is no record of the input", m)
+			}
+		}
+		// In small chunks, as the spool reads a segment.
+		var cm [][]byte
+		cc := 0
+		for off, end := int64(0), int64(len(data)); off < end; {
+			m, next, c, done, err := readChunk(bytes.NewReader(data), off, end, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next <= off && !done {
+				t.Fatalf("no progress at %d", off)
+			}
+			cm, cc = append(cm, m...), cc+c
+			if done {
+				break
+			}
+			off = next
+		}
+		if cc != corrupt || !slices.EqualFunc(cm, ms, bytes.Equal) {
+			t.Fatalf("chunked read: %d messages %d corrupt, whole: %d, %d", len(cm), cc, len(ms), corrupt)
+		}
+		// Through a spool directory.
+		if err := os.WriteFile(segPath(dir, firstSeg), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := openSpool(dir, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.close()
+		if s.lines != len(ms) {
+			t.Fatalf("open counted %d lines, parser %d", s.lines, len(ms))
+		}
+		got, c := readAll(t, s)
+		if m, _ := filepath.Glob(filepath.Join(dir, "*"+segExt)); len(m) != 0 {
+			t.Fatalf("segment left after reading it all: %v", m)
+		}
+		if c != corrupt || !slices.EqualFunc(got, ms, bytes.Equal) {
+			t.Fatalf("file read: %d messages %d corrupt, parser: %d, %d", len(got), c, len(ms), corrupt)
+		}
+	})
+}
