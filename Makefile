@@ -20,12 +20,12 @@ SHARED    ?= $(abspath ../shared)
 export LINEAGED_SHARED ?= $(SHARED)
 
 # Every native fuzz target: package and function.
-FUZZ_TARGETS := ./agent:FuzzReplay ./audit:FuzzParse ./audit:FuzzParseRules ./netlink:FuzzInetDiagMsg ./netlink:FuzzUnixDiagMsg ./proc:FuzzDecodeMessage ./proc:FuzzParseStat ./proc:FuzzParseCgroup ./proc:FuzzParseMessages ./audit:FuzzDecodeSockaddr ./audit:FuzzNormalize ./output:FuzzAppendJSON ./fanotify:FuzzDecodeEvents ./audit:FuzzStateFile
+FUZZ_TARGETS := ./agent:FuzzReplay ./audit:FuzzParse ./audit:FuzzParseRules ./netlink:FuzzInetDiagMsg ./netlink:FuzzUnixDiagMsg ./proc:FuzzDecodeMessage ./proc:FuzzParseStat ./proc:FuzzParseCgroup ./proc:FuzzParseMessages ./audit:FuzzDecodeSockaddr ./audit:FuzzNormalize ./output:FuzzAppendJSON ./fanotify:FuzzDecodeEvents ./audit:FuzzStateFile ./syslogout:FuzzSpoolRead ./config:FuzzParse ./auditlog:FuzzWrite
 
 # Debian packages the tests use: xz (the recorded log), auditd (the live
 # recording test and its ausearch oracle), iproute2 (network namespaces for
 # the sock_diag tests), procps, util-linux.
-DEB_DEPS := xz-utils auditd procps util-linux iproute2
+DEB_DEPS := xz-utils auditd procps util-linux iproute2 rpm rsyslog rsyslog-gnutls
 
 .PHONY: deps build test unit integration lint fuzz fuzz-long bench demo clean
 
@@ -92,3 +92,5 @@ demo: build
 
 clean:
 	rm -rf bin dist bench/out
+
+include packaging/package.mk

@@ -235,3 +235,58 @@ func TestIntegrationRunMetrics(t *testing.T) {
 		t.Errorf("a metrics address off loopback was not refused: %v\n%s", err, msg)
 	}
 }
+
+// TestIntegrationRunAuditLog: `lineaged run --audit-log FILE` in own mode
+// writes the kernel's records in auditd's format: Debian's ausearch finds
+// an exec by its key in the file, and the file starts and ends with
+// lineaged's DAEMON_START and DAEMON_END.
+func TestIntegrationRunAuditLog(t *testing.T) {
+	before := requireFreeAudit(t)
+	if _, err := exec.LookPath("ausearch"); err != nil {
+		t.Skip("ausearch not installed")
+	}
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.d")
+	os.Mkdir(rules, 0o755)
+	os.WriteFile(filepath.Join(rules, "10-it.rules"), []byte("--backlog_wait_time 0\n-a always,exit -F arch=b64 -S execve -k lineaged-it-alog\n"), 0o600)
+	restoreIfChanged(t, before)
+	out := filepath.Join(dir, "events.jsonl")
+	alog := filepath.Join(dir, "log", "audit.log")
+	run := startRun(t, out, "--audit-mode", "own", "--rules-dir", rules, "--audit-log", alog, "--snapshot-every", "0", "--no-file-watch")
+	marker := fmt.Sprintf("lineaged-alog-%d", time.Now().UnixNano())
+	exec.Command("/bin/echo", marker).Run()
+	waitFor := time.Now().Add(10 * time.Second)
+	for {
+		found := false
+		for _, e := range readEvents(t, out) {
+			if args, _ := get(e, "process.args").([]any); len(args) == 2 && args[1] == marker {
+				found = true
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(waitFor) {
+			t.Fatalf("the marker exec never came; stderr:\n%s", run.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := run.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if after := auditctlState(t); after != before {
+		t.Errorf("audit state differs after the run:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	res, err := exec.Command("ausearch", "-if", alog, "-k", "lineaged-it-alog", "-i").CombinedOutput()
+	if err != nil || !strings.Contains(string(res), marker) {
+		t.Fatalf("ausearch -if %s -k lineaged-it-alog did not find the exec: %v\n%s", alog, err, res)
+	}
+	data, _ := os.ReadFile(alog)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if !strings.HasPrefix(lines[0], "type=DAEMON_START ") || !strings.HasPrefix(lines[len(lines)-1], "type=DAEMON_END ") {
+		t.Errorf("audit.log does not run from DAEMON_START to DAEMON_END:\n%s\n...\n%s", lines[0], lines[len(lines)-1])
+	}
+	if fi, _ := os.Stat(alog); fi.Mode().Perm() != 0o600 {
+		t.Errorf("audit.log mode %v, want 0600", fi.Mode().Perm())
+	}
+}

@@ -32,13 +32,15 @@ const usage = `lineaged: process-lineage intrusion detection for Linux without e
 
 Usage:
   lineaged replay   [--output FILE|-] [--alerts-only] FILE...|-
-  lineaged run      [--output FILE|-] [--audit-mode auto|own|multicast|off] [--rules-dir DIR]
-                    [--snapshot-every DUR] [--host NAME]
+  lineaged run      [--config FILE] [--output FILE|-] [--audit-mode auto|own|multicast|off]
+                    [--rules-dir DIR] [--audit-log FILE] [--snapshot-every DUR] [--host NAME]
+                    [--state-dir DIR] [--batch-window DUR] [--watch PATH]... [--no-file-watch]
   lineaged status   [--json]      (kernel capabilities, audit state)
+  lineaged replace-auditd [--undo] [--dry-run]   (stop and disable auditd; --undo gives it back)
   lineaged version
 
 Reserved (later releases; see the README's roadmap):
-  lineaged run      [--config FILE] [--baseline FILE] [--learn-for DUR] [--audit-log FILE] [--ui ADDR]
+  lineaged run      [--baseline FILE] [--learn-for DUR] [--ui ADDR]
   lineaged replay   [--baseline FILE] [--learn] ...
   lineaged baseline show FILE | diff A B | merge -o OUT A B... | approve FILE KEY...
   lineaged report   [--format html|md|json] [--since TIME] [--until TIME] --out DIR EVENTS.jsonl...
@@ -67,6 +69,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdStatus(args[1:], stdout, stderr)
 	case "run":
 		return cmdRun(args[1:], stdout, stderr)
+	case "replace-auditd":
+		return cmdReplaceAuditd(args[1:], stdout, stderr)
 	case "baseline", "report", "rules":
 		fmt.Fprintf(stderr, "lineaged %s: not in this release yet (planned; see README \"Roadmap\")\n", args[0])
 		return 2

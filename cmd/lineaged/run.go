@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,11 +23,13 @@ import (
 
 	"github.com/lineaged/lineaged/agent"
 	"github.com/lineaged/lineaged/audit"
+	"github.com/lineaged/lineaged/auditlog"
 	"github.com/lineaged/lineaged/config"
 	"github.com/lineaged/lineaged/event"
 	"github.com/lineaged/lineaged/fanotify"
 	"github.com/lineaged/lineaged/feature"
 	"github.com/lineaged/lineaged/output"
+	"github.com/lineaged/lineaged/syslogout"
 )
 
 // runFlags are the command line of `lineaged run`. A flag that is given
@@ -41,6 +45,7 @@ type runFlags struct {
 	noFiles     *bool
 	batchWindow *time.Duration
 	host        *string
+	auditLog    *string
 	watches     stringList
 	set         map[string]bool
 }
@@ -64,7 +69,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	cpuProfile := f.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	f.Var(&fl.watches, "watch", "also watch `DIR` (or file) for open, modify and close-write (repeatable)")
 	fl.host = f.String("host", "", "host.name of the events; overrides host (default: this host's name)")
-	reservedNames := []string{"baseline", "learn-for", "audit-log", "ui"}
+	fl.auditLog = f.String("audit-log", "", "also write the kernel's audit records to `FILE` in auditd's format (for ausearch/aureport); overrides audit_log.file")
+	reservedNames := []string{"baseline", "learn-for", "ui"}
 	for _, r := range reservedNames {
 		f.String(r, "", "reserved: arrives in a later release")
 	}
@@ -96,10 +102,34 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "lineaged run: "+format+"\n", a...) }
 
+	// A copy of every line to syslog, when configured.
+	var slog *syslogout.Writer
+	if sc := c.Output.Syslog; sc.Address != "" {
+		scfg := syslogout.Config{Address: sc.Address, Hostname: c.Host, AppName: "lineaged",
+			Facility: int(sc.Facility), SpoolDir: sc.SpoolDir, MaxSpool: sc.MaxSpool, Logf: logf}
+		if sc.TLS {
+			tc, err := syslogTLS(sc.CAFile, sc.ServerName)
+			if err != nil {
+				fmt.Fprintf(stderr, "lineaged run: output.syslog: %v\n", err)
+				return 2
+			}
+			scfg.TLS = tc
+		}
+		slog, err = syslogout.Open(scfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged run: output.syslog: %v\n", err)
+			return 1
+		}
+		defer func() {
+			if err := slog.Close(); err != nil {
+				logf("syslog: %v (unsent lines stay in %s for the next start)", err, sc.SpoolDir)
+			}
+		}()
+	}
 	var sink agent.Flusher
 	var file *reopenFile
 	if c.Output.File == "-" {
-		sink = output.NewWriterSize(stdout, 256<<10)
+		sink = output.NewWriterSize(tee(stdout, slog), 256<<10)
 	} else {
 		file, err = openOutput(c.Output.File, c.Output.MaxSize, c.Output.Keep)
 		if err != nil {
@@ -111,7 +141,22 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		// forwarder tailing the file never reads half an event. 256 KiB:
 		// the agent flushes every 100 ms anyway; a burst then costs a few
 		// write(2) calls.
-		sink = &fileSink{Writer: output.NewWriterSize(file, 256<<10), f: file}
+		sink = &fileSink{Writer: output.NewWriterSize(tee(file, slog), 256<<10), f: file}
+	}
+
+	// The native audit.log, when configured.
+	var alog *auditlog.Writer
+	if al := c.AuditLog; al.File != "" {
+		alog, err = auditlog.Open(auditlog.Config{Path: al.File, MaxFileSize: al.MaxSize, NumLogs: int(al.Keep) + 1, FlushEvery: time.Second})
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged run: audit_log: %v\n", err)
+			return 1
+		}
+		defer func() {
+			if err := alog.Close(); err != nil {
+				logf("audit log: %v", err)
+			}
+		}()
 	}
 
 	cfg, err := liveConfig(c, src, logf)
@@ -120,6 +165,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.IDPrefix = runID()
+	if alog != nil {
+		cfg.RecordLog = alog
+	}
+	var extraMetrics func(io.Writer)
+	if slog != nil {
+		extraMetrics = func(w io.Writer) { syslogMetrics(w, slog.Stats()) }
+	}
 	reloads := make(chan agent.Reload)
 	cfg.Reloads = reloads
 
@@ -150,7 +202,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}()
 
 	if c.Metrics.Listen != "" {
-		stopMetrics, err := serveMetrics(c.Metrics.Listen, c.Metrics.AllowRemote, &cfg, logf)
+		stopMetrics, err := serveMetrics(c.Metrics.Listen, c.Metrics.AllowRemote, &cfg, extraMetrics, logf)
 		if err != nil {
 			fmt.Fprintf(stderr, "lineaged run: metrics: %v\n", err)
 			return 1
@@ -227,6 +279,14 @@ func (fl *runFlags) load() (*config.Config, string, error) {
 	if fl.set["host"] {
 		c.Host = *fl.host
 	}
+	if fl.set["audit-log"] {
+		c.AuditLog.File = *fl.auditLog
+		if c.AuditLog.File != "" {
+			if c.AuditLog.File, err = filepath.Abs(c.AuditLog.File); err != nil {
+				return nil, "", fmt.Errorf("--audit-log: %w", err)
+			}
+		}
+	}
 	for _, w := range fl.watches {
 		abs, err := filepath.Abs(w)
 		if err != nil {
@@ -289,6 +349,12 @@ func liveConfig(c *config.Config, src string, logf func(string, ...any)) (agent.
 	}
 	if c.StateDir != "" {
 		cfg.OwnPaths = append(cfg.OwnPaths, c.StateDir)
+	}
+	if c.AuditLog.File != "" {
+		cfg.OwnPaths = append(cfg.OwnPaths, c.AuditLog.File)
+	}
+	if c.Output.Syslog.Address != "" {
+		cfg.OwnPaths = append(cfg.OwnPaths, c.Output.Syslog.SpoolDir)
 	}
 	return cfg, nil
 }
@@ -476,7 +542,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // serveMetrics serves the agent's counters in the Prometheus text format
 // at http://ADDR/metrics. The configuration refuses an address off
 // loopback unless allow_remote is set; this checks again.
-func serveMetrics(addr string, allowRemote bool, cfg *agent.LiveConfig, logf func(string, ...any)) (func(), error) {
+func serveMetrics(addr string, allowRemote bool, cfg *agent.LiveConfig, extra func(io.Writer), logf func(string, ...any)) (func(), error) {
 	if !allowRemote && !config.IsLoopback(addr) {
 		return nil, fmt.Errorf("%s is not a loopback address (metrics.allow_remote is false)", addr)
 	}
@@ -491,6 +557,9 @@ func serveMetrics(addr string, allowRemote bool, cfg *agent.LiveConfig, logf fun
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		_ = agent.WritePrometheus(w, latest.Load())
+		if extra != nil {
+			extra(w)
+		}
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
@@ -500,4 +569,60 @@ func serveMetrics(addr string, allowRemote bool, cfg *agent.LiveConfig, logf fun
 	}()
 	logf("metrics on http://%s/metrics", ln.Addr())
 	return func() { srv.Close() }, nil
+}
+
+// tee writes each batch of whole lines to the file (or standard output)
+// and, when configured, to syslog; a syslog problem never holds the file
+// back (the syslog writer spools and counts on its own).
+func tee(w io.Writer, slog *syslogout.Writer) io.Writer {
+	if slog == nil {
+		return w
+	}
+	return &teeWriter{w: w, slog: slog}
+}
+
+type teeWriter struct {
+	w    io.Writer
+	slog *syslogout.Writer
+}
+
+func (t *teeWriter) Write(p []byte) (int, error) {
+	_, _ = t.slog.Write(p) // never blocks on the network; counts its own losses
+	return t.w.Write(p)
+}
+
+// syslogTLS builds the TLS configuration: the receiver's certificate must
+// chain to caFile (or the system's roots) and name serverName (or the
+// address's host).
+func syslogTLS(caFile, serverName string) (*tls.Config, error) {
+	tc := &tls.Config{ServerName: serverName, MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s: no PEM certificate in it", caFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}
+
+// syslogMetrics adds the syslog writer's counters to the metrics page.
+func syslogMetrics(w io.Writer, st syslogout.Stats) {
+	up := 0
+	if st.Connected {
+		up = 1
+	}
+	fmt.Fprintf(w, "# HELP lineaged_syslog_messages_total Syslog messages by outcome (sent includes resends).\n# TYPE lineaged_syslog_messages_total counter\n")
+	for _, x := range []struct {
+		k string
+		v uint64
+	}{{"sent", st.Sent}, {"resent", st.Resent}, {"confirmed", st.Confirmed}, {"spooled", st.Spooled}, {"dropped", st.Dropped}, {"corrupt", st.Corrupt}} {
+		fmt.Fprintf(w, "lineaged_syslog_messages_total{outcome=%q} %d\n", x.k, x.v)
+	}
+	fmt.Fprintf(w, "# HELP lineaged_syslog_queued Syslog messages not yet confirmed.\n# TYPE lineaged_syslog_queued gauge\nlineaged_syslog_queued %d\n", st.Queued)
+	fmt.Fprintf(w, "# HELP lineaged_syslog_connected Whether the syslog receiver is connected.\n# TYPE lineaged_syslog_connected gauge\nlineaged_syslog_connected %d\n", up)
 }
