@@ -348,3 +348,46 @@ func syslogRestart(t *testing.T, useTLS bool, n int) {
 		t.Errorf("stats: want spooled, resent and a reconnect, nothing dropped or left: %+v", st)
 	}
 }
+
+// TestIntegrationRunSyslog: `lineaged run` with output.syslog sends the
+// same lines to a real rsyslogd as to the events file; with the receiver
+// down at first, the lines wait in the spool and arrive once it starts.
+func TestIntegrationRunSyslog(t *testing.T) {
+	rs := newRsyslog(t, findRsyslogd(t), nil)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "events.jsonl")
+	cfgPath := filepath.Join(dir, "lineaged.yml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf("audit:\n  mode: \"off\"\nfiles:\n  enabled: false\nnetwork:\n  snapshot_every: 0\noutput:\n  syslog:\n    address: \"127.0.0.1:%d\"\n    spool_dir: %s\n", rs.port, filepath.Join(dir, "spool"))), 0o600)
+	run := startRun(t, out, "--config", cfgPath) // the receiver is not up yet
+	marker := fmt.Sprintf("lineaged-syslog-%d", time.Now().UnixNano())
+	exec.Command("/bin/true", marker).Run()
+	time.Sleep(300 * time.Millisecond)
+	rs.start()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := rs.received()
+		var started, execd bool
+		for line := range got {
+			started = started || strings.Contains(line, `"action":"started"`)
+			execd = execd || strings.Contains(line, marker)
+		}
+		if started && execd {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("via syslog: started event %v, marker exec %v; lineaged stderr:\n%s\nrsyslog:\n%s", started, execd, run.stderr.String(), rs.log())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := run.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Every line of the events file reached the receiver.
+	got := rs.received()
+	data, _ := os.ReadFile(out)
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if got[l] == 0 {
+			t.Errorf("in the events file, not received by syslog: %.200s", l)
+		}
+	}
+}
