@@ -154,9 +154,7 @@ heartbeat_every: 1s
 	if err := run.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if after := auditctlState(t); after != before {
-		t.Errorf("audit state after run differs:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	assertRestored(t, before, "audit state after run differs")
 }
 
 // waitEvent waits for an event with the action, in the file as it is now.
@@ -274,9 +272,7 @@ func TestIntegrationRunAuditLog(t *testing.T) {
 	if err := run.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if after := auditctlState(t); after != before {
-		t.Errorf("audit state differs after the run:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	assertRestored(t, before, "audit state differs after the run")
 	res, err := exec.Command("ausearch", "-if", alog, "-k", "lineaged-it-alog", "-i").CombinedOutput()
 	if err != nil || !strings.Contains(string(res), marker) {
 		t.Fatalf("ausearch -if %s -k lineaged-it-alog did not find the exec: %v\n%s", alog, err, res)

@@ -148,9 +148,7 @@ time.sleep(6)
 	if err := run.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if after := auditctlState(t); after != before {
-		t.Errorf("audit state after run differs:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	assertRestored(t, before, "audit state after run differs")
 	// Nothing of lineaged's own activity came back through its sources:
 	// not its output writes, not its syscalls. Two things about it are
 	// rightly reported: the /proc inventory at start lists it, and the

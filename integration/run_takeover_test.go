@@ -83,9 +83,7 @@ func TestIntegrationRunTakeoverAfterKill(t *testing.T) {
 	if err := second.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if after := auditctlState(t); after != before {
-		t.Errorf("after the takeover run stopped, audit is not as before the killed run:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	assertRestored(t, before, "after the takeover run stopped, audit is not as before the killed run")
 	if _, err := os.Stat(filepath.Join(state, "audit-saved.json")); !os.IsNotExist(err) {
 		t.Errorf("state file left after a clean stop: %v", err)
 	}
@@ -185,9 +183,7 @@ func TestIntegrationRunRestoresOnSIGINT(t *testing.T) {
 		<-done
 		t.Fatal("no exit within 20 s of SIGINT")
 	}
-	if after := auditctlState(t); after != before {
-		t.Errorf("audit state after SIGINT differs:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	assertRestored(t, before, "audit state after SIGINT differs")
 	evs := readEvents(t, out)
 	if len(evs) == 0 || str(evs[len(evs)-1], "event.action") != "stopped" {
 		t.Error("no stopped event last")

@@ -136,6 +136,15 @@ func (a *agentRun) Stop() error {
 	return a.err
 }
 
+// assertRestored fails the test when auditctl's view differs from before
+// (what lineaged must leave behind when it stops).
+func assertRestored(t *testing.T, before, what string) {
+	t.Helper()
+	if after := auditctlState(t); after != before {
+		t.Errorf("%s:\nbefore:\n%s\nafter:\n%s", what, before, after)
+	}
+}
+
 // restoreIfChanged puts audit back after a run that failed to (the test
 // has already reported it).
 func restoreIfChanged(t *testing.T, before string) {
@@ -270,9 +279,7 @@ time.sleep(3); os.waitpid(pid, 0)
 	if err := run.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if after := auditctlState(t); after != before {
-		t.Errorf("audit state after run differs:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	assertRestored(t, before, "audit state after run differs")
 	last := readEvents(t, out)
 	if l := last[len(last)-1]; str(l, "event.action") != "stopped" {
 		t.Errorf("last event is not 'stopped': %v", l)
@@ -330,9 +337,7 @@ func TestIntegrationRunReportsLoss(t *testing.T) {
 	if err := run.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if after := auditctlState(t); after != before {
-		t.Errorf("audit state after run differs:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	assertRestored(t, before, "audit state after run differs")
 }
 
 // TestIntegrationRunBesideAuditd: with Debian's auditd running, `auto`
