@@ -54,11 +54,13 @@ unit:
 # Root tests against the live kernel (TestIntegration* in every package),
 # then again under each legacy kernel profile, so every fallback runs here.
 PROFILES := 3.10 4.4 4.15
+# -p 1: the packages' integration tests share the host's audit state, so
+# they must not run at the same time.
 integration: build
-	$(GO) test -count=1 -v -run 'TestIntegration' ./... 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)|no test files|no tests to run'; exit $${PIPESTATUS[0]}
+	$(GO) test -p 1 -count=1 -v -run 'TestIntegration' ./... 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)|no test files|no tests to run'; exit $${PIPESTATUS[0]}
 	@set -e; for p in $(PROFILES); do \
 		echo "integration tests under LINEAGED_KERNEL_PROFILE=$$p"; \
-		LINEAGED_KERNEL_PROFILE=$$p $(GO) test -count=1 -run 'TestIntegration' ./... 2>&1 | grep -Ev 'no test files|no tests to run'; \
+		LINEAGED_KERNEL_PROFILE=$$p $(GO) test -p 1 -count=1 -run 'TestIntegration' ./... 2>&1 | grep -Ev 'no test files|no tests to run'; \
 		[ $${PIPESTATUS[0]} -eq 0 ]; \
 	done
 
