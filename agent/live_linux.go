@@ -245,7 +245,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = 100 * time.Millisecond
 	}
-	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc"), started: time.Now(), lastBeat: time.Now(), bySource: map[string]uint64{},
+	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc"), started: time.Now(), lastBeat: time.Now(), bySource: map[string]uint64{}, gone: map[int]struct{}{},
 		pendingProc: map[int]*heldEvent{}, recentAudit: map[int]time.Time{}}
 	// Audit and the proc connector stamp with different clocks.
 	r.graph = graph.New(graph.Config{Host: cfg.Host, ClockSkew: 100})
@@ -530,12 +530,28 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		if n > 0 && window > 0 && (readable(pfds, auditIdx) || readable(pfds, procIdx)) {
 			time.Sleep(window) // let a batch gather
 		}
+		// The connector's batch is read first but handled after audit's
+		// (audit's execs carry the args the exits then show): its exits
+		// tell which processes are gone already, whose namespace need not
+		// be looked up in /proc (a failed lookup costs as much as one).
+		var procEvs []proc.Event
+		var procErr error
+		procRead := procIdx >= 0 && pfds[procIdx].Revents != 0
+		if procRead {
+			procEvs, procErr = pc.ReceiveBatch(procBuf[:0], false)
+			for i := range procEvs {
+				if pe := &procEvs[i]; pe.Kind == proc.KindExit && !pe.IsThread() {
+					r.gone[pe.TGID] = struct{}{}
+				}
+			}
+		}
 		if auditIdx >= 0 && pfds[auditIdx].Revents != 0 {
 			r.drainAudit(live, ab)
 		}
-		if procIdx >= 0 && pfds[procIdx].Revents != 0 {
-			procBuf = r.drainProc(pc, procBuf)
+		if procRead {
+			procBuf = r.handleProc(procEvs, procErr)
 		}
+		clear(r.gone)
 		if pfds[0].Revents != 0 {
 			wake.Drain()
 		}
@@ -619,9 +635,8 @@ func (r *liveRun) drainAudit(live *audit.Live, b *audit.Batch) {
 	}
 }
 
-// drainProc reads every queued connector event into the graph.
-func (r *liveRun) drainProc(pc *proc.Conn, buf []proc.Event) []proc.Event {
-	evs, err := pc.ReceiveBatch(buf[:0], false)
+// handleProc puts a batch of connector events into the graph.
+func (r *liveRun) handleProc(evs []proc.Event, err error) []proc.Event {
 	for i := range evs {
 		r.procEvent(&evs[i])
 	}
@@ -662,6 +677,10 @@ type liveRun struct {
 	filesOverflowsBefore                   uint64 // fanotify overflows of watchers replaced by reloads
 	recordLogErrs                          uint64 // records the native audit.log refused
 	outDropped, outDroppedReported         uint64 // output lines dropped (disk full), and reported
+
+	// gone holds the processes whose exit is in the connector batch being
+	// handled (no /proc lookup for them).
+	gone map[int]struct{}
 
 	// snapNow asks the sock_diag goroutine for an early snapshot (nil:
 	// sock_diag off).
@@ -793,7 +812,8 @@ func (r *liveRun) emitAudit(g *audit.Group) {
 	e.Module = "auditd"
 	r.redact(e)
 	if e.Action == "executed" && e.Outcome == "success" && e.Process.PID > 0 {
-		if _, ok := r.pendingProc[e.Process.PID]; !ok {
+		_, twin := r.pendingProc[e.Process.PID]
+		if _, gone := r.gone[e.Process.PID]; !twin && !gone {
 			// The connector's twin has not come yet: read the namespace
 			// here (see procEvent).
 			e.Process.NetNS = r.fs.NetNS(e.Process.PID)
@@ -861,7 +881,8 @@ func (r *liveRun) procEvent(pe *proc.Event) {
 	}
 	e := &r.ev
 	pe.ToEvent(e)
-	if _, twin := r.recentAudit[e.Process.PID]; pe.Kind == proc.KindExec && !twin {
+	_, gone := r.gone[e.Process.PID]
+	if _, twin := r.recentAudit[e.Process.PID]; pe.Kind == proc.KindExec && !twin && !gone {
 		// The namespace the new program runs in (entered just before the
 		// exec by `ip netns exec`, runtimes, unshare), read once per exec
 		// by whichever source reports it first; a process already gone
