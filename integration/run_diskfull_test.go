@@ -58,14 +58,16 @@ func TestIntegrationRunOutputDiskFull(t *testing.T) {
 	marker := fmt.Sprintf("lineaged-space-%d", time.Now().UnixNano())
 	deadline = time.Now().Add(15 * time.Second)
 	for {
-		exec.Command("/bin/true", marker).Run()
+		// Audit is off: the args come from /proc, so the process must
+		// live long enough to be read.
+		exec.Command("/bin/sh", "-c", "sleep 0.3", marker).Run()
 		var dropped, after bool
 		for _, e := range readEvents(t, out) {
 			if str(e, "event.action") == "output-lines-dropped" {
 				n, _ := strconv.Atoi(str(e, "labels.count"))
 				dropped = n > 0
 			}
-			if args, _ := get(e, "process.args").([]any); len(args) == 2 && args[1] == marker {
+			if args, _ := get(e, "process.args").([]any); len(args) == 4 && args[3] == marker {
 				after = true
 			}
 		}

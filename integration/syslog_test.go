@@ -360,7 +360,9 @@ func TestIntegrationRunSyslog(t *testing.T) {
 	os.WriteFile(cfgPath, []byte(fmt.Sprintf("audit:\n  mode: \"off\"\nfiles:\n  enabled: false\nnetwork:\n  snapshot_every: 0\noutput:\n  syslog:\n    address: \"127.0.0.1:%d\"\n    spool_dir: %s\n", rs.port, filepath.Join(dir, "spool"))), 0o600)
 	run := startRun(t, out, "--config", cfgPath) // the receiver is not up yet
 	marker := fmt.Sprintf("lineaged-syslog-%d", time.Now().UnixNano())
-	exec.Command("/bin/true", marker).Run()
+	// Audit is off: the args come from /proc, so the process must live
+	// long enough to be read.
+	exec.Command("/bin/sh", "-c", "sleep 0.3", marker).Run()
 	time.Sleep(300 * time.Millisecond)
 	rs.start()
 	deadline := time.Now().Add(20 * time.Second)
