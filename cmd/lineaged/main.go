@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lineaged/lineaged/agent"
+	"github.com/lineaged/lineaged/baseline"
 	"github.com/lineaged/lineaged/output"
 )
 
@@ -37,12 +38,13 @@ Usage:
                     [--state-dir DIR] [--batch-window DUR] [--watch PATH]... [--no-file-watch]
   lineaged status   [--json]      (kernel capabilities, audit state)
   lineaged replace-auditd [--undo] [--dry-run]   (stop and disable auditd; --undo gives it back)
+  lineaged replay   --learn --baseline FILE [...] FILE...   (build or extend a baseline)
+  lineaged baseline show FILE | diff A B | merge -o OUT A B... | approve FILE KEY... | expire --older-than DUR FILE
   lineaged version
 
 Reserved (later releases; see the README's roadmap):
   lineaged run      [--baseline FILE] [--learn-for DUR] [--ui ADDR]
-  lineaged replay   [--baseline FILE] [--learn] ...
-  lineaged baseline show FILE | diff A B | merge -o OUT A B... | approve FILE KEY...
+  lineaged replay   --baseline FILE (detection)
   lineaged report   [--format html|md|json] [--since TIME] [--until TIME] --out DIR EVENTS.jsonl...
   lineaged rules
 `
@@ -71,7 +73,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr)
 	case "replace-auditd":
 		return cmdReplaceAuditd(args[1:], stdout, stderr)
-	case "baseline", "report", "rules":
+	case "baseline":
+		return cmdBaseline(args[1:], stdout, stderr)
+	case "report", "rules":
 		fmt.Fprintf(stderr, "lineaged %s: not in this release yet (planned; see README \"Roadmap\")\n", args[0])
 		return 2
 	}
@@ -97,8 +101,8 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	outPath := fs.String("output", "-", "write JSON lines to `FILE` (- for standard output)")
 	alertsOnly := fs.Bool("alerts-only", false, "write alerts only")
-	baseline := fs.String("baseline", "", "baseline `FILE` (reserved: arrives with baseline learning)")
-	learn := fs.Bool("learn", false, "build or extend the baseline (reserved: arrives with baseline learning)")
+	baselinePath := fs.String("baseline", "", "baseline `FILE`: with --learn, built or extended from the replay (detection against it arrives with the detections)")
+	learn := fs.Bool("learn", false, "build or extend the --baseline FILE from what the logs show (no alerts)")
 	host := fs.String("host", "", "host name for records without node= (default: this host's name)")
 	progress := fs.String("progress", "auto", "progress bar on standard error: auto, always or never")
 	runIDFlag := fs.String("run-id", "", "prefix of every event.id (default: random per run)")
@@ -112,9 +116,21 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *baseline != "" || *learn {
-		fmt.Fprintln(stderr, "lineaged replay: --baseline and --learn are reserved for baseline learning, which this release does not have yet")
+	switch {
+	case *learn && *baselinePath == "":
+		fmt.Fprintln(stderr, "lineaged replay: --learn needs --baseline FILE (the file to build or extend)")
 		return 2
+	case *baselinePath != "" && !*learn:
+		fmt.Fprintln(stderr, "lineaged replay: detecting against a baseline arrives with the detections (issue 4); use --learn to build one")
+		return 2
+	}
+	var learned *baseline.Baseline
+	if *learn {
+		var err error
+		if learned, err = loadOrNew(*baselinePath); err != nil {
+			fmt.Fprintf(stderr, "lineaged replay: --baseline: %v\n", err)
+			return 1
+		}
 	}
 	files := fs.Args()
 	if len(files) == 0 {
@@ -189,7 +205,11 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	start := time.Now()
-	sum, err := agent.Replay(ctx, cfg, inputs, w)
+	var sink agent.Sink = w
+	if learned != nil {
+		sink = &learnSink{next: w, b: learned}
+	}
+	sum, err := agent.Replay(ctx, cfg, inputs, sink)
 	if *memProfile != "" {
 		if f, err := os.Create(*memProfile); err == nil {
 			pprof.WriteHeapProfile(f)
@@ -226,6 +246,14 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if ferr != nil {
 		fmt.Fprintf(stderr, "lineaged replay: writing output: %v\n", ferr)
 		return 1
+	}
+	if learned != nil {
+		learned.AddHost(*host)
+		if err := baseline.Save(*baselinePath, learned); err != nil {
+			fmt.Fprintf(stderr, "lineaged replay: saving the baseline: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "lineaged replay: baseline %s: %d entries (%d refused by its size limit)\n", *baselinePath, learned.Len(), learned.Refused())
 	}
 	return 0
 }
