@@ -661,7 +661,7 @@ type liveRun struct {
 	started time.Time
 
 	lastBeat time.Time
-	sink     Sink
+	sink     Flusher
 	fs       proc.FS
 	graph    *graph.Graph
 	norm     *audit.Normalizer

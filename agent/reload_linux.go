@@ -73,7 +73,7 @@ func (r *liveRun) settingsEvent(action, source string, settings []event.KV) {
 // the reload are in the old file, later ones in the new.
 func (r *liveRun) reload(rl Reload, readFiles func(*fanotify.Watcher)) error {
 	var errs []error
-	if err := r.sink.(Flusher).Flush(); err != nil {
+	if err := r.sink.Flush(); err != nil {
 		errs = append(errs, fmt.Errorf("flushing the output: %w", err))
 	}
 	if ro, ok := r.sink.(Reopener); ok {

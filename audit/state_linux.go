@@ -13,6 +13,8 @@ import (
 	"time"
 
 	libaudit "github.com/elastic/go-libaudit/v2"
+
+	"github.com/lineaged/lineaged/proc"
 )
 
 // StateFileName is the file in LiveConfig.StateDir that holds, while
@@ -57,11 +59,8 @@ type Takeover struct {
 }
 
 func bootID() string {
-	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
+	id, _ := proc.NewFS("/proc").BootID()
+	return id
 }
 
 // readState loads dir's state file: nil, nil when there is none.

@@ -242,6 +242,9 @@ func (fl *runFlags) load() (*config.Config, string, error) {
 	if errors.Is(err, fs.ErrNotExist) && !fl.set["config"] {
 		c, src, err = config.Default(), "built-in", nil
 	}
+	if errors.Is(err, fs.ErrNotExist) {
+		err = fmt.Errorf("%w (give an existing file, or leave --config out: %s when it exists, else the built-in defaults)", err, config.DefaultPath)
+	}
 	if err != nil {
 		return nil, "", err
 	}
