@@ -389,7 +389,7 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 		if sc == "delete_module" {
 			e.Type, e.Action = "end", "unloaded-kernel-module"
 		}
-		if km, ok := findType(recs, 1316); ok { // KERN_MODULE name=
+		if km, ok := findType(recs, 1330); ok { // KERN_MODULE name=
 			if f, ok := km.Field("name"); ok {
 				e.File = &event.File{Path: n.decoded(f), Operation: "module"}
 			}

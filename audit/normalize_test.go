@@ -401,3 +401,21 @@ func TestNormalizeNetworkFileSetuid(t *testing.T) {
 		})
 	}
 }
+
+// TestKernelModuleName: finit_module's KERN_MODULE record (type 1330)
+// names the module.
+func TestKernelModuleName(t *testing.T) {
+	lines := []string{
+		`type=SYSCALL msg=audit(1764230400.123:4242): arch=c000003e syscall=313 success=yes exit=0 a0=3 a1=5610a3c4f2a0 a2=0 a3=0 items=0 ppid=4100 pid=4101 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm="insmod" exe="/usr/bin/kmod" key="module"`,
+		`type=KERN_MODULE msg=audit(1764230400.123:4242): name="lineaged_rootkit"`,
+		`type=PROCTITLE msg=audit(1764230400.123:4242): proctitle=696E736D6F64002F746D702F782E6B6F`,
+	}
+	evs := normalizeLines(t, lines)
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	e := evs[0]
+	if e.Action != "loaded-kernel-module" || e.File == nil || e.File.Path != "lineaged_rootkit" || e.Process.Executable != "/usr/bin/kmod" {
+		t.Fatalf("event %+v file %+v", e, e.File)
+	}
+}
