@@ -71,6 +71,11 @@ type Event struct {
 	// audit-rule coverage section reads it.
 	Config *ConfigInfo
 
+	// Alert is set on alerts (Kind KindAlert): the rule, its verdict and
+	// the evidence. The alert's other fields describe the process and
+	// object it is about.
+	Alert *Alert
+
 	// Labels are extra key/value pairs carried verbatim under labels.*
 	// (e.g. counters of a replay summary). Kept ordered for stable output.
 	Labels []KV
@@ -84,6 +89,34 @@ type ConfigInfo struct {
 }
 
 // KV is an ordered key/value pair.
+// Alert is what an alert adds to an event (SPEC §5).
+type Alert struct {
+	RuleID     string   // rule.id, e.g. "lineaged.reverse-shell" or a Sigma rule's id
+	RuleName   string   // rule.name
+	Ruleset    string   // rule.ruleset: "lineaged" (built-in) or "sigma"
+	Techniques []string // threat.technique.id, MITRE ATT&CK ids (T1059.004)
+	Severity   int      // event.severity, 1 (low) to 4 (critical)
+	RiskScore  int      // event.risk_score, 0-100
+	Reason     string   // event.reason: one sentence, what and what was new
+	// Key names what the alert is about, one per rule and subject: the
+	// baseline key to approve (lineaged baseline approve FILE KEY) when it
+	// is one, else the rule's own dedup key.
+	Key string
+	// Novel lists the event's baseline keys that the baseline lacks.
+	Novel []string
+	// Count is how many times the key fired in the window this alert
+	// covers (1 for a first alert; more on a folded repeat).
+	Count int
+	// Evidence points at the events behind the alert by event.id.
+	Evidence []Evidence
+}
+
+// Evidence is one event behind an alert.
+type Evidence struct {
+	ID      string // event.id
+	Summary string // e.g. "executed /usr/bin/bash -i by pid 42"
+}
+
 type KV struct{ Key, Value string }
 
 // Process is the process an event is about (ECS process.*).
@@ -216,5 +249,12 @@ func (e *Event) Clone() *Event {
 		c.Audit = &a
 	}
 	c.Labels = append([]KV(nil), e.Labels...)
+	if e.Alert != nil {
+		a := *e.Alert
+		a.Techniques = append([]string(nil), a.Techniques...)
+		a.Novel = append([]string(nil), a.Novel...)
+		a.Evidence = append([]Evidence(nil), a.Evidence...)
+		c.Alert = &a
+	}
 	return &c
 }

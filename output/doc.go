@@ -76,9 +76,19 @@
 // duplicate key. Duplicates are found by a quadratic scan, meant for the
 // handful of pairs an event carries.
 //
-// The alert members of SPEC §5 (rule.*, threat.*, event.severity,
-// event.risk_score, event.reason, lineaged.evidence) are not written:
-// event.Event has no fields for them yet.
+// Alerts (Kind KindAlert, Alert set) add the members of SPEC §5:
+//
+//	event.severity              Alert.Severity, 1 (low) to 4 (critical)
+//	event.risk_score            Alert.RiskScore, 0-100
+//	event.reason                Alert.Reason, one sentence
+//	rule.id, rule.name          Alert.RuleID, Alert.RuleName
+//	rule.ruleset                Alert.Ruleset: "lineaged" (built-in) or "sigma"
+//	threat.framework            "MITRE ATT&CK" when there are techniques
+//	threat.technique.id         Alert.Techniques
+//	lineaged.alert.key          Alert.Key: the baseline key to approve, or the rule's dedup key
+//	lineaged.alert.count        Alert.Count: sightings folded into this alert
+//	lineaged.alert.novel        Alert.Novel: the event's keys the baseline lacks
+//	lineaged.evidence           Alert.Evidence, [{id, summary}], the events behind it by event.id
 //
 // # Strings
 //

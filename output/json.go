@@ -32,6 +32,15 @@ func AppendJSON(dst []byte, e *event.Event) []byte {
 	dst = appendStr(dst, "action", e.Action)
 	dst = appendStr(dst, "outcome", e.Outcome)
 	dst = appendStr(dst, "module", e.Module)
+	if a := e.Alert; a != nil {
+		if a.Severity > 0 {
+			dst = appendInt(dst, "severity", int64(a.Severity))
+		}
+		if a.RiskScore > 0 {
+			dst = appendInt(dst, "risk_score", int64(a.RiskScore))
+		}
+		dst = appendStr(dst, "reason", a.Reason)
+	}
 	dst = append(dst, '}')
 
 	dst = appendStr(dst, "message", e.Message)
@@ -59,8 +68,21 @@ func AppendJSON(dst []byte, e *event.Event) []byte {
 
 	dst = appendAuditd(dst, e)
 
+	if a := e.Alert; a != nil {
+		dst = appendAlertObjects(dst, a)
+	}
+
+	lin := -1
+	if a := e.Alert; a != nil {
+		dst, lin = openObject(dst, "lineaged")
+		dst = appendLineagedAlert(dst, a)
+	}
 	if c := e.Config; c != nil {
-		dst = append(dst, `,"lineaged":{"config":{`...)
+		if lin < 0 {
+			dst, lin = openObject(dst, "lineaged")
+		}
+		dst = appendKey(dst, "config")
+		dst = append(dst, '{')
 		dst = appendStr(dst, "source", c.Source)
 		if len(c.Settings) > 0 {
 			dst = appendKVObject(dst, "settings", c.Settings, nil)
@@ -75,7 +97,10 @@ func AppendJSON(dst []byte, e *event.Event) []byte {
 			}
 			dst = appendString(dst, r)
 		}
-		dst = append(dst, "]}}"...)
+		dst = append(dst, "]}"...)
+	}
+	if lin >= 0 {
+		dst = closeObject(dst, lin)
 	}
 
 	if len(e.Labels) > 0 {
@@ -86,6 +111,48 @@ func AppendJSON(dst []byte, e *event.Event) []byte {
 		dst = appendStrArray(dst, "tags", e.Audit.Keys)
 	}
 	return append(dst, '}')
+}
+
+// appendAlertObjects writes rule.* and threat.* of an alert.
+func appendAlertObjects(dst []byte, a *event.Alert) []byte {
+	dst, m := openObject(dst, "rule")
+	dst = appendStr(dst, "id", a.RuleID)
+	dst = appendStr(dst, "name", a.RuleName)
+	dst = appendStr(dst, "ruleset", a.Ruleset)
+	dst = closeObject(dst, m)
+	if len(a.Techniques) > 0 {
+		dst = append(dst, `,"threat":{"framework":"MITRE ATT&CK","technique":{`...)
+		dst = appendStrArray(dst, "id", a.Techniques)
+		dst = append(dst, "}}"...)
+	}
+	return dst
+}
+
+// appendLineagedAlert writes lineaged.alert (key, count, novel) and
+// lineaged.evidence inside an open lineaged object.
+func appendLineagedAlert(dst []byte, a *event.Alert) []byte {
+	dst, m := openObject(dst, "alert")
+	dst = appendStr(dst, "key", a.Key)
+	if a.Count > 0 {
+		dst = appendInt(dst, "count", int64(a.Count))
+	}
+	dst = appendStrArray(dst, "novel", a.Novel)
+	dst = closeObject(dst, m)
+	if len(a.Evidence) > 0 {
+		dst = appendKey(dst, "evidence")
+		dst = append(dst, '[')
+		for i := range a.Evidence {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, '{')
+			dst = appendStr(dst, "id", a.Evidence[i].ID)
+			dst = appendStr(dst, "summary", a.Evidence[i].Summary)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	return dst
 }
 
 // appendFile writes file.*. Operation is lineaged's addition

@@ -782,3 +782,54 @@ func TestConfigEvent(t *testing.T) {
 		t.Errorf("no rules must read as an empty list: %s", b)
 	}
 }
+
+func TestAlertEvent(t *testing.T) {
+	e := &event.Event{ID: "r1-9.a1", Kind: event.KindAlert, Category: "intrusion_detection", Type: "indicator", Action: "reverse-shell",
+		Process: event.Process{PID: 42, Executable: "/usr/bin/bash", Args: []string{"bash", "-i"}},
+		Alert: &event.Alert{RuleID: "lineaged.reverse-shell", RuleName: "Reverse shell", Ruleset: "lineaged",
+			Techniques: []string{"T1059.004"}, Severity: 4, RiskScore: 99, Reason: "bash connected out to 127.0.0.1:47102 \"and\" ran",
+			Key: "connect|/usr/bin/bash|loopback:47102", Novel: []string{"connect|/usr/bin/bash|loopback:47102"}, Count: 1,
+			Evidence: []event.Evidence{{ID: "r1-8", Summary: "connected-to 127.0.0.1:47102"}, {ID: "r1-9"}}}}
+	var doc struct {
+		Event struct {
+			Kind      string `json:"kind"`
+			Severity  int    `json:"severity"`
+			RiskScore int    `json:"risk_score"`
+			Reason    string `json:"reason"`
+		} `json:"event"`
+		Rule   struct{ ID, Name, Ruleset string } `json:"rule"`
+		Threat struct {
+			Technique struct {
+				ID []string `json:"id"`
+			} `json:"technique"`
+		} `json:"threat"`
+		Lineaged struct {
+			Alert struct {
+				Key   string   `json:"key"`
+				Count int      `json:"count"`
+				Novel []string `json:"novel"`
+			} `json:"alert"`
+			Evidence []struct{ ID, Summary string } `json:"evidence"`
+		} `json:"lineaged"`
+	}
+	b := AppendJSON(nil, e)
+	decodeLine(t, b)
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	a := e.Alert
+	if doc.Event.Kind != "alert" || doc.Event.Severity != 4 || doc.Event.RiskScore != 99 || doc.Event.Reason != a.Reason ||
+		doc.Rule.ID != a.RuleID || doc.Rule.Name != a.RuleName || doc.Rule.Ruleset != "lineaged" ||
+		len(doc.Threat.Technique.ID) != 1 || doc.Threat.Technique.ID[0] != "T1059.004" ||
+		doc.Lineaged.Alert.Key != a.Key || doc.Lineaged.Alert.Count != 1 || len(doc.Lineaged.Alert.Novel) != 1 ||
+		len(doc.Lineaged.Evidence) != 2 || doc.Lineaged.Evidence[0].ID != "r1-8" || doc.Lineaged.Evidence[1].Summary != "" {
+		t.Fatalf("alert fields wrong:\n%s\n%+v", b, doc)
+	}
+	// An alert that also carries a config (never today) keeps one lineaged object.
+	e.Config = &event.ConfigInfo{Source: "x"}
+	b = AppendJSON(nil, e)
+	decodeLine(t, b)
+	if bytes.Count(b, []byte(`"lineaged":`)) != 1 || !bytes.Contains(b, []byte(`"config":{"source":"x","rules":[]}`)) {
+		t.Fatalf("lineaged object: %s", b)
+	}
+}
