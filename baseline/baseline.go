@@ -11,7 +11,7 @@ import (
 
 // FormatVersion is the version of the baseline file format this package
 // writes and the newest it reads.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // DefaultLimit is the default cap on the number of entries.
 const DefaultLimit = 200_000
@@ -37,6 +37,9 @@ type Baseline struct {
 	// Updated is the latest observation time, or the time of the latest
 	// Approve, Expire or Merge.
 	Updated time.Time
+	// LearnUntil is when live learning ends (zero: no learning window
+	// recorded); see lineaged run --learn-for.
+	LearnUntil time.Time
 	// Limit caps the number of entries (0 = DefaultLimit). Observing a
 	// new key beyond it records nothing and counts a refusal.
 	Limit int

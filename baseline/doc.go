@@ -14,6 +14,7 @@
 //	listen|EXE|PORT               exe listened on PORT (a number, "ephemeral", or unix:PATH)
 //	connect|EXE|ENDPOINT          exe connected to CLASS:PORT (e.g. public:443) or unix:PATH
 //	uid-transition|EXE|FROM|TO    exe moved from uid FROM to uid TO
+//	rule-match|RULE|EXE           an external (Sigma) rule matched what exe did, and that is normal here
 //
 // e.g. "exec-edge|systemd>sshd>bash|/usr/bin/id". Paths and executables
 // are generalised (Path, Exe), ports and endpoints classified (Port,

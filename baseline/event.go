@@ -46,6 +46,10 @@ func EventKeys(e *event.Event) []string {
 	return appendEventKeys(nil, e)
 }
 
+// AppendEventKeys is EventKeys appending to dst (reuse it to spare the
+// allocation on a hot path).
+func AppendEventKeys(dst []string, e *event.Event) []string { return appendEventKeys(dst, e) }
+
 func appendEventKeys(dst []string, e *event.Event) []string {
 	if e == nil || e.Kind != event.KindEvent || e.Process.Executable == "" {
 		return dst

@@ -18,6 +18,11 @@ import (
 //	{"key":"exec-edge|systemd>sshd>bash|/usr/bin/id","count":14,"first":"2025-03-01T10:05:00Z","last":"2025-03-02T09:00:00Z"}
 //	{"key":"listen|/usr/sbin/sshd|22","count":1,"first":"2025-03-01T10:00:01Z","last":"2025-03-01T10:00:01Z","approved":true}
 //
+// Version 2 adds an optional header field, learn_until: when a live
+// learning window ends (lineaged run --learn-for), so a restart resumes it
+// rather than starting over; and the rule-match kind of entry. A baseline
+// with neither is written as version 1.
+//
 // The first line is the header: lineaged_baseline is the format version
 // (required), entries the number of entry lines that follow (required: a
 // file cut short is refused, not half-loaded). Entries are written sorted
@@ -37,6 +42,8 @@ type fileHeader struct {
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 	Entries *int      `json:"entries"`
+	// LearnUntil (version 2) is when live learning of this baseline ends.
+	LearnUntil *time.Time `json:"learn_until,omitempty"`
 }
 
 type fileEntry struct {
@@ -45,6 +52,15 @@ type fileEntry struct {
 	First    *time.Time `json:"first"`
 	Last     *time.Time `json:"last"`
 	Approved bool       `json:"approved,omitempty"`
+}
+
+func (b *Baseline) hasKind(k Kind) bool {
+	for _, e := range b.entries {
+		if e.Kind == k {
+			return true
+		}
+	}
+	return false
 }
 
 // Encode writes b in the file format.
@@ -58,7 +74,14 @@ func Encode(w io.Writer, b *Baseline) error {
 	if hosts == nil {
 		hosts = []string{}
 	}
-	if err := enc.Encode(fileHeader{Version: &v, Hosts: hosts, Created: clampTime(b.Created), Updated: clampTime(b.Updated), Entries: &n}); err != nil {
+	h := fileHeader{Version: &v, Hosts: hosts, Created: clampTime(b.Created), Updated: clampTime(b.Updated), Entries: &n}
+	if !b.LearnUntil.IsZero() {
+		lu := clampTime(b.LearnUntil)
+		h.LearnUntil = &lu
+	} else if !b.hasKind(KindRuleMatch) {
+		v = 1 // nothing of version 2 in it: readable by version-1 readers
+	}
+	if err := enc.Encode(h); err != nil {
 		return err
 	}
 	for _, k := range sortedKeys(b.entries) {
@@ -143,12 +166,23 @@ func Decode(r io.Reader, name string) (*Baseline, error) {
 	if err := checkTime(h.Updated); err != nil {
 		return nil, fail("header: updated: %v", err)
 	}
+	if h.LearnUntil != nil {
+		if *h.Version < 2 {
+			return nil, fail("header: learn_until needs format version 2")
+		}
+		if err := checkTime(*h.LearnUntil); err != nil {
+			return nil, fail("header: learn_until: %v", err)
+		}
+	}
 	b := &Baseline{
 		Version: *h.Version,
 		Created: h.Created.UTC(),
 		Updated: h.Updated.UTC(),
 		entries: make(map[string]*Entry),
 		groups:  make(map[string]uint64),
+	}
+	if h.LearnUntil != nil {
+		b.LearnUntil = h.LearnUntil.UTC()
 	}
 	for _, hst := range h.Hosts {
 		b.AddHost(hst)

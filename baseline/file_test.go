@@ -89,6 +89,34 @@ func TestSaveLoad(t *testing.T) {
 	}
 }
 
+// TestLearnUntilRoundTrip: a learning window survives a save and load,
+// and a baseline without one stays version 1.
+func TestLearnUntilRoundTrip(t *testing.T) {
+	b := New()
+	var buf bytes.Buffer
+	if err := Encode(&buf, b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), `{"lineaged_baseline":1,`) {
+		t.Fatalf("no learn_until must write version 1: %s", buf.String())
+	}
+	b.LearnUntil = time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
+	buf.Reset()
+	if err := Encode(&buf, b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), `{"lineaged_baseline":2,`) {
+		t.Fatalf("learn_until must write version 2: %s", buf.String())
+	}
+	got, err := Decode(&buf, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.LearnUntil.Equal(b.LearnUntil) || got.Version != 2 {
+		t.Fatalf("learn_until %v version %d, want %v 2", got.LearnUntil, got.Version, b.LearnUntil)
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	const hdr = `{"lineaged_baseline":1,"hosts":[],"created":"2025-03-01T10:00:00Z","updated":"2025-03-01T10:00:00Z","entries":1}`
 	const ent = `{"key":"listen|/x|22","count":1,"first":"2025-03-01T10:00:00Z","last":"2025-03-01T10:00:00Z"}`
@@ -96,7 +124,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"empty", "", "f: empty file"},
 		{"not json", "hello\n", "f:1: not a lineaged baseline"},
 		{"no version", `{"hosts":[]}` + "\n", "f:1: not a lineaged baseline"},
-		{"future", `{"lineaged_baseline":2,"whatever":true}` + "\n", "f:1: format version 2 is newer than this lineaged reads (1)"},
+		{"future", `{"lineaged_baseline":3,"whatever":true}` + "\n", "f:1: format version 3 is newer than this lineaged reads (2)"},
+		{"learn_until in v1", `{"lineaged_baseline":1,"entries":0,"learn_until":"2025-03-01T10:00:00Z"}` + "\n", "f:1: header: learn_until needs format version 2"},
 		{"version 0", `{"lineaged_baseline":0,"entries":0}` + "\n", "f:1: format version 0 is not valid"},
 		{"unknown header field", `{"lineaged_baseline":1,"entries":0,"colour":"red"}` + "\n", `f:1: header: json: unknown field "colour"`},
 		{"no count", `{"lineaged_baseline":1}` + "\n", `f:1: header: "entries"`},

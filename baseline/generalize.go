@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Placeholders that generalisation puts in place of volatile parts. They
@@ -488,6 +490,27 @@ func Exe(p string) string {
 	if p == "" {
 		return ""
 	}
+	if g, ok := exeMemo.Load(p); ok {
+		return g.(string)
+	}
+	g := exe(p)
+	if exeMemoN.Add(1) <= exeMemoMax {
+		exeMemo.Store(p, g)
+	}
+	return g
+}
+
+// exeMemo remembers Exe's answers: a host runs a few hundred distinct
+// programs, and every event asks for its executable's (and ancestors')
+// generalised form several times. Bounded: past exeMemoMax distinct paths
+// (a flood of random names) the rest are computed each time.
+var (
+	exeMemo    sync.Map
+	exeMemoN   atomic.Int64
+	exeMemoMax = int64(1 << 14)
+)
+
+func exe(p string) string {
 	for {
 		q := path.Clean(p)
 		for strings.HasSuffix(q, " (deleted)") {

@@ -17,15 +17,16 @@ const (
 	KindListen        Kind = "listen"         // listen|EXE|PORT
 	KindConnect       Kind = "connect"        // connect|EXE|ENDPOINT
 	KindUIDTransition Kind = "uid-transition" // uid-transition|EXE|FROM|TO
+	KindRuleMatch     Kind = "rule-match"     // rule-match|RULE|EXE (format version 2)
 )
 
 // Kinds lists the kinds, in key order.
-var Kinds = []Kind{KindConnect, KindExecEdge, KindFileAccess, KindListen, KindUIDTransition, KindUserExe}
+var Kinds = []Kind{KindConnect, KindExecEdge, KindFileAccess, KindListen, KindRuleMatch, KindUIDTransition, KindUserExe}
 
 // fieldCount is the number of fields after the kind.
 func (k Kind) fieldCount() int {
 	switch k {
-	case KindExecEdge, KindUserExe, KindListen, KindConnect:
+	case KindExecEdge, KindUserExe, KindListen, KindConnect, KindRuleMatch:
 		return 2
 	case KindFileAccess, KindUIDTransition:
 		return 3
@@ -177,6 +178,8 @@ func Canonical(key string) (Kind, error) {
 		want = makeKey(kind, exeField(f[0]), canonUnix(f[1]))
 	case KindUIDTransition:
 		want = makeKey(kind, exeField(f[0]), f[1], f[2])
+	case KindRuleMatch:
+		want = makeKey(kind, f[0], exeField(f[1]))
 	}
 	if want != key {
 		return "", fmt.Errorf("key %q is not canonical; generalised it reads %q", key, want)
@@ -231,6 +234,11 @@ func sockPath(p string) string {
 	}
 	return Path(p)
 }
+
+// RuleMatchKey is the key of an external (Sigma) rule matching what exe
+// did: learned from low-severity matches while learning, or approved, it
+// tells detection the match is this host's normal.
+func RuleMatchKey(ruleID, exe string) string { return makeKey(KindRuleMatch, ruleID, Exe(exe)) }
 
 // Key builders: each generalises its arguments and returns the canonical
 // key. Detection can compute a key without observing it.
