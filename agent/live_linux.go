@@ -66,6 +66,10 @@ type LiveConfig struct {
 	Publish func(*Counters)
 	// Reloads delivers new configurations (SIGHUP) to the running agent.
 	Reloads <-chan Reload
+	// Detector, when set, judges every event written (detections,
+	// baseline learning); its Tick runs twice a second and its Flush at
+	// exit, in the loop's goroutine.
+	Detector Detector
 	// Logf reports decisions and trouble (to standard error).
 	Logf func(format string, args ...any)
 }
@@ -584,6 +588,9 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		if ctx.Err() != nil {
 			r.ra.Flush()
 			r.releaseHeld(now, true)
+			if d := r.cfg.Detector; d != nil {
+				d.Flush(r.alert)
+			}
 			r.self("stopped", fmt.Sprintf("lineaged stopping: %d events written, %d execs merged from audit and the proc connector, %d audit receive errors, %d proc overruns",
 				r.written, r.merged, r.auditErrs, r.overruns))
 			var logErr error
@@ -602,6 +609,9 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 				}
 			}
 			nextMaintain = now.Add(maintainEvery)
+			if d := r.cfg.Detector; d != nil {
+				d.Tick(now.UnixMilli(), r.alert)
+			}
 			if hb := r.cfg.Heartbeat; hb > 0 && now.Sub(r.lastBeat) >= hb {
 				r.heartbeat(now)
 			}
@@ -670,6 +680,7 @@ type liveRun struct {
 	seq      uint64
 	written  uint64
 	sinkErr  error
+	alerts   uint64
 
 	auditErrs, overruns, procErrs, outErrs uint64
 	bySource                               map[string]uint64
@@ -786,6 +797,7 @@ func (r *liveRun) write(e *event.Event) {
 			r.sinkErr = err
 			r.cfg.Logf("output: %v", err)
 		}
+		r.detect(e)
 		return
 	}
 	r.written++
@@ -794,6 +806,23 @@ func (r *liveRun) write(e *event.Event) {
 		r.unflushed = true
 		r.flushDue = time.Now().Add(r.cfg.FlushEvery)
 	}
+	r.detect(e)
+}
+
+// detect hands a written event to the Detector (a line the output could
+// not take is still judged).
+func (r *liveRun) detect(e *event.Event) {
+	if d := r.cfg.Detector; d != nil && e.Kind == event.KindEvent && e.Alert == nil {
+		d.Observe(e, r.alert)
+	}
+}
+
+// alert writes an alert (or an alert's repeat count) from the Detector.
+func (r *liveRun) alert(a *event.Event) {
+	if a.Kind == event.KindAlert {
+		r.alerts++
+	}
+	r.write(a)
 }
 
 // heldEvent is a connector exec waiting for audit's view of it.

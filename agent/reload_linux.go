@@ -207,6 +207,7 @@ func (r *liveRun) redact(e *event.Event) {
 func (r *liveRun) counters(now time.Time) *Counters {
 	c := &Counters{
 		EventsWritten:     r.written,
+		Alerts:            r.alerts,
 		BySource:          make(map[string]uint64, len(r.bySource)),
 		AuditKernelLost:   r.kernelLost,
 		AuditSequenceGaps: r.ra.Stats().Lost,

@@ -20,14 +20,30 @@ type Sink interface {
 	Write(e *event.Event) error
 }
 
+// Detector judges finished events (package detect's Engine). Observe sees
+// every event after it has its event.id; it passes alerts to emit, which
+// gives them ids and writes them. Tick (live) and Flush (end) close what
+// detection holds open: folded repeats, rate windows, package-manager
+// runs.
+type Detector interface {
+	Observe(e *event.Event, emit func(*event.Event))
+	Tick(nowMsec int64, emit func(*event.Event))
+	Flush(emit func(*event.Event))
+}
+
 // ReplayConfig configures a replay.
 type ReplayConfig struct {
 	// Host names events of records without a node= prefix.
 	Host string
 	// IDPrefix starts every event.id (a run id); tests fix it.
 	IDPrefix string
-	// AlertsOnly drops events that are not alerts.
+	// AlertsOnly drops events that are not alerts (the Detector still
+	// sees them all; their event.ids are still counted, so an alert's
+	// evidence names the id the event would have had).
 	AlertsOnly bool
+	// Detector, when set, judges every event after it is written and
+	// may add alerts (detection, learning).
+	Detector Detector
 	// MaxInFlight and TimeoutMsec tune reassembly (defaults 64 events and
 	// 2 s of log time).
 	MaxInFlight int
@@ -66,6 +82,7 @@ type Summary struct {
 	Bytes          int64
 	Records        uint64
 	Events         uint64 // events written (after --alerts-only)
+	Alerts         uint64 // alerts raised by the Detector
 	EventsBuilt    uint64
 	MalformedCount uint64
 	Malformed      []Malformed // the first maxMalformedKept positions
@@ -122,6 +139,9 @@ func Replay(ctx context.Context, cfg ReplayConfig, inputs []Input, sink Sink) (S
 	}
 	for _, h := range p.hostOrder {
 		h.ra.Flush()
+	}
+	if p.cfg.Detector != nil {
+		p.cfg.Detector.Flush(p.alert)
 	}
 	p.finish()
 	return p.sum, errors.Join(firstErr, p.sinkErr)
@@ -187,17 +207,28 @@ func (p *pipeline) emit(h *hostState, g *audit.Group) {
 }
 
 func (p *pipeline) write(e *event.Event) {
-	if p.cfg.AlertsOnly && e.Kind != event.KindAlert {
-		return
-	}
 	e.ID = p.nextID()
-	if err := p.sink.Write(e); err != nil {
-		if p.sinkErr == nil {
-			p.sinkErr = fmt.Errorf("writing output: %w", err)
+	if !p.cfg.AlertsOnly || e.Kind == event.KindAlert || e.Alert != nil {
+		if err := p.sink.Write(e); err != nil {
+			if p.sinkErr == nil {
+				p.sinkErr = fmt.Errorf("writing output: %w", err)
+			}
+		} else {
+			p.sum.Events++
 		}
-		return
 	}
-	p.sum.Events++
+	if p.cfg.Detector != nil && e.Kind == event.KindEvent {
+		p.cfg.Detector.Observe(e, p.alert)
+	}
+}
+
+// alert writes an alert (or an alert's repeat count) raised by the
+// Detector.
+func (p *pipeline) alert(a *event.Event) {
+	if a.Kind == event.KindAlert {
+		p.sum.Alerts++
+	}
+	p.write(a)
 }
 
 func (p *pipeline) malformed(file string, line int, reason string) {
@@ -368,6 +399,7 @@ func (p *pipeline) finish() {
 	u("sequence_resets", s.Reassembly.Resets)
 	u("unknown_record_types", s.Normalize.UnknownTypes)
 	u("exec_args_missing", s.Normalize.ExecArgsMissing)
+	u("alerts", s.Alerts)
 	u("graph_nodes", uint64(s.Graph.Nodes))
 	u("graph_evicted", s.Graph.Evicted)
 	u("pid_reuse", s.Graph.PIDReuse)

@@ -274,10 +274,14 @@ run_lineaged() {
 		${RULE[*]}
 	EOF
 	rm -f "$events" "$OUT/live-$name".{pid,time,stdout,stderr,loadgen,count,lat}
+	# Detection on, as installed, but with its own state and a fresh
+	# baseline (so: learning, every event's keys observed), not the host's.
+	rm -rf "$OUT/live-state"; mkdir -p "$OUT/live-state"
 	TOUCHED=1
 	auditctl -D >/dev/null # lineaged starts from no rules, like auditd below
 	say "lineaged: starting (audit own, all sources), output $events"
-	if ! start_tool "$name" "$LINEAGED_BIN" run --output "$events" --audit-mode own --rules-dir "$rules" "${LINEAGED_EXTRA[@]}"; then
+	if ! start_tool "$name" "$LINEAGED_BIN" run --output "$events" --audit-mode own --rules-dir "$rules" \
+		--state-dir "$OUT/live-state" --baseline "$OUT/live-state/baseline.jsonl" "${LINEAGED_EXTRA[@]}"; then
 		warn "lineaged did not start, see $OUT/live-$name.stderr"
 		stop_tool; return 1
 	fi
@@ -435,7 +439,7 @@ ok() { [ "${ST[$1]:-}" = ok ]; }
 	echo "lineaged live benchmark -- $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "host:     $(uname -srm); $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)); load before $LOAD_BEFORE"
 	echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo none)$( [ -n "$(git status --porcelain 2>/dev/null | head -n 1)" ] && echo ' (dirty tree)')"
-	echo "tools:    $("$LINEAGED_BIN" version 2>/dev/null | head -n 1) ($LINEAGED_BIN run --audit-mode own, proc connector, fanotify default policy, sock_diag every 10s);"
+	echo "tools:    $("$LINEAGED_BIN" version 2>/dev/null | head -n 1) ($LINEAGED_BIN run --audit-mode own, proc connector, fanotify default policy, sock_diag every 10s, detection learning a fresh baseline);"
 	[ ${#LINEAGED_EXTRA[@]} -eq 0 ] || echo "          NOT THE DEFAULT: lineaged run ${LINEAGED_EXTRA[*]} (diagnosis only)"
 	echo "          auditd $(auditctl -v 2>/dev/null | awk '{print $NF}') -n, log_format RAW, flush INCREMENTAL_ASYNC freq 50, no plugins; $(go version | cut -d' ' -f3)"
 	echo "load:     bench/loadgen: /bin/true MARKER-SEQ-NS at $RATE/s for ${DURATION}s; rule: ${RULE[*]}; -b 65536, --backlog_wait_time 0"

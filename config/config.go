@@ -55,6 +55,7 @@ type Config struct {
 	Output   Output
 	AuditLog AuditLog // audit_log:
 	Metrics  Metrics  // metrics:
+	Detect   Detect   // detect:
 	// BatchWindow (batch_window) is how long the agent waits once a
 	// source is readable, so that one read takes a batch. 0 to 1s.
 	BatchWindow time.Duration
@@ -134,6 +135,20 @@ type AuditLog struct {
 type Metrics struct {
 	Listen      string // listen: host:port; "" = off
 	AllowRemote bool   // allow_remote: a non-loopback listen address is refused without it
+}
+
+// Detect is the detect: section: the baseline and the detections.
+type Detect struct {
+	Enabled     bool          // enabled: run the detections at all
+	Baseline    string        // baseline: the baseline file, absolute; "" = none (rules that need no baseline only)
+	LearnFor    time.Duration // learn_for: how long a new baseline learns before detecting
+	SaveEvery   time.Duration // save_every: how often a changed baseline is saved
+	ExpireAfter time.Duration // expire_after: entries unseen this long are dropped at start (0: never)
+	SigmaDirs   []string      // sigma_dirs: absolute directories of Sigma rules
+	FoldWindow  time.Duration // fold_window: one alert per rule and key per window
+	RateLimit   uint32        // rate_limit: alerts per rule per rate_window
+	RateWindow  time.Duration // rate_window
+	Disable     []string      // disable: rule ids switched off
 }
 
 // Redaction is one entry of redact:.
@@ -386,6 +401,16 @@ func (c *Config) Settings() []KV {
 		KV{"audit_log.keep", u(c.AuditLog.Keep)},
 		KV{"metrics.listen", c.Metrics.Listen},
 		KV{"metrics.allow_remote", b(c.Metrics.AllowRemote)},
+		KV{"detect.enabled", b(c.Detect.Enabled)},
+		KV{"detect.baseline", c.Detect.Baseline},
+		KV{"detect.learn_for", d(c.Detect.LearnFor)},
+		KV{"detect.save_every", d(c.Detect.SaveEvery)},
+		KV{"detect.expire_after", d(c.Detect.ExpireAfter)},
+		KV{"detect.sigma_dirs", strings.Join(c.Detect.SigmaDirs, ", ")},
+		KV{"detect.fold_window", d(c.Detect.FoldWindow)},
+		KV{"detect.rate_limit", u(c.Detect.RateLimit)},
+		KV{"detect.rate_window", d(c.Detect.RateWindow)},
+		KV{"detect.disable", strings.Join(c.Detect.Disable, ", ")},
 		KV{"batch_window", d(c.BatchWindow)},
 		KV{"heartbeat_every", d(c.HeartbeatEvery)},
 		KV{"redact", strings.Join(names, ", ")},
@@ -551,6 +576,53 @@ func (p *parser) apply(c *Config, data []byte) {
 					m.Listen = a
 				}},
 				{"allow_remote", func(k string, v *yaml.Node) { p.bool(k, v, &m.AllowRemote) }},
+			})
+		}},
+		{"detect", func(k string, v *yaml.Node) {
+			dt := &c.Detect
+			p.mapping(v, k, []field{
+				{"enabled", func(k string, v *yaml.Node) { p.bool(k, v, &dt.Enabled) }},
+				{"baseline", func(k string, v *yaml.Node) { p.optPath(k, v, &dt.Baseline) }},
+				{"learn_for", func(k string, v *yaml.Node) {
+					p.duration(k, v, &dt.LearnFor, "0 (detect at once) or at least 1m",
+						func(d time.Duration) bool { return d == 0 || d >= time.Minute })
+				}},
+				{"save_every", func(k string, v *yaml.Node) {
+					p.duration(k, v, &dt.SaveEvery, "10s to 24h",
+						func(d time.Duration) bool { return d >= 10*time.Second && d <= 24*time.Hour })
+				}},
+				{"expire_after", func(k string, v *yaml.Node) {
+					p.duration(k, v, &dt.ExpireAfter, "0 (never) or at least 24h",
+						func(d time.Duration) bool { return d == 0 || d >= 24*time.Hour })
+				}},
+				{"sigma_dirs", func(k string, v *yaml.Node) {
+					dt.SigmaDirs = nil
+					p.list(k, v, "absolute directories", func(k string, e *yaml.Node) {
+						var d string
+						p.path(k, e, &d, false)
+						if d != "" {
+							dt.SigmaDirs = append(dt.SigmaDirs, d)
+						}
+					})
+				}},
+				{"fold_window", func(k string, v *yaml.Node) {
+					p.duration(k, v, &dt.FoldWindow, "1s to 7d",
+						func(d time.Duration) bool { return d >= time.Second && d <= 7*24*time.Hour })
+				}},
+				{"rate_limit", func(k string, v *yaml.Node) { p.uint32(k, v, &dt.RateLimit, 1, 100000) }},
+				{"rate_window", func(k string, v *yaml.Node) {
+					p.duration(k, v, &dt.RateWindow, "1s to 24h",
+						func(d time.Duration) bool { return d >= time.Second && d <= 24*time.Hour })
+				}},
+				{"disable", func(k string, v *yaml.Node) {
+					dt.Disable = nil
+					p.list(k, v, "rule ids (lineaged rules lists them)", func(k string, e *yaml.Node) {
+						var id string
+						if p.str(k, e, &id, false) && id != "" {
+							dt.Disable = append(dt.Disable, id)
+						}
+					})
+				}},
 			})
 		}},
 		{"batch_window", func(k string, v *yaml.Node) {

@@ -64,7 +64,9 @@ func TestDefault(t *testing.T) {
 		Output: Output{File: "/var/log/lineaged/events.jsonl", FlushEvery: 100 * time.Millisecond,
 			MaxSize: 100 << 20, Keep: 5,
 			Syslog: Syslog{SpoolDir: "/var/lib/lineaged/spool", MaxSpool: 256 << 20, Facility: 13}},
-		AuditLog:       AuditLog{MaxSize: 8 << 20, Keep: 4},
+		AuditLog: AuditLog{MaxSize: 8 << 20, Keep: 4},
+		Detect: Detect{Enabled: true, Baseline: "/var/lib/lineaged/baseline.jsonl", LearnFor: 24 * time.Hour, SaveEvery: 5 * time.Minute,
+			SigmaDirs: []string{"/etc/lineaged/sigma"}, FoldWindow: time.Hour, RateLimit: 20, RateWindow: 10 * time.Minute},
 		BatchWindow:    20 * time.Millisecond,
 		HeartbeatEvery: 5 * time.Minute,
 		Redactions: []Redaction{
@@ -188,6 +190,17 @@ audit_log:
   file: /var/log/audit/audit.log
   max_size: 2M
   keep: 9
+detect:
+  enabled: false
+  baseline: /srv/base.jsonl
+  learn_for: 2h
+  save_every: 1m
+  expire_after: 720h
+  sigma_dirs: [/srv/sigma, /etc/sigma]
+  fold_window: 10m
+  rate_limit: 5
+  rate_window: 1m
+  disable: [lineaged.novel]
 metrics:
   listen: 0.0.0.0:9464
   allow_remote: true
@@ -216,8 +229,11 @@ redact:
 		Output: Output{File: "-", FlushEvery: time.Millisecond, MaxSize: 0, Keep: 9,
 			Syslog: Syslog{Address: "siem.example:6514", TLS: true, CAFile: "/etc/ssl/siem-ca.pem", ServerName: "siem.example",
 				SpoolDir: "/srv/spool", MaxSpool: 2 << 30, Facility: 10}},
-		AuditLog:       AuditLog{File: "/var/log/audit/audit.log", MaxSize: 2 << 20, Keep: 9},
-		Metrics:        Metrics{Listen: "0.0.0.0:9464", AllowRemote: true},
+		AuditLog: AuditLog{File: "/var/log/audit/audit.log", MaxSize: 2 << 20, Keep: 9},
+		Metrics:  Metrics{Listen: "0.0.0.0:9464", AllowRemote: true},
+		Detect: Detect{Enabled: false, Baseline: "/srv/base.jsonl", LearnFor: 2 * time.Hour, SaveEvery: time.Minute, ExpireAfter: 720 * time.Hour,
+			SigmaDirs: []string{"/srv/sigma", "/etc/sigma"}, FoldWindow: 10 * time.Minute, RateLimit: 5, RateWindow: time.Minute,
+			Disable: []string{"lineaged.novel"}},
 		BatchWindow:    0,
 		HeartbeatEvery: 90 * time.Minute,
 		Redactions: []Redaction{
@@ -251,7 +267,7 @@ func TestErrors(t *testing.T) {
 		{"# c\n\naudit:\n  mode: sideways\n",
 			`lineaged.yml:4: audit.mode: "sideways" is not one of auto, own, multicast, off`},
 		{"audit:\n  mode: [own]\n", `lineaged.yml:2: audit.mode: a list is not one of auto, own, multicast, off`},
-		{"colour: red\n", "lineaged.yml:1: colour: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, batch_window, heartbeat_every, redact)"},
+		{"colour: red\n", "lineaged.yml:1: colour: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, detect, batch_window, heartbeat_every, redact)"},
 		{"host:\n  - a\n", "lineaged.yml:2: host: a list is not a string"},
 		{"host: 1234\n", `lineaged.yml:1: host: "1234" is not a string (quote it if it is meant as text)`},
 		{"audit:\n  backlog_limit: abc\n", `lineaged.yml:2: audit.backlog_limit: "abc" is not a whole number from 1 to 10000000`},
@@ -278,6 +294,7 @@ func TestErrors(t *testing.T) {
 		{"output:\n  syslog:\n    adress: a:1\n", "lineaged.yml:3: output.syslog.adress: unknown key (allowed: address, tls, ca_file, server_name, spool_dir, max_spool, facility)"},
 		{"audit_log:\n  file: audit.log\n", `lineaged.yml:2: audit_log.file: "audit.log" is not an absolute path (or "" for off)`},
 		{"audit_log:\n  max_size: 3T\n", `lineaged.yml:2: audit_log.max_size: "3T" is not a size such as 512K, 100M or 2G, from 1048576 to 1099511627776 bytes`},
+		{"detect:\n  learn_for: 30s\n  rate_limit: 0\n", "lineaged.yml:2: detect.learn_for: 30s is out of range (allowed: 0 (detect at once) or at least 1m)\nlineaged.yml:3: detect.rate_limit: \"0\" is not a whole number from 1 to 100000"},
 		{"metrics:\n  listen: 0.0.0.0:9464\n", `lineaged.yml:2: metrics.listen: "0.0.0.0:9464" is not a loopback address; set metrics.allow_remote: true to serve other hosts`},
 		{"metrics:\n  listen: 9464\n", `lineaged.yml:2: metrics.listen: "9464" is not a string (quote it if it is meant as text)`},
 		{"batch_window: -1ms\n", `lineaged.yml:1: batch_window: "-1ms" is not a duration such as 100ms, 10s or 5m (allowed: 0 to 1s)`},
@@ -318,8 +335,8 @@ func TestErrors(t *testing.T) {
 		{"files:\n  defaults: false\n", "lineaged.yml:2: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
 		{"files:\n  defaults: false\n  watches: []\n", "lineaged.yml:3: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
 		{"audit: own\n", `lineaged.yml:1: audit: "own" is not a mapping; want keys: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable`},
-		{"- a\n- b\n", "lineaged.yml:1: (top level): a list is not a mapping; want keys: host, state_dir, audit, proc, files, network, output, audit_log, metrics, batch_window, heartbeat_every, redact"},
-		{"x: &m /a\nstate_dir: *m\n", "lineaged.yml:1: x: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, batch_window, heartbeat_every, redact)\n" +
+		{"- a\n- b\n", "lineaged.yml:1: (top level): a list is not a mapping; want keys: host, state_dir, audit, proc, files, network, output, audit_log, metrics, detect, batch_window, heartbeat_every, redact"},
+		{"x: &m /a\nstate_dir: *m\n", "lineaged.yml:1: x: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, detect, batch_window, heartbeat_every, redact)\n" +
 			"lineaged.yml:2: state_dir: aliases (*m) are not supported: write the value out"},
 		{"audit:\n  <<: {mode: own}\n", "lineaged.yml:2: audit: a key must be a plain name; allowed: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable"},
 		{"audit:\n  mode: own\n---\nhost: x\n", "lineaged.yml:3: a second YAML document (after ---): put everything in one (YAML syntax)"},
@@ -466,6 +483,9 @@ func TestSettings(t *testing.T) {
 		{"audit_log.keep", "4"},
 		{"metrics.listen", ""},
 		{"metrics.allow_remote", "false"},
+		{"detect.enabled", "true"}, {"detect.baseline", "/var/lib/lineaged/baseline.jsonl"}, {"detect.learn_for", "24h0m0s"},
+		{"detect.save_every", "5m0s"}, {"detect.expire_after", "0s"}, {"detect.sigma_dirs", "/etc/lineaged/sigma"},
+		{"detect.fold_window", "1h0m0s"}, {"detect.rate_limit", "20"}, {"detect.rate_window", "10m0s"}, {"detect.disable", ""},
 		{"batch_window", "20ms"},
 		{"heartbeat_every", "5m0s"},
 		{"redact", "key-value, url-credentials"},

@@ -9,9 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lineaged/lineaged/agent"
 	"github.com/lineaged/lineaged/baseline"
-	"github.com/lineaged/lineaged/event"
 )
 
 const baselineUsage = `Usage:
@@ -145,18 +143,6 @@ func cmdBaseline(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stderr, baselineUsage)
 	return 2
-}
-
-// learnSink records every event it passes on in a baseline: replay
-// --learn (no novelty alerts while learning).
-type learnSink struct {
-	next agent.Sink
-	b    *baseline.Baseline
-}
-
-func (s *learnSink) Write(e *event.Event) error {
-	s.b.ObserveEvent(e)
-	return s.next.Write(e)
 }
 
 // loadOrNew loads a baseline, or starts an empty one when the file does

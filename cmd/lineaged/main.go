@@ -23,6 +23,7 @@ import (
 
 	"github.com/lineaged/lineaged/agent"
 	"github.com/lineaged/lineaged/baseline"
+	"github.com/lineaged/lineaged/detect"
 	"github.com/lineaged/lineaged/output"
 )
 
@@ -32,21 +33,20 @@ var version = "dev"
 const usage = `lineaged: process-lineage intrusion detection for Linux without eBPF
 
 Usage:
-  lineaged replay   [--output FILE|-] [--alerts-only] FILE...|-
+  lineaged replay   [--output FILE|-] [--alerts-only] [--baseline FILE [--learn]] [--sigma DIR]... FILE...|-
   lineaged run      [--config FILE] [--output FILE|-] [--audit-mode auto|own|multicast|off]
                     [--rules-dir DIR] [--audit-log FILE] [--snapshot-every DUR] [--host NAME]
                     [--state-dir DIR] [--batch-window DUR] [--watch PATH]... [--no-file-watch]
   lineaged status   [--json]      (kernel capabilities, audit state)
   lineaged replace-auditd [--undo] [--dry-run]   (stop and disable auditd; --undo gives it back)
   lineaged replay   --learn --baseline FILE [...] FILE...   (build or extend a baseline)
+  lineaged rules    [--sigma DIR]...  (built-in and Sigma rules: loaded, skipped and why)
   lineaged baseline show FILE | diff A B | merge -o OUT A B... | approve FILE KEY... | expire --older-than DUR FILE
   lineaged version
 
 Reserved (later releases; see the README's roadmap):
-  lineaged run      [--baseline FILE] [--learn-for DUR] [--ui ADDR]
-  lineaged replay   --baseline FILE (detection)
+  lineaged run      [--ui ADDR]
   lineaged report   [--format html|md|json] [--since TIME] [--until TIME] --out DIR EVENTS.jsonl...
-  lineaged rules
 `
 
 func main() {
@@ -75,7 +75,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdReplaceAuditd(args[1:], stdout, stderr)
 	case "baseline":
 		return cmdBaseline(args[1:], stdout, stderr)
-	case "report", "rules":
+	case "rules":
+		return cmdRules(args[1:], stdout, stderr)
+	case "report":
 		fmt.Fprintf(stderr, "lineaged %s: not in this release yet (planned; see README \"Roadmap\")\n", args[0])
 		return 2
 	}
@@ -101,8 +103,11 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	outPath := fs.String("output", "-", "write JSON lines to `FILE` (- for standard output)")
 	alertsOnly := fs.Bool("alerts-only", false, "write alerts only")
-	baselinePath := fs.String("baseline", "", "baseline `FILE`: with --learn, built or extended from the replay (detection against it arrives with the detections)")
-	learn := fs.Bool("learn", false, "build or extend the --baseline FILE from what the logs show (no alerts)")
+	baselinePath := fs.String("baseline", "", "baseline `FILE`: detect against it, or with --learn build or extend it")
+	learn := fs.Bool("learn", false, "build or extend the --baseline FILE from what the logs show (no novelty alerts; detections at medium severity or above still alert and are not learned)")
+	var sigmaDirs stringList
+	fs.Var(&sigmaDirs, "sigma", "load Sigma rules (linux process_creation and auditd) from `DIR` (repeatable)")
+	noDetect := fs.Bool("no-detect", false, "run no detections (events only)")
 	host := fs.String("host", "", "host name for records without node= (default: this host's name)")
 	progress := fs.String("progress", "auto", "progress bar on standard error: auto, always or never")
 	runIDFlag := fs.String("run-id", "", "prefix of every event.id (default: random per run)")
@@ -116,21 +121,30 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	switch {
-	case *learn && *baselinePath == "":
+	if *learn && *baselinePath == "" {
 		fmt.Fprintln(stderr, "lineaged replay: --learn needs --baseline FILE (the file to build or extend)")
 		return 2
-	case *baselinePath != "" && !*learn:
-		fmt.Fprintln(stderr, "lineaged replay: detecting against a baseline arrives with the detections (issue 4); use --learn to build one")
-		return 2
 	}
-	var learned *baseline.Baseline
-	if *learn {
-		var err error
-		if learned, err = loadOrNew(*baselinePath); err != nil {
-			fmt.Fprintf(stderr, "lineaged replay: --baseline: %v\n", err)
+	var base *baseline.Baseline
+	var err error
+	switch {
+	case *learn:
+		base, err = loadOrNew(*baselinePath)
+	case *baselinePath != "":
+		base, err = baseline.Load(*baselinePath)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lineaged replay: --baseline: %v\n", err)
+		return 1
+	}
+	var engine *detect.Engine
+	if !*noDetect || *learn {
+		ext, err := loadSigma(sigmaDirs, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged replay: --sigma: %v\n", err)
 			return 1
 		}
+		engine = detect.New(detect.Config{Baseline: base, Learning: *learn, External: ext})
 	}
 	files := fs.Args()
 	if len(files) == 0 {
@@ -191,6 +205,9 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		*runIDFlag = runID()
 	}
 	cfg := agent.ReplayConfig{Host: *host, IDPrefix: *runIDFlag, AlertsOnly: *alertsOnly, MaxProcesses: *maxProcs}
+	if engine != nil {
+		cfg.Detector = engine
+	}
 	bar := newProgress(stderr, *progress, total)
 	if bar != nil {
 		cfg.Progress = bar.update
@@ -205,11 +222,7 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	start := time.Now()
-	var sink agent.Sink = w
-	if learned != nil {
-		sink = &learnSink{next: w, b: learned}
-	}
-	sum, err := agent.Replay(ctx, cfg, inputs, sink)
+	sum, err := agent.Replay(ctx, cfg, inputs, w)
 	if *memProfile != "" {
 		if f, err := os.Create(*memProfile); err == nil {
 			pprof.WriteHeapProfile(f)
@@ -232,6 +245,9 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	fmt.Fprintf(stderr, "lineaged replay: %d lines, %d records → %d events written in %.2fs (%.0f lines/s); %d malformed lines; %d sequence gaps; graph %d processes\n",
 		sum.Lines, sum.Records, sum.Events, el.Seconds(), float64(sum.Lines)/el.Seconds(), sum.MalformedCount, sum.Reassembly.Lost, sum.Graph.Nodes)
+	if engine != nil {
+		printDetectStats(stderr, engine.Stats())
+	}
 	for i, m := range sum.Malformed {
 		if i == 50 {
 			fmt.Fprintf(stderr, "  ... and %d more malformed lines\n", sum.MalformedCount-50)
@@ -247,7 +263,8 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lineaged replay: writing output: %v\n", ferr)
 		return 1
 	}
-	if learned != nil {
+	if *learn {
+		learned := engine.Baseline()
 		learned.AddHost(*host)
 		if err := baseline.Save(*baselinePath, learned); err != nil {
 			fmt.Fprintf(stderr, "lineaged replay: saving the baseline: %v\n", err)

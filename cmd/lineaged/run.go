@@ -46,6 +46,10 @@ type runFlags struct {
 	batchWindow *time.Duration
 	host        *string
 	auditLog    *string
+	baseline    *string
+	learnFor    *time.Duration
+	noDetect    *bool
+	sigma       stringList
 	watches     stringList
 	set         map[string]bool
 }
@@ -70,7 +74,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	f.Var(&fl.watches, "watch", "also watch `DIR` (or file) for open, modify and close-write (repeatable)")
 	fl.host = f.String("host", "", "host.name of the events; overrides host (default: this host's name)")
 	fl.auditLog = f.String("audit-log", "", "also write the kernel's audit records to `FILE` in auditd's format (for ausearch/aureport); overrides audit_log.file")
-	reservedNames := []string{"baseline", "learn-for", "ui"}
+	fl.baseline = f.String("baseline", "", "baseline `FILE` to learn into and detect against (\"\" for none); overrides detect.baseline")
+	fl.learnFor = f.Duration("learn-for", 0, "how long a new baseline learns before detecting; overrides detect.learn_for")
+	fl.noDetect = f.Bool("no-detect", false, "run no detections (detect.enabled: false)")
+	f.Var(&fl.sigma, "sigma", "load Sigma rules from `DIR` (repeatable); overrides detect.sigma_dirs")
+	reservedNames := []string{"ui"}
 	for _, r := range reservedNames {
 		f.String(r, "", "reserved: arrives in a later release")
 	}
@@ -165,6 +173,18 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.IDPrefix = runID()
+	if c.Detect.Enabled {
+		ld, mode, err := newLiveDetector(c, fl.sigma, logf)
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged run: %v\n", err)
+			return 1
+		}
+		logf("detection: %s", mode)
+		// The baseline is not added to OwnPaths: lineaged's own pid is
+		// excluded from fanotify anyway, and a write by anyone else to
+		// the baseline is worth seeing.
+		cfg.Detector = ld
+	}
 	if alog != nil {
 		cfg.RecordLog = alog
 	}
@@ -281,6 +301,20 @@ func (fl *runFlags) load() (*config.Config, string, error) {
 	}
 	if fl.set["host"] {
 		c.Host = *fl.host
+	}
+	if fl.set["baseline"] {
+		c.Detect.Baseline = *fl.baseline
+		if c.Detect.Baseline != "" {
+			if c.Detect.Baseline, err = filepath.Abs(c.Detect.Baseline); err != nil {
+				return nil, "", fmt.Errorf("--baseline: %w", err)
+			}
+		}
+	}
+	if fl.set["learn-for"] {
+		c.Detect.LearnFor = *fl.learnFor
+	}
+	if fl.set["no-detect"] && *fl.noDetect {
+		c.Detect.Enabled = false
 	}
 	if fl.set["audit-log"] {
 		c.AuditLog.File = *fl.auditLog

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/lineaged/lineaged/detect"
+	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/sigma"
+)
+
+// defaultSigmaDir is where packages and operators put Sigma rules; it is
+// loaded when it exists and no --sigma is given.
+const defaultSigmaDir = "/etc/lineaged/sigma"
+
+// sigmaRules adapts a sigma.Set to the engine's ExternalRules.
+type sigmaRules struct{ s *sigma.Set }
+
+func (r sigmaRules) Match(e *event.Event, dst []detect.ExternalMatch) []detect.ExternalMatch {
+	for _, m := range r.s.Match(e) {
+		dst = append(dst, detect.ExternalMatch{ID: m.ID, Name: m.Title, Ruleset: "sigma", Severity: m.Severity, Techniques: m.Techniques})
+	}
+	return dst
+}
+
+// loadSigma loads the Sigma rules below dirs (or the default directory
+// when dirs is empty and it exists). Skipped rules are counted on stderr;
+// lineaged rules lists them.
+func loadSigma(dirs []string, stderr io.Writer) (detect.ExternalRules, error) {
+	if len(dirs) == 0 {
+		if _, err := os.Stat(defaultSigmaDir); err != nil {
+			return nil, nil
+		}
+		dirs = []string{defaultSigmaDir}
+	}
+	s, err := sigma.Load(dirs...)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "lineaged: Sigma: %d rules loaded, %d skipped from %s (lineaged rules lists them)\n",
+		len(s.Rules()), len(s.Skipped()), strings.Join(dirs, ", "))
+	if len(s.Rules()) == 0 {
+		return nil, nil
+	}
+	return sigmaRules{s}, nil
+}
+
+func printDetectStats(w io.Writer, s detect.Stats) {
+	ids := make([]string, 0, len(s.ByRule))
+	for id := range s.ByRule {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var parts []string
+	for _, id := range ids {
+		parts = append(parts, fmt.Sprintf("%s %d", id, s.ByRule[id]))
+	}
+	fmt.Fprintf(w, "lineaged: detection: %d events judged, %d alerts (%s), %d repeats folded, %d rate-limited, %d package-manager runs, %d keys learned, %d withheld from learning\n",
+		s.Events, s.Alerts, strings.Join(parts, ", "), s.Folded, s.RateLimited, s.PackageRuns, s.Learned, s.Withheld)
+}
+
+// cmdRules lists the built-in detections and the Sigma rules: loaded, and
+// skipped with the reason.
+func cmdRules(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var dirs stringList
+	fs.Var(&dirs, "sigma", "Sigma rules `DIR` (repeatable; default "+defaultSigmaDir+" when it exists)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "BUILT-IN\tSEVERITY\tTECHNIQUES\tFIRES WHEN")
+	all := append(append([]*detect.Rule{}, detect.Builtins...), detect.RuleNovel, detect.RulePackageManager, detect.RuleSuppressed)
+	for _, r := range all {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", r.ID, r.Severity, strings.Join(r.Techniques, ","), r.Doc)
+	}
+	tw.Flush()
+	if len(dirs) == 0 {
+		if _, err := os.Stat(defaultSigmaDir); err != nil {
+			fmt.Fprintf(stdout, "\nSigma: no rules (none given with --sigma, and %s does not exist)\n", defaultSigmaDir)
+			return 0
+		}
+		dirs = []string{defaultSigmaDir}
+	}
+	s, err := sigma.Load(dirs...)
+	if err != nil {
+		fmt.Fprintf(stderr, "lineaged rules: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "\nSigma rules from %s: %d loaded, %d skipped\n", strings.Join(dirs, ", "), len(s.Rules()), len(s.Skipped()))
+	tw = tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "LOADED\tSEVERITY\tLOGSOURCE\tTITLE\tFILE")
+	for _, r := range s.Rules() {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", r.ID, r.Severity, r.Logsource, r.Title, r.Path)
+	}
+	tw.Flush()
+	tw = tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nSKIPPED\tWHY\tFILE")
+	for _, r := range s.Skipped() {
+		id := r.ID
+		if id == "" {
+			id = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", id, r.Reason, r.Path)
+	}
+	tw.Flush()
+	return 0
+}
