@@ -96,6 +96,10 @@ func startRun(t *testing.T, out string, args ...string) *agentRun {
 		// Isolated from the host's /var/lib/lineaged.
 		args = append([]string{"--state-dir", t.TempDir()}, args...)
 	}
+	if !slices.Contains(args, "--baseline") {
+		// Not the host's baseline either: detections that need none.
+		args = append([]string{"--baseline", ""}, args...)
+	}
 	a.cmd = exec.Command(lineagedBin, append([]string{"run", "--output", out}, args...)...)
 	a.cmd.Stderr = &a.stderr
 	if err := a.cmd.Start(); err != nil {
