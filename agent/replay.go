@@ -83,6 +83,7 @@ type Summary struct {
 	Records        uint64
 	Events         uint64 // events written (after --alerts-only)
 	Alerts         uint64 // alerts raised by the Detector
+	AlertRepeats   uint64 // its alert-repeated events (folded repeats' counts)
 	EventsBuilt    uint64
 	MalformedCount uint64
 	Malformed      []Malformed // the first maxMalformedKept positions
@@ -227,6 +228,8 @@ func (p *pipeline) write(e *event.Event) {
 func (p *pipeline) alert(a *event.Event) {
 	if a.Kind == event.KindAlert {
 		p.sum.Alerts++
+	} else {
+		p.sum.AlertRepeats++
 	}
 	p.write(a)
 }
@@ -400,6 +403,7 @@ func (p *pipeline) finish() {
 	u("unknown_record_types", s.Normalize.UnknownTypes)
 	u("exec_args_missing", s.Normalize.ExecArgsMissing)
 	u("alerts", s.Alerts)
+	u("alert_repeats", s.AlertRepeats)
 	u("graph_nodes", uint64(s.Graph.Nodes))
 	u("graph_evicted", s.Graph.Evicted)
 	u("pid_reuse", s.Graph.PIDReuse)

@@ -9,7 +9,9 @@
 //
 // # What it remembers
 //
-// Per process (by entity id, dropped at exit, at most 65536 with the
+// Per process (by entity id, dropped 5 s of event time after its exit —
+// sources interleave, and the proc connector may report a server's exit
+// before audit delivers the shell it started —, at most 65536 with the
 // idlest half evicted past that): whether it listened on an IP port, its
 // last connect out (for 60 s), and its last four events, the evidence an
 // alert carries beside the event that raised it.
@@ -34,7 +36,8 @@
 //
 // Activity below a package manager (dpkg, apt, rpm, yum, dnf, zypper, ...)
 // is learned even while detecting and summarised in one
-// lineaged.package-manager alert per run (at the run's exit, after
+// lineaged.package-manager alert per run (5 s of event time after the
+// run's exit, so records a slower source delivers still count; after
 // Config.PackageIdle of quiet, or at Flush), unless a detection names it
 // at medium or above.
 //

@@ -84,6 +84,8 @@ type Engine struct {
 	found    []*finding
 
 	procs     map[string]*procState // by process entity id
+	byPID     map[pidKey]*procState // the states that listened or connected, by host and pid
+	exited    []exitedProc          // states to forget once exitGraceMsec has passed
 	folds     map[string]*fold      // by rule id + "\x00" + key
 	rates     map[string]*rate      // by rule id
 	pm        map[string]*pmRun     // by the root package manager's entity id
@@ -93,7 +95,19 @@ type Engine struct {
 	ended     bool // learning ended (LearnUntilMsec passed)
 }
 
+type exitedProc struct {
+	entity string
+	pid    pidKey
+	st     *procState
+}
+
+type pidKey struct {
+	host string
+	pid  int
+}
+
 type procState struct {
+	exe                               string // the program when it listened or connected
 	listenID, listenOn, listenSummary string
 	connectID, connectTo              string
 	connectSummary, connectExe        string
@@ -101,7 +115,13 @@ type procState struct {
 	recent                            [4]event.Evidence
 	nrecent                           int
 	lastMsec                          int64
+	exitedMsec                        int64 // when its exit was seen (0: running)
 }
+
+// exitGraceMsec: a process's memory outlives its exit by this much event
+// time. Live sources interleave: the proc connector may report a server's
+// exit before audit's batch with the shell it started a moment earlier.
+const exitGraceMsec = 5000
 
 type fold struct {
 	first, last int64
@@ -124,6 +144,7 @@ type pmRun struct {
 	events, learned uint64
 	template        *event.Event
 	evidence        []event.Evidence // the first events of the run
+	exitedMsec      int64            // when the root exited (0: running)
 }
 
 const (
@@ -155,7 +176,7 @@ func New(cfg Config) *Engine {
 		cfg.Baseline = baseline.New()
 	}
 	return &Engine{cfg: cfg, b: cfg.Baseline, procs: map[string]*procState{}, folds: map[string]*fold{},
-		rates: map[string]*rate{}, pm: map[string]*pmRun{}, novelSeen: map[string]uint32{}, pending: map[string]*pendingAlert{},
+		byPID: map[pidKey]*procState{}, rates: map[string]*rate{}, pm: map[string]*pmRun{}, novelSeen: map[string]uint32{}, pending: map[string]*pendingAlert{},
 		stats: Stats{ByRule: map[string]uint64{}}}
 }
 
@@ -197,6 +218,20 @@ func (en *Engine) state(entity string) *procState {
 		return nil
 	}
 	return en.procs[entity]
+}
+
+// stateOf finds what is remembered of an ancestor: by entity id, else by
+// host and pid when the program is the same. Live, the sources do not
+// always agree on a process's start, so the graph may have named the
+// instance that listened differently from the one the ancestry shows.
+func (en *Engine) stateOf(host string, r *event.ProcRef) *procState {
+	if st := en.state(r.EntityID); st != nil {
+		return st
+	}
+	if st := en.byPID[pidKey{host, r.PID}]; st != nil && st.exe == r.Executable && r.PID > 0 {
+		return st
+	}
+	return nil
 }
 
 // Observe judges e, which must already carry its event.id (alerts point at
@@ -320,7 +355,11 @@ func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
 	}
 	en.track(e)
 	if root != "" && e.Action == "exited" && e.Process.EntityID == root {
-		en.closePackageRun(root, emit)
+		// Closed exitGraceMsec later: its children's records may still
+		// be on their way from another source.
+		if r := en.pm[root]; r != nil && r.exitedMsec == 0 {
+			r.exitedMsec = max(e.TimeMsec, 1)
+		}
 	}
 }
 
@@ -604,7 +643,10 @@ func (en *Engine) track(e *event.Event) {
 		return
 	}
 	if e.Action == "exited" {
-		delete(en.procs, id)
+		if st := en.procs[id]; st != nil && st.exitedMsec == 0 {
+			st.exitedMsec = max(e.TimeMsec, 1)
+			en.exited = append(en.exited, exitedProc{id, pidKey{e.Host, e.Process.PID}, st})
+		}
 		return
 	}
 	st := en.procs[id]
@@ -620,16 +662,29 @@ func (en *Engine) track(e *event.Event) {
 	case "bound-socket", "socket-listening", "listen-for-connections":
 		if inet(e) && e.Source != nil && e.Source.Port > 0 && (e.Network.Transport != "udp") {
 			st.listenID, st.listenOn, st.listenSummary = e.ID, endpoint(e.Source), summarize(e)
+			en.indexPID(e, st)
 		}
 	}
 	if isConnectOut(e) {
 		st.connectID, st.connectTo, st.connectSummary = e.ID, endpoint(e.Dest), summarize(e)
 		st.connectExe, st.connectMsec = e.Process.Executable, e.TimeMsec
+		en.indexPID(e, st)
 	}
 	if e.ID != "" {
 		st.recent[st.nrecent%len(st.recent)] = event.Evidence{ID: e.ID, Summary: summarize(e)}
 		st.nrecent++
 	}
+}
+
+func (en *Engine) indexPID(e *event.Event, st *procState) {
+	st.exe = e.Process.Executable
+	if e.Process.PID <= 0 {
+		return
+	}
+	if len(en.byPID) >= maxProcStates {
+		clear(en.byPID)
+	}
+	en.byPID[pidKey{e.Host, e.Process.PID}] = st
 }
 
 // evictProcs drops the half of the process states idle the longest
@@ -738,7 +793,29 @@ func (en *Engine) Tick(nowMsec int64, emit func(*event.Event)) {
 	}
 }
 
+// forgetExited drops the states of processes that exited more than
+// exitGraceMsec before now.
+func (en *Engine) forgetExited(now int64) {
+	n := 0
+	for _, x := range en.exited {
+		if now-x.st.exitedMsec < exitGraceMsec {
+			en.exited[n] = x
+			n++
+			continue
+		}
+		if en.procs[x.entity] == x.st {
+			delete(en.procs, x.entity)
+		}
+		if en.byPID[x.pid] == x.st {
+			delete(en.byPID, x.pid)
+		}
+	}
+	clear(en.exited[n:])
+	en.exited = en.exited[:n]
+}
+
 func (en *Engine) roll(now int64, emit func(*event.Event)) {
+	en.forgetExited(now)
 	en.releasePending(now, false, emit)
 	window := en.cfg.FoldWindow.Milliseconds()
 	var due []string
@@ -766,7 +843,7 @@ func (en *Engine) roll(now int64, emit func(*event.Event)) {
 	due = due[:0]
 	idle := en.cfg.PackageIdle.Milliseconds()
 	for root, r := range en.pm {
-		if now-r.last >= idle {
+		if now-r.last >= idle || (r.exitedMsec > 0 && now-r.exitedMsec >= exitGraceMsec) {
 			due = append(due, root)
 		}
 	}

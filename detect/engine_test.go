@@ -289,9 +289,16 @@ func TestPackageManagerSummary(t *testing.T) {
 		t.Fatalf("patch day must not alert per event: %s", ruleIDs(got))
 	}
 	w.ev(dpkg, "exited", nil)
+	// A child's record arriving after the exit (another source) still
+	// counts in the same run.
+	w.ev(post, "exited", nil)
+	if got := w.alerts(""); len(got) != 0 {
+		t.Fatalf("the summary waits %d ms after the exit: %s", exitGraceMsec, ruleIDs(got))
+	}
+	w.en.Tick(w.t+exitGraceMsec, w.emit)
 	a := w.only(t, "lineaged.package-manager")
-	if a.Process.Executable != "/usr/bin/dpkg" || a.Alert.Count != 5 || !strings.Contains(a.Alert.Reason, "dpkg -i x.deb") ||
-		len(a.Alert.Evidence) != 5 || !strings.HasPrefix(a.Alert.Evidence[0].Summary, "executed dpkg -i x.deb") {
+	if a.Process.Executable != "/usr/bin/dpkg" || a.Alert.Count != 6 || !strings.Contains(a.Alert.Reason, "dpkg -i x.deb") ||
+		len(a.Alert.Evidence) != 6 || !strings.HasPrefix(a.Alert.Evidence[0].Summary, "executed dpkg -i x.deb") {
 		t.Fatalf("summary %+v %q", a.Process, a.Alert.Reason)
 	}
 	if b.Len() == 0 {
@@ -488,4 +495,47 @@ func TestUnknownWriterWaits(t *testing.T) {
 	w.t += 2500
 	w.exec(login.child(3002, "/usr/bin/true", "true"))
 	w.only(t, "lineaged.persistence-write")
+}
+
+// TestWebshellByPID: the ancestry names the server by another entity id
+// than the one that listened (live sources disagreeing on its start); the
+// same program at the same pid still counts.
+func TestWebshellByPID(t *testing.T) {
+	w := newWorld(Config{})
+	srv := initP.child(4000, "/usr/bin/python3.11", "python3", "websrv.py")
+	w.ev(srv, "bound-socket", bind(47101))
+	sh := srv.child(4001, "/usr/bin/dash", "/bin/sh", "-c", "id")
+	sh.anc[0].EntityID = "other-instance"
+	w.exec(sh)
+	w.only(t, "lineaged.webshell")
+	// Another program at that pid (reused) does not.
+	w = newWorld(Config{})
+	w.ev(srv, "bound-socket", bind(47101))
+	sh.anc[0].Executable = "/usr/bin/make"
+	w.exec(sh)
+	if got := w.alerts("lineaged.webshell"); len(got) != 0 {
+		t.Fatal("a reused pid must not inherit the listener")
+	}
+}
+
+// TestExitBeforeChild: the proc connector reports the server's exit before
+// audit delivers the shell it started; the server's memory outlives the
+// exit long enough.
+func TestExitBeforeChild(t *testing.T) {
+	w := newWorld(Config{})
+	srv := initP.child(4100, "/usr/bin/python3.11", "python3", "websrv.py")
+	w.ev(srv, "bound-socket", bind(47101))
+	w.ev(srv, "exited", nil)
+	w.exec(srv.child(4101, "/usr/bin/dash", "/bin/sh", "-c", "id"))
+	w.only(t, "lineaged.webshell")
+	// Long after the exit, the memory is gone.
+	w = newWorld(Config{})
+	w.ev(srv, "bound-socket", bind(47101))
+	w.ev(srv, "exited", nil)
+	w.t += exitGraceMsec + 2000
+	w.exec(login.child(4102, "/usr/bin/true", "true"))
+	w.exec(srv.child(4103, "/usr/bin/dash", "/bin/sh", "-c", "id"))
+	if got := w.alerts("lineaged.webshell"); len(got) != 0 {
+		t.Fatal("an exited server's listen must be forgotten after the grace")
+	}
 }

@@ -146,7 +146,7 @@ func reverseShell(en *Engine, c *judgement) *finding {
 	if p := e.Parent; p != nil && !p.Unknown {
 		pb := base(p.Executable)
 		if netTools[pb] || interpreters[trimVersion(pb)] || shells[pb] {
-			if st := en.state(p.EntityID); st != nil && st.connectID != "" && e.TimeMsec-st.connectMsec <= connectMemoryMsec {
+			if st := en.stateOf(e.Host, p); st != nil && st.connectID != "" && e.TimeMsec-st.connectMsec <= connectMemoryMsec {
 				return &finding{key: "spawn-after-connect|" + baseline.Exe(p.Executable) + "|" + baseline.Exe(e.Process.Executable),
 					reason:   fmt.Sprintf("%s (pid %d) connected out to %s and then started the shell %s", p.Executable, p.PID, st.connectTo, describe(e)),
 					evidence: []event.Evidence{{ID: st.connectID, Summary: st.connectSummary}}}
@@ -185,7 +185,7 @@ func webshell(en *Engine, c *judgement) *finding {
 		if loginBoundary[b] {
 			return nil
 		}
-		st := en.state(a.EntityID)
+		st := en.stateOf(e.Host, a)
 		listening := st != nil && st.listenID != ""
 		if listening || webServers[b] || webServers[trimVersion(b)] {
 			why := "a known server"

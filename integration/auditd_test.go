@@ -128,6 +128,9 @@ func TestIntegrationRecordWithAuditdAndReplay(t *testing.T) {
 	keyed := 0
 	for _, e := range evs {
 		tags, _ := get(e, "tags").([]any)
+		if str(e, "event.kind") != "event" {
+			tags = nil // an alert repeats its event's tags; ausearch counts events
+		}
 		for _, tg := range tags {
 			if tg == "lineaged-it" || tg == "lineaged-it-file" {
 				keyed++
