@@ -818,39 +818,33 @@ func (en *Engine) roll(now int64, emit func(*event.Event)) {
 	en.forgetExited(now)
 	en.releasePending(now, false, emit)
 	window := en.cfg.FoldWindow.Milliseconds()
-	var due []string
-	for k, fd := range en.folds {
-		if now-fd.first >= window {
-			due = append(due, k)
-		}
-	}
-	sort.Strings(due)
-	for _, k := range due {
+	for _, k := range dueKeys(en.folds, func(fd *fold) bool { return now-fd.first >= window }) {
 		en.closeFold(k, en.folds[k], emit)
 	}
-	due = due[:0]
 	rw := en.cfg.RateWindow.Milliseconds()
-	for id, rs := range en.rates {
-		if now-rs.start >= rw {
-			due = append(due, id)
-		}
-	}
-	sort.Strings(due)
-	for _, id := range due {
+	for _, id := range dueKeys(en.rates, func(rs *rate) bool { return now-rs.start >= rw }) {
 		en.closeRate(id, en.rates[id], emit)
 		delete(en.rates, id)
 	}
-	due = due[:0]
 	idle := en.cfg.PackageIdle.Milliseconds()
-	for root, r := range en.pm {
-		if now-r.last >= idle || (r.exitedMsec > 0 && now-r.exitedMsec >= exitGraceMsec) {
-			due = append(due, root)
-		}
-	}
-	sort.Strings(due)
-	for _, root := range due {
+	for _, root := range dueKeys(en.pm, func(r *pmRun) bool {
+		return now-r.last >= idle || (r.exitedMsec > 0 && now-r.exitedMsec >= exitGraceMsec)
+	}) {
 		en.closePackageRun(root, emit)
 	}
+}
+
+// dueKeys lists, sorted (output order must not depend on map order), the
+// keys of m whose value is due.
+func dueKeys[V any](m map[string]V, due func(V) bool) []string {
+	var ks []string
+	for k, v := range m {
+		if due(v) {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	return ks
 }
 
 // releasePending raises the file alerts whose writer stayed unknown (all

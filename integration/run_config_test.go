@@ -157,21 +157,11 @@ heartbeat_every: 1s
 	assertRestored(t, before, "audit state after run differs")
 }
 
-// waitEvent waits for an event with the action, in the file as it is now.
+// waitEvent waits 15 s for an event with the action, in the file as it
+// is now.
 func waitEvent(t *testing.T, out, action string, run *agentRun) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		for _, e := range readEvents(t, out) {
-			if str(e, "event.action") == action {
-				return e
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q event in %s within 15 s; stderr:\n%s", action, out, run.stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return waitAction(t, out, action, 15*time.Second, run)
 }
 
 // TestIntegrationRunMetrics: metrics.listen serves Prometheus text with
