@@ -1,6 +1,7 @@
 package baseline
 
 import (
+	"sync"
 	"time"
 
 	"github.com/lineaged/lineaged/event"
@@ -61,9 +62,9 @@ func appendEventKeys(dst []string, e *event.Event) []string {
 		if failed {
 			return dst
 		}
-		dst = append(dst, ExecEdgeKey(ancestryExes(e), exe))
+		dst = append(dst, execEdgeKeyOf(e, exe))
 		if e.User.ID != "" {
-			dst = append(dst, UserExeKey(e.User.ID, exe))
+			dst = append(dst, userExeKeyMemo(e.User.ID, exe))
 		}
 		if e.Action == "executed" && e.Parent != nil {
 			from, to := e.Parent.UserID, effective(e.User.EffectiveID, e.User.ID)
@@ -129,6 +130,70 @@ func effective(eff, real string) string {
 		return eff
 	}
 	return real
+}
+
+// keyMemo remembers the exec-edge and user-exe keys of recent events: a
+// host runs the same few programs under the same few lineages all day, and
+// building a key costs a few allocations. Bounded: cleared when full.
+var keyMemo struct {
+	sync.Mutex
+	edge map[[ChainDepth + 1]string]string
+	user map[[2]string]string
+}
+
+const keyMemoMax = 1 << 14
+
+// execEdgeKeyOf is ExecEdgeKey(ancestryExes(e), exe), memoised.
+func execEdgeKeyOf(e *event.Event, exe string) string {
+	var k [ChainDepth + 1]string
+	anc := e.Ancestry
+	if len(anc) == 0 && e.Parent != nil {
+		anc = []event.ProcRef{*e.Parent}
+	}
+	n := min(len(anc), ChainDepth)
+	for i := range n {
+		if !anc[i].Unknown {
+			k[i] = anc[i].Executable
+		}
+	}
+	// The chain's length matters ("-" for none, "?" for unknown), so an
+	// absent ancestor must differ from an unknown one: mark the end.
+	if n < ChainDepth {
+		k[n] = "\x00end"
+	}
+	k[ChainDepth] = exe
+	keyMemo.Lock()
+	key, ok := keyMemo.edge[k]
+	keyMemo.Unlock()
+	if ok {
+		return key
+	}
+	key = ExecEdgeKey(ancestryExes(e), exe)
+	keyMemo.Lock()
+	if keyMemo.edge == nil || len(keyMemo.edge) >= keyMemoMax {
+		keyMemo.edge = make(map[[ChainDepth + 1]string]string)
+	}
+	keyMemo.edge[k] = key
+	keyMemo.Unlock()
+	return key
+}
+
+func userExeKeyMemo(uid, exe string) string {
+	k := [2]string{uid, exe}
+	keyMemo.Lock()
+	key, ok := keyMemo.user[k]
+	keyMemo.Unlock()
+	if ok {
+		return key
+	}
+	key = UserExeKey(uid, exe)
+	keyMemo.Lock()
+	if keyMemo.user == nil || len(keyMemo.user) >= keyMemoMax {
+		keyMemo.user = make(map[[2]string]string)
+	}
+	keyMemo.user[k] = key
+	keyMemo.Unlock()
+	return key
 }
 
 // ancestryExes lists the ancestors' executables nearest first; an unknown

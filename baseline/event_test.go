@@ -214,3 +214,27 @@ func TestObserveEvent(t *testing.T) {
 		t.Error("nil event gave keys")
 	}
 }
+
+// TestKeyMemoAgrees: the memoised exec-edge key equals the computed one,
+// for chains of every length, with unknown ancestors, asked twice.
+func TestKeyMemoAgrees(t *testing.T) {
+	refs := []event.ProcRef{{Executable: "/usr/bin/bash"}, {Unknown: true}, {Executable: "/usr/sbin/sshd"}, {Executable: "/sbin/init"}}
+	for n := 0; n <= len(refs); n++ {
+		for _, unknownFirst := range []bool{false, true} {
+			anc := append([]event.ProcRef(nil), refs[:n]...)
+			if unknownFirst && n > 0 {
+				anc[0] = event.ProcRef{Unknown: true}
+			}
+			e := &event.Event{Ancestry: anc}
+			for range 2 {
+				if got, want := execEdgeKeyOf(e, "/usr/bin/id"), ExecEdgeKey(ancestryExes(e), "/usr/bin/id"); got != want {
+					t.Fatalf("n=%d unknownFirst=%v: memo %q, computed %q", n, unknownFirst, got, want)
+				}
+			}
+		}
+	}
+	e := &event.Event{Parent: &event.ProcRef{Executable: "/usr/bin/make"}}
+	if got, want := execEdgeKeyOf(e, "/usr/bin/cc"), ExecEdgeKey([]string{"/usr/bin/make"}, "/usr/bin/cc"); got != want {
+		t.Fatalf("parent only: %q vs %q", got, want)
+	}
+}

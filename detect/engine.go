@@ -112,7 +112,7 @@ type procState struct {
 	connectID, connectTo              string
 	connectSummary, connectExe        string
 	connectMsec                       int64
-	recent                            [4]event.Evidence
+	recent                            [4]evRef
 	nrecent                           int
 	lastMsec                          int64
 	exitedMsec                        int64 // when its exit was seen (0: running)
@@ -563,8 +563,8 @@ func (en *Engine) build(f *finding, c *judgement) *event.Event {
 	if st := en.state(e.Process.EntityID); st != nil {
 		// The process's recent events, newest first.
 		for j := 1; j <= min(st.nrecent, len(st.recent)) && len(al.Evidence) < maxEvidence; j++ {
-			if ev := st.recent[(st.nrecent-j)%len(st.recent)]; !hasEvidence(al.Evidence, ev.ID) {
-				al.Evidence = append(al.Evidence, ev)
+			if r := &st.recent[(st.nrecent-j)%len(st.recent)]; !hasEvidence(al.Evidence, r.id) {
+				al.Evidence = append(al.Evidence, event.Evidence{ID: r.id, Summary: r.summary()})
 			}
 		}
 	}
@@ -610,29 +610,51 @@ func riskScore(sev int) int {
 
 // summarize describes an evidence event in a few words.
 func summarize(e *event.Event) string {
-	var b strings.Builder
-	b.WriteString(e.Action)
+	r := refOf(e)
+	return r.summary()
+}
+
+// evRef is what an evidence summary needs of an event, kept cheaply for
+// every event of a process (the normaliser's strings are immutable, so
+// only an exec's arguments and an address are built; the sentence is
+// written when an alert needs it).
+type evRef struct {
+	id, action, object, exe, comm string
+	pid                           int
+}
+
+func refOf(e *event.Event) evRef {
+	r := evRef{id: e.ID, action: e.Action, exe: e.Process.Executable, comm: e.Process.Name, pid: e.Process.PID}
 	switch {
 	case e.Action == "executed" && len(e.Process.Args) > 0:
-		b.WriteByte(' ')
 		args := strings.Join(e.Process.Args, " ")
 		if len(args) > 160 {
 			args = args[:160] + "…"
 		}
-		b.WriteString(args)
+		r.object = args
 	case e.File != nil && e.File.Path != "":
-		b.WriteByte(' ')
-		b.WriteString(e.File.Path)
+		r.object = e.File.Path
 	case e.Dest != nil:
-		b.WriteByte(' ')
-		b.WriteString(endpoint(e.Dest))
+		r.object = endpoint(e.Dest)
 	case e.Source != nil:
-		b.WriteByte(' ')
-		b.WriteString(endpoint(e.Source))
+		r.object = endpoint(e.Source)
 	}
-	b.WriteString(" by ")
-	b.WriteString(describe(e))
-	return b.String()
+	return r
+}
+
+func (r *evRef) summary() string {
+	who := r.exe
+	if who == "" {
+		who = r.comm
+	}
+	if who == "" {
+		who = "an unknown program"
+	}
+	s := r.action
+	if r.object != "" {
+		s += " " + r.object
+	}
+	return s + " by " + who + " (pid " + strconv.Itoa(r.pid) + ")"
 }
 
 // track updates what the rules remember about processes: who listens,
@@ -671,7 +693,7 @@ func (en *Engine) track(e *event.Event) {
 		en.indexPID(e, st)
 	}
 	if e.ID != "" {
-		st.recent[st.nrecent%len(st.recent)] = event.Evidence{ID: e.ID, Summary: summarize(e)}
+		st.recent[st.nrecent%len(st.recent)] = refOf(e)
 		st.nrecent++
 	}
 }
