@@ -270,7 +270,8 @@ time.sleep(3); os.waitpid(pid, 0)
 			t.Fatalf("ancestry too short: %v", anc)
 		}
 		if !strings.HasSuffix(str(anc[0], "executable"), "sh") || !strings.HasSuffix(str(anc[1], "executable"), "sh") {
-			t.Errorf("parents %s, %s", str(anc[0], "executable"), str(anc[1], "executable"))
+			line, _ := json.Marshal(e)
+			t.Errorf("parents %s, %s; the event:\n%s", str(anc[0], "executable"), str(anc[1], "executable"), line)
 		}
 		if int(numf(get(anc[2], "pid"))) != os.Getpid() || get(anc[2], "unknown") == true {
 			t.Errorf("the test process (pid %d, seeded from /proc) is not the third ancestor: %v", os.Getpid(), anc[2])
