@@ -56,6 +56,9 @@ type Config struct {
 	OwnPID int
 	// Disabled switches rules off by id.
 	Disabled map[string]bool
+	// OwnFiles are lineaged's program, configuration, rules and state
+	// ("/"-ended: a directory and all below it); nil: DefaultOwnFiles.
+	OwnFiles []string
 }
 
 // Stats are the engine's counters.
@@ -91,6 +94,7 @@ type Engine struct {
 	pm        map[string]*pmRun     // by the root package manager's entity id
 	novelSeen map[string]uint32
 	pending   map[string]*pendingAlert // by rule id + "\x00" + file path
+	ownFiles  []string
 	nextRoll  int64
 	ended     bool // learning ended (LearnUntilMsec passed)
 }
@@ -116,6 +120,11 @@ type procState struct {
 	nrecent                           int
 	lastMsec                          int64
 	exitedMsec                        int64 // when its exit was seen (0: running)
+	// What its exec showed: an alert raised before the exec reached the
+	// graph is completed from it.
+	execExe  string
+	execArgs []string
+	execAnc  []event.ProcRef
 }
 
 // exitGraceMsec: a process's memory outlives its exit by this much event
@@ -175,9 +184,13 @@ func New(cfg Config) *Engine {
 	if cfg.Learning && cfg.Baseline == nil {
 		cfg.Baseline = baseline.New()
 	}
+	own := cfg.OwnFiles
+	if own == nil {
+		own = DefaultOwnFiles
+	}
 	return &Engine{cfg: cfg, b: cfg.Baseline, procs: map[string]*procState{}, folds: map[string]*fold{},
 		byPID: map[pidKey]*procState{}, rates: map[string]*rate{}, pm: map[string]*pmRun{}, novelSeen: map[string]uint32{}, pending: map[string]*pendingAlert{},
-		stats: Stats{ByRule: map[string]uint64{}}}
+		stats: Stats{ByRule: map[string]uint64{}}, ownFiles: own}
 }
 
 // Baseline is the baseline the engine learns into and judges against.
@@ -448,38 +461,60 @@ func (en *Engine) novelty(c *judgement, emit func(*event.Event)) {
 	en.raise(f, c, emit)
 }
 
-// pendingAlert is a file alert whose writer was not known yet.
+// pendingAlert is an alert whose actor the graph did not know yet.
 type pendingAlert struct {
 	f    *finding
-	a    *event.Event // built alert
+	ev   *event.Event // a copy of the event that raised it
 	time int64
 }
 
-// unknownActorWait is how long a file alert whose process the graph did
-// not know yet waits for the same alert with the process known. Live,
-// fanotify reports a write as it happens while audit's or the proc
-// connector's exec of a short-lived writer may come a batch later: the
-// same write then arrives twice, once without and once with its writer.
+// unknownActorWait is how long an alert whose process the graph did not
+// know yet (no executable) waits. Live, fanotify reports a write, and the
+// proc connector a ptrace, as it happens, while audit's or the
+// connector's exec of the process may come a batch later. If the same
+// alert arrives with the process known, it replaces the waiting one;
+// otherwise, when the wait is over, the rule judges the event again with
+// what the exec taught since, so the alert names the program.
 const unknownActorWait = 2000
 
 func pendingKey(ruleID string, e *event.Event) string {
-	if e.File == nil {
-		return ""
+	k := ruleID + "\x00" + e.Process.EntityID
+	if e.Process.EntityID == "" {
+		k += strconv.Itoa(e.Process.PID)
 	}
-	return ruleID + "\x00" + e.File.Path
+	if e.File != nil {
+		k += "\x00" + e.File.Path
+	}
+	return k
+}
+
+// judge builds the judgement of a (copied) event outside Observe.
+func (en *Engine) judgeOf(e *event.Event) *judgement {
+	c := &judgement{e: e, keys: baseline.AppendEventKeys(nil, e), learning: en.Learning(e.TimeMsec)}
+	if en.b != nil {
+		for _, k := range c.keys {
+			if en.b.Status(k, en.cfg.Rare) == baseline.Novel {
+				c.novel = append(c.novel, k)
+			}
+		}
+	}
+	root, _ := en.packageRoot(e)
+	c.packageManager = root != ""
+	return c
 }
 
 // raise folds, rate-limits and emits one alert.
 func (en *Engine) raise(f *finding, c *judgement, emit func(*event.Event)) {
 	e := c.e
-	if pk := pendingKey(f.rule.ID, e); pk != "" {
+	if e.Process.PID > 0 {
+		pk := pendingKey(f.rule.ID, e)
 		if e.Process.Executable == "" {
 			if _, ok := en.pending[pk]; !ok && len(en.pending) < maxFolds {
-				en.pending[pk] = &pendingAlert{f: f, a: en.build(f, c), time: e.TimeMsec}
+				en.pending[pk] = &pendingAlert{f: f, ev: e.Clone(), time: e.TimeMsec}
 			}
 			return
 		}
-		delete(en.pending, pk) // the same write, its writer known
+		delete(en.pending, pk) // the same alert, its actor known
 	}
 	en.raiseBuilt(f, e.TimeMsec, func() *event.Event { return en.build(f, c) }, emit)
 }
@@ -680,6 +715,11 @@ func (en *Engine) track(e *event.Event) {
 		en.procs[id] = st
 	}
 	st.lastMsec = e.TimeMsec
+	if e.Action == "executed" && e.Process.Executable != "" {
+		st.execExe = e.Process.Executable
+		st.execArgs = append(st.execArgs[:0:0], e.Process.Args...)
+		st.execAnc = append(st.execAnc[:0:0], e.Ancestry...)
+	}
 	switch e.Action {
 	case "bound-socket", "socket-listening", "listen-for-connections":
 		if inet(e) && e.Source != nil && e.Source.Port > 0 && (e.Network.Transport != "udp") {
@@ -869,18 +909,36 @@ func dueKeys[V any](m map[string]V, due func(V) bool) []string {
 	return ks
 }
 
-// releasePending raises the file alerts whose writer stayed unknown (all
-// of them at the end).
+// releasePending raises the alerts whose actor was unknown once their
+// wait is over (all of them at the end), judged again with what the
+// process's exec taught since.
 func (en *Engine) releasePending(now int64, all bool, emit func(*event.Event)) {
 	if len(en.pending) == 0 {
 		return
 	}
 	for _, k := range sortedKeys(en.pending) {
 		p := en.pending[k]
-		if all || now-p.time >= unknownActorWait {
-			delete(en.pending, k)
-			en.raiseBuilt(p.f, p.time, func() *event.Event { return p.a }, emit)
+		if !all && now-p.time < unknownActorWait {
+			continue
 		}
+		delete(en.pending, k)
+		ev, f := p.ev, p.f
+		if st := en.procs[ev.Process.EntityID]; st != nil && st.execExe != "" {
+			ev.Process.Executable, ev.Process.Args = st.execExe, st.execArgs
+			if len(st.execAnc) > 0 {
+				ev.Ancestry = st.execAnc
+				a := st.execAnc[0]
+				ev.Parent = &a
+			}
+			if f.rule.judge != nil {
+				if f = f.rule.judge(en, en.judgeOf(ev)); f == nil {
+					continue // known now, it is not suspicious (its own, a package manager)
+				}
+				f.rule = p.f.rule
+			}
+		}
+		c := en.judgeOf(ev)
+		en.raiseBuilt(f, p.time, func() *event.Event { return en.build(f, c) }, emit)
 	}
 }
 

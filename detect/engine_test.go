@@ -539,3 +539,67 @@ func TestExitBeforeChild(t *testing.T) {
 		t.Fatal("an exited server's listen must be forgotten after the grace")
 	}
 }
+
+func TestSelfTamper(t *testing.T) {
+	w := newWorld(Config{OwnPID: 777, OwnFiles: []string{"/srv/lineaged/base.jsonl", "/etc/lineaged/"}})
+	w.ev(login.child(5000, "/usr/bin/tee", "tee", "-a", "/srv/lineaged/base.jsonl"), "wrote-to-file", file("/srv/lineaged/base.jsonl", "write"))
+	a := w.only(t, "lineaged.self-tamper")
+	if a.Alert.Severity != 4 || a.Alert.Techniques[0] != "T1562.001" {
+		t.Fatalf("%+v", a.Alert)
+	}
+	w = newWorld(Config{OwnPID: 777})
+	w.ev(login.child(5001, "/usr/bin/vi", "vi"), "renamed", file("/etc/lineaged/lineaged.yml", "rename"))
+	w.only(t, "lineaged.self-tamper")
+	// Its own writes, and an upgrade by the package manager, are not.
+	w = newWorld(Config{OwnPID: 777})
+	w.ev(initP.child(777, "/usr/sbin/lineaged", "lineaged", "run"), "wrote-to-file", file("/var/lib/lineaged/baseline.jsonl", "write"))
+	dpkg := login.child(5002, "/usr/bin/dpkg", "dpkg", "-i", "lineaged.deb")
+	w.ev(dpkg, "renamed", file("/usr/sbin/lineaged", "rename"))
+	if got := w.alerts("lineaged.self-tamper"); len(got) != 0 {
+		t.Fatalf("own writes and upgrades: %s", ruleIDs(got))
+	}
+	// ptrace of lineaged: audit's a1 (hex) or the connector's label.
+	w = newWorld(Config{OwnPID: 777})
+	w.ev(login.child(5003, "/usr/bin/gdb", "gdb", "-p", "777"), "traced-process", func(e *event.Event) {
+		e.Audit = &event.Audit{Syscall: "ptrace", Data: []event.KV{{Key: "a0", Value: "4206"}, {Key: "a1", Value: "309"}}}
+	})
+	w.only(t, "lineaged.self-tamper")
+	w = newWorld(Config{OwnPID: 777})
+	w.ev(login.child(5004, "/usr/bin/strace", "strace", "-p", "778"), "traced-process", func(e *event.Event) {
+		e.Labels = []event.KV{{Key: "target_pid", Value: "778"}}
+	})
+	w.none(t)
+	// The audit PID taken from lineaged.
+	w = newWorld(Config{OwnPID: 777})
+	w.ev(initP.child(5005, "/usr/sbin/evil", "evil"), "changed-audit-configuration", func(e *event.Event) {
+		e.Audit = &event.Audit{Data: []event.KV{{Key: "op", Value: "set"}, {Key: "audit_pid", Value: "5005"}, {Key: "old", Value: "777"}}}
+	})
+	a = w.only(t, "lineaged.self-tamper")
+	if !strings.Contains(a.Alert.Reason, "took the audit PID from lineaged") {
+		t.Fatal(a.Alert.Reason)
+	}
+	// Rules added by another program: a medium audit-tamper alert.
+	w = newWorld(Config{OwnPID: 777})
+	w.ev(login.child(5006, "/usr/sbin/auditctl", "auditctl", "-w", "/x"), "changed-audit-configuration", func(e *event.Event) {
+		e.Audit = &event.Audit{Data: []event.KV{{Key: "op", Value: "add_rule"}}}
+	})
+	if a := w.only(t, "lineaged.audit-tamper"); a.Alert.Severity != 2 {
+		t.Fatalf("severity %d", a.Alert.Severity)
+	}
+}
+
+// TestUnknownActorCompleted: the write arrives before its writer's exec
+// (and no second report of it comes): when the wait is over, the alert
+// names the program the exec showed.
+func TestUnknownActorCompleted(t *testing.T) {
+	w := newWorld(Config{})
+	w.ev(proc{pid: 3100}, "modified-file", file("/etc/cron.d/z", "write"))
+	w.exec(login.child(3100, "/usr/bin/tee", "tee", "-a", "/etc/cron.d/z"))
+	w.none(t)
+	w.t += unknownActorWait + 1000
+	w.exec(login.child(3101, "/usr/bin/true", "true"))
+	a := w.only(t, "lineaged.persistence-write")
+	if a.Process.Executable != "/usr/bin/tee" || len(a.Ancestry) == 0 || !strings.Contains(a.Alert.Reason, "/usr/bin/tee") {
+		t.Fatalf("the alert must be completed from the exec: %+v %q", a.Process, a.Alert.Reason)
+	}
+}

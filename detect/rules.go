@@ -65,6 +65,8 @@ var Builtins = []*Rule{
 		Doc: "/etc/shadow, /etc/gshadow or opasswd read by a program that is not a known reader and never read it in the baseline", judge: credentialRead},
 	{ID: "lineaged.audit-tamper", Name: "Audit or log tampering", Techniques: []string{"T1562.012", "T1070.002"}, Severity: 4,
 		Doc: "audit rules removed or audit disabled by another program; audit logs written, truncated or deleted by anything but the audit daemons, log rotation or lineaged", judge: auditTamper},
+	{ID: "lineaged.self-tamper", Name: "Tampering with lineaged", Techniques: []string{"T1562.001"}, Severity: 4,
+		Doc: "another program writes, deletes or renames lineaged's binary, configuration, rules or baseline, ptraces lineaged, or takes the audit PID from it", judge: selfTamper},
 	{ID: "lineaged.module-load", Name: "Kernel module loaded", Techniques: []string{"T1547.006"}, Severity: 3,
 		Doc: "init_module or finit_module succeeded", judge: moduleLoad},
 	{ID: "lineaged.masquerade", Name: "Process masquerading", Techniques: []string{"T1036.004", "T1036.005"}, Severity: 3,
@@ -333,6 +335,9 @@ func auditTamper(en *Engine, c *judgement) *finding {
 		case enabled == "0":
 			return &finding{key: "audit-disabled|" + baseline.Exe(e.Process.Executable),
 				reason: fmt.Sprintf("%s disabled the audit system", describe(e))}
+		case op == "add_rule":
+			return &finding{key: "audit-rules-added|" + baseline.Exe(e.Process.Executable), severity: 2,
+				reason: fmt.Sprintf("%s changed the audit rules (added one)", describe(e))}
 		}
 		return nil
 	}
@@ -359,6 +364,84 @@ func auditTamper(en *Engine, c *judgement) *finding {
 		return &finding{key: k, severity: 3, reason: fmt.Sprintf("%s %s the log file %s", describe(e), verb, p)}
 	}
 	return nil
+}
+
+// DefaultOwnFiles are where a packaged lineaged keeps its program,
+// configuration, rules and state (baseline): writes there by anyone else
+// are tampering. Directories end in "/".
+var DefaultOwnFiles = []string{"/usr/sbin/lineaged", "/usr/bin/lineaged", "/etc/lineaged/", "/var/lib/lineaged/"}
+
+func (en *Engine) ownFile(p string) bool {
+	for _, f := range en.ownFiles {
+		if p == f || (strings.HasSuffix(f, "/") && strings.HasPrefix(p, f)) || p+"/" == f {
+			return true
+		}
+	}
+	return false
+}
+
+func selfTamper(en *Engine, c *judgement) *finding {
+	e := c.e
+	own := en.cfg.OwnPID
+	if own > 0 && e.Process.PID == own {
+		return nil
+	}
+	b := base(e.Process.Executable)
+	switch {
+	case e.Action == "traced-process" && own > 0:
+		if tracedPID(e) == own {
+			return &finding{key: "ptrace-lineaged|" + baseline.Exe(e.Process.Executable),
+				reason: fmt.Sprintf("%s attached to lineaged (pid %d) with ptrace", describe(e), own)}
+		}
+	case e.Action == "changed-audit-configuration" && e.Audit != nil && b != "lineaged" && b != "auditd":
+		pid, old := "", ""
+		for _, kv := range e.Audit.Data {
+			switch kv.Key {
+			case "audit_pid":
+				pid = kv.Value
+			case "old":
+				old = kv.Value
+			}
+		}
+		if pid == "" || pid == "0" && old == "0" {
+			return nil
+		}
+		what := "registered pid " + pid + " as the audit daemon"
+		if own > 0 && old == strconv.Itoa(own) {
+			what = "took the audit PID from lineaged (pid " + old + ") for pid " + pid
+		}
+		return &finding{key: "audit-pid|" + baseline.Exe(e.Process.Executable), reason: fmt.Sprintf("%s %s", describe(e), what)}
+	case e.File != nil && e.File.Path != "" && e.Outcome != "failure" && !c.packageManager && en.ownFile(e.File.Path):
+		op := baseline.FileOp(e.File.Operation)
+		if op != "write" {
+			return nil
+		}
+		return &finding{key: "self-tamper|" + baseline.Exe(e.Process.Executable) + "|" + e.File.Path,
+			reason: fmt.Sprintf("%s %s %s, one of lineaged's own files", describe(e), opVerb(e.File.Operation), e.File.Path)}
+	}
+	return nil
+}
+
+// tracedPID is the pid a ptrace event names: audit's a1 (hex), or the
+// proc connector's target_pid label.
+func tracedPID(e *event.Event) int {
+	for _, kv := range e.Labels {
+		if kv.Key == "target_pid" {
+			n, _ := strconv.Atoi(kv.Value)
+			return n
+		}
+	}
+	if e.Audit != nil {
+		for _, kv := range e.Audit.Data {
+			if kv.Key == "a1" {
+				n, err := strconv.ParseUint(kv.Value, 16, 31)
+				if err == nil {
+					return int(n)
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // truncated: a truncate(2)/ftruncate(2), creat(2) over a file, or an open

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lineaged/lineaged/baseline"
@@ -34,10 +35,25 @@ type liveDetector struct {
 // file that does not exist starts a learning window of learn_for (written
 // into the file, so a restart resumes it); one whose window has passed,
 // or that has none (built by replay --learn), is detected against.
-func newLiveDetector(c *config.Config, sigmaDirs []string, logf func(string, ...any)) (*liveDetector, string, error) {
+func newLiveDetector(c *config.Config, src string, sigmaDirs []string, logf func(string, ...any)) (*liveDetector, string, error) {
 	d := c.Detect
 	cfg := detect.Config{OwnPID: os.Getpid(), FoldWindow: d.FoldWindow, RateLimit: int(d.RateLimit), RateWindow: d.RateWindow,
 		Disabled: map[string]bool{}}
+	// What another program must not touch: the packaged paths, and this
+	// run's own program, configuration, rules and baseline.
+	cfg.OwnFiles = append([]string(nil), detect.DefaultOwnFiles...)
+	if exe, err := os.Executable(); err == nil {
+		cfg.OwnFiles = append(cfg.OwnFiles, exe)
+	}
+	if filepath.IsAbs(src) {
+		cfg.OwnFiles = append(cfg.OwnFiles, src)
+	}
+	if c.Audit.RulesDir != "" {
+		cfg.OwnFiles = append(cfg.OwnFiles, strings.TrimSuffix(c.Audit.RulesDir, "/")+"/")
+	}
+	if d.Baseline != "" {
+		cfg.OwnFiles = append(cfg.OwnFiles, d.Baseline)
+	}
 	for _, id := range d.Disable {
 		cfg.Disabled[id] = true
 	}

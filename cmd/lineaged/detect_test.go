@@ -21,7 +21,7 @@ func TestLiveDetectorResumes(t *testing.T) {
 	c.Detect.LearnFor = time.Hour
 	c.Detect.SigmaDirs = nil
 	logf := func(string, ...any) {}
-	ld, mode, err := newLiveDetector(c, nil, logf)
+	ld, mode, err := newLiveDetector(c, "built-in", nil, logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestLiveDetectorResumes(t *testing.T) {
 		Process: event.Process{EntityID: "e", PID: 9, Executable: "/usr/bin/id"}, User: event.User{ID: "0"}}, emit)
 	ld.Flush(emit)
 	// Restart inside the window: the same window, what was learned kept.
-	ld2, mode, err := newLiveDetector(c, nil, logf)
+	ld2, mode, err := newLiveDetector(c, "built-in", nil, logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestLiveDetectorResumes(t *testing.T) {
 	if !b.LearnUntil.IsZero() || b.Len() == 0 {
 		t.Fatalf("after learning the file must hold no window and the entries: %v, %d", b.LearnUntil, b.Len())
 	}
-	_, mode, err = newLiveDetector(c, nil, logf)
+	_, mode, err = newLiveDetector(c, "built-in", nil, logf)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,7 +174,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.IDPrefix = runID()
 	if c.Detect.Enabled {
-		ld, mode, err := newLiveDetector(c, fl.sigma, logf)
+		ld, mode, err := newLiveDetector(c, src, fl.sigma, logf)
 		if err != nil {
 			fmt.Fprintf(stderr, "lineaged run: %v\n", err)
 			return 1
