@@ -87,6 +87,21 @@ const (
 	snapMinGap = netlink.DefaultMinScanInterval
 )
 
+// The live graph forgets an exited process liveExitTTL after its exit
+// (its late records come within a batch or two; a living child keeps its
+// ancestors through parent pointers), and indexes at most liveMaxNodes
+// processes. At 2,000 execs/s that holds about 20,000 exited processes,
+// about 2 KiB each (make soak); replay keeps the graph package's longer
+// defaults, for logs whose exits come late or never.
+const (
+	liveExitTTL  = 10_000 // msec
+	liveMaxNodes = 65536
+)
+
+// auditReorderMsec is how long a complete audit event waits for a lower
+// serial still missing (audit.Reassembler.SetReorder).
+const auditReorderMsec = 100
+
 // auditBatchSize is how many audit datagrams one recvmmsg takes.
 const auditBatchSize = 64
 
@@ -252,9 +267,10 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc"), started: time.Now(), lastBeat: time.Now(), bySource: map[string]uint64{}, gone: map[int]struct{}{},
 		pendingProc: map[int]*heldEvent{}, recentAudit: map[int]time.Time{}}
 	// Audit and the proc connector stamp with different clocks.
-	r.graph = graph.New(graph.Config{Host: cfg.Host, ClockSkew: 100})
+	r.graph = graph.New(graph.Config{Host: cfg.Host, ClockSkew: 100, ExitTTL: liveExitTTL, MaxNodes: liveMaxNodes})
 	r.norm = audit.NewNormalizer(cfg.Host)
 	r.ra = audit.NewReassembler(256, 2000, r.emitAudit)
+	r.ra.SetReorder(auditReorderMsec)
 
 	// Audit.
 	acfg := cfg.Audit

@@ -58,6 +58,7 @@ type Reassembler struct {
 	stats    ReassemblerStats
 	group    Group
 	late     []*Record // the one-record group of a late arrival
+	reorder  int64     // msec a complete event waits for a lower serial (SetReorder)
 }
 
 type pending struct {
@@ -77,6 +78,16 @@ func NewReassembler(maxInFlight int, timeoutMsec int64, emit func(*Group)) *Reas
 	}
 	return &Reassembler{maxInFlight: maxInFlight, timeout: timeoutMsec, emit: emit, pool: &RecordPool{}}
 }
+
+// SetReorder makes a complete event wait up to msec (from its first
+// record) while the serial before it has not been emitted: the kernel
+// numbers an event when it starts logging it, and a long one (an execve's
+// seven records) on one CPU can reach the socket after a short one (an
+// exit_group) numbered after it on another. Without the wait the long one
+// arrives after its successor was emitted and is split into late
+// partials (an exec without its arguments: 100 of 600,000 at 2,000
+// execs/s, make soak). Live only; 0 (the default) emits at once.
+func (a *Reassembler) SetReorder(msec int64) { a.reorder = msec }
 
 // SetPool makes the reassembler take and return records through pool, so
 // several reassemblers (one per audit node) can share one.
@@ -238,6 +249,9 @@ func (a *Reassembler) cleanup(now int64) {
 	for len(a.inflight) > 0 {
 		p := a.inflight[0]
 		switch {
+		case p.complete && a.reorder > 0 && a.haveLast && p.serial != a.last+1 &&
+			now-p.first < a.reorder && len(a.inflight) <= a.maxInFlight:
+			return // a lower serial may still be on its way
 		case p.complete:
 			a.stats.CompletedEOE++
 		case len(a.inflight) > a.maxInFlight:

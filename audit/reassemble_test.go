@@ -195,3 +195,34 @@ func TestReassemblerResetOnBackwardsJump(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestReassemblerReorder: an exit numbered after an exec reaches the
+// socket first; with a reorder wait the exec is still emitted whole, and
+// before the exit.
+func TestReassemblerReorder(t *testing.T) {
+	rec := func(serial uint32, typ uint16) *Record { return &Record{Serial: serial, Type: typ} }
+	for _, wait := range []int64{0, 100} {
+		var got []string
+		a := NewReassembler(64, 2000, func(g *Group) {
+			got = append(got, fmt.Sprintf("%d:%d:%v", g.Serial, len(g.Records), g.Late))
+		})
+		a.SetReorder(wait)
+		a.Push(rec(10, 1300), 0) // SYSCALL of serial 10, whole
+		a.Push(rec(10, TypeProctitle), 0)
+		a.Push(rec(12, 1300), 1) // the exit (12) arrives before the exec (11)
+		a.Push(rec(12, TypeProctitle), 1)
+		a.Push(rec(11, 1300), 5)
+		a.Push(rec(11, 1309), 5) // EXECVE
+		a.Push(rec(11, TypeProctitle), 5)
+		a.Maintain(500)
+		var want string
+		if wait == 0 {
+			want = "10:2:false 12:2:false 11:1:true 11:1:true 11:1:true"
+		} else {
+			want = "10:2:false 11:3:false 12:2:false"
+		}
+		if g := strings.Join(got, " "); g != want {
+			t.Errorf("reorder %d: got %s, want %s", wait, g, want)
+		}
+	}
+}

@@ -89,4 +89,12 @@ sys.exit(0 if libc.ptrace(0x4206, int(sys.argv[1]), 0, 0) == 0 else 1)
 		t.Fatal(err)
 	}
 	assertRestored(t, before, "audit state after the self-protection run differs")
+	// Least privilege: what lineaged writes is not world-readable.
+	for path, want := range map[string]os.FileMode{out: 0o640, base: 0o600} {
+		if fi, err := os.Stat(path); err != nil {
+			t.Error(err)
+		} else if fi.Mode().Perm()&^want != 0 {
+			t.Errorf("%s has mode %o, want at most %o", path, fi.Mode().Perm(), want)
+		}
+	}
 }

@@ -285,7 +285,11 @@ func (fl *runFlags) load() (*config.Config, string, error) {
 		}
 	}
 	if fl.set["state-dir"] {
-		c.StateDir = *fl.stateDir
+		// Absolute, like the configuration file's: fanotify's exclusions
+		// and the takeover file need it so.
+		if c.StateDir, err = filepath.Abs(*fl.stateDir); err != nil {
+			return nil, "", fmt.Errorf("--state-dir: %w", err)
+		}
 	}
 	if fl.set["rules-dir"] {
 		c.Audit.RulesDir = *fl.rulesDir
