@@ -9,6 +9,7 @@
 #   make fuzz-long    long fuzz runs (FUZZTIME=10m), not in CI
 #   make bench        go benchmarks + lineaged vs laurel on a ≥500k-line log, not in CI
 #   make bench-live   live agent vs Debian's auditd under 1,000 execs/s (root, audit free), not in CI
+#   make soak         2,000 execs/s with every source for 5 minutes: RSS flat, graph evicting, nothing lost (root), not in CI
 #   make demo         replay the sample log the repository ships and show what came out
 
 SHELL     := /bin/bash
@@ -27,7 +28,7 @@ FUZZ_TARGETS := ./agent:FuzzReplay ./audit:FuzzParse ./audit:FuzzParseRules ./ne
 # the sock_diag tests), procps, util-linux.
 DEB_DEPS := xz-utils auditd procps util-linux iproute2 rpm rsyslog rsyslog-gnutls
 
-.PHONY: deps build test unit integration lint fuzz fuzz-long bench demo clean
+.PHONY: deps build test unit integration lint fuzz fuzz-long bench bench-live soak demo clean
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -85,6 +86,10 @@ bench: build
 # Live: lineaged run (all sources) vs auditd RAW, same execve rule, bench/loadgen's exec storm.
 bench-live: build
 	bash bench/live.sh
+
+# Soak (issue 7): 2,000 execs/s, every source, 5 minutes (SOAK_DURATION, SOAK_RATE, SOAK_RSS_MAX_MIB).
+soak: build
+	bash bench/soak.sh
 
 demo: build
 	./bin/lineaged replay --output /tmp/lineaged-demo.jsonl testdata/sample/audit.log
