@@ -88,6 +88,7 @@ type Engine struct {
 
 	procs     map[string]*procState // by process entity id
 	byPID     map[pidKey]*procState // the states that listened or connected, by host and pid
+	execPID   map[pidKey]*procState // the state of the latest exec seen at each host and pid
 	exited    []exitedProc          // states to forget once exitGraceMsec has passed
 	folds     map[string]*fold      // by rule id + "\x00" + key
 	rates     map[string]*rate      // by rule id
@@ -125,6 +126,7 @@ type procState struct {
 	execExe  string
 	execArgs []string
 	execAnc  []event.ProcRef
+	execMsec int64
 }
 
 // exitGraceMsec: a process's memory outlives its exit by this much event
@@ -189,7 +191,7 @@ func New(cfg Config) *Engine {
 		own = DefaultOwnFiles
 	}
 	return &Engine{cfg: cfg, b: cfg.Baseline, procs: map[string]*procState{}, folds: map[string]*fold{},
-		byPID: map[pidKey]*procState{}, rates: map[string]*rate{}, pm: map[string]*pmRun{}, novelSeen: map[string]uint32{}, pending: map[string]*pendingAlert{},
+		byPID: map[pidKey]*procState{}, execPID: map[pidKey]*procState{}, rates: map[string]*rate{}, pm: map[string]*pmRun{}, novelSeen: map[string]uint32{}, pending: map[string]*pendingAlert{},
 		stats: Stats{ByRule: map[string]uint64{}}, ownFiles: own}
 }
 
@@ -719,6 +721,13 @@ func (en *Engine) track(e *event.Event) {
 		st.execExe = e.Process.Executable
 		st.execArgs = append(st.execArgs[:0:0], e.Process.Args...)
 		st.execAnc = append(st.execAnc[:0:0], e.Ancestry...)
+		st.execMsec = e.TimeMsec
+		if e.Process.PID > 0 {
+			if len(en.execPID) >= maxProcStates {
+				clear(en.execPID)
+			}
+			en.execPID[pidKey{e.Host, e.Process.PID}] = st
+		}
 	}
 	switch e.Action {
 	case "bound-socket", "socket-listening", "listen-for-connections":
@@ -923,7 +932,16 @@ func (en *Engine) releasePending(now int64, all bool, emit func(*event.Event)) {
 		}
 		delete(en.pending, k)
 		ev, f := p.ev, p.f
-		if st := en.procs[ev.Process.EntityID]; st != nil && st.execExe != "" {
+		st := en.procs[ev.Process.EntityID]
+		if st == nil || st.execExe == "" {
+			// The sources may also have named the instance differently
+			// (a fork reported after the write): the exec seen at that
+			// pid around that time.
+			if x := en.execPID[pidKey{ev.Host, ev.Process.PID}]; x != nil && x.execMsec-p.time < unknownActorWait && p.time-x.execMsec < exitGraceMsec {
+				st = x
+			}
+		}
+		if st != nil && st.execExe != "" {
 			ev.Process.Executable, ev.Process.Args = st.execExe, st.execArgs
 			if len(st.execAnc) > 0 {
 				ev.Ancestry = st.execAnc

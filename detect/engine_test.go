@@ -603,3 +603,18 @@ func TestUnknownActorCompleted(t *testing.T) {
 		t.Fatalf("the alert must be completed from the exec: %+v %q", a.Process, a.Alert.Reason)
 	}
 }
+
+// TestUnknownActorByPID: the write's process and the exec that follows got
+// different entity ids (a fork reported late); the exec at that pid still
+// completes the alert.
+func TestUnknownActorByPID(t *testing.T) {
+	w := newWorld(Config{})
+	w.ev(proc{pid: 3200}, "modified-file", file("/etc/cron.d/p", "write"))
+	tee := login.child(3200, "/usr/bin/tee", "tee", "-a", "/etc/cron.d/p")
+	w.ev(tee, "executed", func(e *event.Event) { e.Process.EntityID = "forked-instance" })
+	w.t += unknownActorWait + 1000
+	w.exec(login.child(3201, "/usr/bin/true", "true"))
+	if a := w.only(t, "lineaged.persistence-write"); a.Process.Executable != "/usr/bin/tee" {
+		t.Fatalf("the alert must be completed from the exec at that pid: %+v", a.Process)
+	}
+}
