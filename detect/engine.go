@@ -265,25 +265,12 @@ func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
 		en.nextRoll = en.now + rollEveryMsec
 		en.roll(en.now, emit)
 	}
-	learning := en.Learning(e.TimeMsec)
-	if en.cfg.Learning && !learning && !en.ended {
+	c := &en.j
+	root, rootRef := en.fill(c, e)
+	learning := c.learning
+	if en.cfg.Learning && !learning {
 		en.ended = true
 	}
-
-	c := &en.j
-	c.e = e
-	c.keys = baseline.AppendEventKeys(c.keys[:0], e)
-	c.novel = c.novel[:0]
-	if en.b != nil {
-		for _, k := range c.keys {
-			if en.b.Status(k, en.cfg.Rare) == baseline.Novel {
-				c.novel = append(c.novel, k)
-			}
-		}
-	}
-	c.learning = learning
-	root, rootRef := en.packageRoot(e)
-	c.packageManager = root != ""
 
 	en.found = en.found[:0]
 	for _, r := range Builtins {
@@ -490,9 +477,20 @@ func pendingKey(ruleID string, e *event.Event) string {
 	return k
 }
 
-// judge builds the judgement of a (copied) event outside Observe.
+// judgeOf builds the judgement of a (copied) event outside Observe.
 func (en *Engine) judgeOf(e *event.Event) *judgement {
-	c := &judgement{e: e, keys: baseline.AppendEventKeys(nil, e), learning: en.Learning(e.TimeMsec)}
+	c := &judgement{}
+	en.fill(c, e)
+	return c
+}
+
+// fill prepares c to judge e (reusing its slices): e's baseline keys, the
+// novel ones, learning, and the package manager above e, which it
+// returns.
+func (en *Engine) fill(c *judgement, e *event.Event) (root string, rootRef event.ProcRef) {
+	c.e = e
+	c.keys = baseline.AppendEventKeys(c.keys[:0], e)
+	c.novel = c.novel[:0]
 	if en.b != nil {
 		for _, k := range c.keys {
 			if en.b.Status(k, en.cfg.Rare) == baseline.Novel {
@@ -500,9 +498,10 @@ func (en *Engine) judgeOf(e *event.Event) *judgement {
 			}
 		}
 	}
-	root, _ := en.packageRoot(e)
+	c.learning = en.Learning(e.TimeMsec)
+	root, rootRef = en.packageRoot(e)
 	c.packageManager = root != ""
-	return c
+	return root, rootRef
 }
 
 // raise folds, rate-limits and emits one alert.

@@ -329,7 +329,7 @@ func auditTamper(en *Engine, c *judgement) *finding {
 			}
 		}
 		switch {
-		case strings.Contains(op, "remove") || op == "remove_rule":
+		case strings.Contains(op, "remove"): // remove_rule, and "remove rule" of old kernels
 			return &finding{key: "audit-rules-removed|" + baseline.Exe(e.Process.Executable),
 				reason: fmt.Sprintf("%s removed an audit rule", describe(e))}
 		case enabled == "0":
@@ -499,14 +499,9 @@ func masquerade(en *Engine, c *judgement) *finding {
 			return &finding{key: "masquerade|" + baseline.Exe(exe) + "|" + n,
 				reason: fmt.Sprintf("%s calls itself %q, like a kernel thread, but runs the program %s", describe(e), n, exe)}
 		}
-		nb := base(n)
-		if daemonNames[nb] && base(exe) == nb && !inSystemDir(exe) {
+		if nb := base(n); daemonNames[nb] && !inSystemDir(exe) {
 			return &finding{key: "masquerade|" + baseline.Exe(exe) + "|" + nb,
-				reason: fmt.Sprintf("%s is named like the system daemon %s but runs from %s", describe(e), nb, exe)}
-		}
-		if daemonNames[nb] && base(exe) != nb && n == names[1] && !inSystemDir(exe) {
-			return &finding{key: "masquerade|" + baseline.Exe(exe) + "|" + nb,
-				reason: fmt.Sprintf("%s was started as %q, a system daemon's name, but runs %s", describe(e), n, exe)}
+				reason: fmt.Sprintf("%s is named %q like the system daemon %s, but runs %s", describe(e), n, nb, exe)}
 		}
 	}
 	return nil

@@ -274,7 +274,8 @@ func uniq(s []string) []string {
 	return out
 }
 
-// waitAction waits up to d for an event with the action.
+// waitAction waits up to d for an event with the action (run, when set,
+// gives its stderr to the failure).
 func waitAction(t *testing.T, out, action string, d time.Duration, run *agentRun) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -285,7 +286,11 @@ func waitAction(t *testing.T, out, action string, d time.Duration, run *agentRun
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q event within %s; stderr:\n%s", action, d, run.stderr.String())
+			stderr := "(not kept)"
+			if run != nil {
+				stderr = run.stderr.String()
+			}
+			t.Fatalf("no %q event within %s; stderr:\n%s", action, d, stderr)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -172,14 +172,5 @@ time.sleep(6)
 // waitStarted waits for the run's "started" event.
 func waitStarted(t *testing.T, out string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, e := range readEvents(t, out) {
-			if str(e, "event.action") == "started" {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("no started event in 10 s")
+	waitAction(t, out, "started", 10*time.Second, nil)
 }

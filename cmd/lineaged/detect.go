@@ -68,7 +68,7 @@ func newLiveDetector(c *config.Config, src string, sigmaDirs []string, logf func
 		}
 	}
 	if len(dirs) > 0 {
-		ext, err := loadSigmaDirs(dirs, logf)
+		ext, err := loadSigma(dirs, logf)
 		if err != nil {
 			return nil, "", fmt.Errorf("sigma: %w", err)
 		}
@@ -115,23 +115,6 @@ func newLiveDetector(c *config.Config, src string, sigmaDirs []string, logf func
 	}
 	ld.en = detect.New(cfg)
 	return ld, mode, nil
-}
-
-func loadSigmaDirs(dirs []string, logf func(string, ...any)) (detect.ExternalRules, error) {
-	w := &logWriter{logf: logf}
-	return loadSigma(dirs, w)
-}
-
-// logWriter turns loadSigma's report lines into log lines.
-type logWriter struct{ logf func(string, ...any) }
-
-func (w *logWriter) Write(p []byte) (int, error) {
-	s := string(p)
-	for len(s) > 0 && s[len(s)-1] == '\n' {
-		s = s[:len(s)-1]
-	}
-	w.logf("%s", s)
-	return len(p), nil
 }
 
 func (ld *liveDetector) Observe(e *event.Event, emit func(*event.Event)) { ld.en.Observe(e, emit) }

@@ -139,7 +139,7 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	var engine *detect.Engine
 	if !*noDetect || *learn {
-		ext, err := loadSigma(sigmaDirs, stderr)
+		ext, err := loadSigma(sigmaDirs, func(f string, a ...any) { fmt.Fprintf(stderr, "lineaged replay: "+f+"\n", a...) })
 		if err != nil {
 			fmt.Fprintf(stderr, "lineaged replay: --sigma: %v\n", err)
 			return 1

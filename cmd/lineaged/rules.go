@@ -28,21 +28,29 @@ func (r sigmaRules) Match(e *event.Event, dst []detect.ExternalMatch) []detect.E
 	return dst
 }
 
-// loadSigma loads the Sigma rules below dirs (or the default directory
-// when dirs is empty and it exists). Skipped rules are counted on stderr;
-// lineaged rules lists them.
-func loadSigma(dirs []string, stderr io.Writer) (detect.ExternalRules, error) {
-	if len(dirs) == 0 {
-		if _, err := os.Stat(defaultSigmaDir); err != nil {
-			return nil, nil
-		}
-		dirs = []string{defaultSigmaDir}
+// sigmaDirsOr is dirs, or the default directory when dirs is empty and it
+// exists (nil when neither).
+func sigmaDirsOr(dirs []string) []string {
+	if len(dirs) > 0 {
+		return dirs
+	}
+	if _, err := os.Stat(defaultSigmaDir); err != nil {
+		return nil
+	}
+	return []string{defaultSigmaDir}
+}
+
+// loadSigma loads the Sigma rules below dirs (or the default directory).
+// How many loaded and were skipped goes to logf; lineaged rules lists them.
+func loadSigma(dirs []string, logf func(string, ...any)) (detect.ExternalRules, error) {
+	if dirs = sigmaDirsOr(dirs); dirs == nil {
+		return nil, nil
 	}
 	s, err := sigma.Load(dirs...)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stderr, "lineaged: Sigma: %d rules loaded, %d skipped from %s (lineaged rules lists them)\n",
+	logf("Sigma: %d rules loaded, %d skipped from %s (lineaged rules lists them)",
 		len(s.Rules()), len(s.Skipped()), strings.Join(dirs, ", "))
 	if len(s.Rules()) == 0 {
 		return nil, nil
@@ -81,12 +89,9 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", r.ID, r.Severity, strings.Join(r.Techniques, ","), r.Doc)
 	}
 	tw.Flush()
-	if len(dirs) == 0 {
-		if _, err := os.Stat(defaultSigmaDir); err != nil {
-			fmt.Fprintf(stdout, "\nSigma: no rules (none given with --sigma, and %s does not exist)\n", defaultSigmaDir)
-			return 0
-		}
-		dirs = []string{defaultSigmaDir}
+	if dirs = sigmaDirsOr(dirs); dirs == nil {
+		fmt.Fprintf(stdout, "\nSigma: no rules (none given with --sigma, and %s does not exist)\n", defaultSigmaDir)
+		return 0
 	}
 	s, err := sigma.Load(dirs...)
 	if err != nil {
