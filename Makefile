@@ -15,13 +15,16 @@
 SHELL     := /bin/bash
 GO        ?= go
 FUZZTIME  ?= 15s
+# A new input is minimised for at most this long (go test's default, 60s,
+# can take a short run's whole time on a target whose input is costly).
+FUZZMINTIME ?= 3s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 SHARED    ?= $(abspath ../shared)
 export LINEAGED_SHARED ?= $(SHARED)
 
 # Every native fuzz target: package and function.
-FUZZ_TARGETS := ./agent:FuzzReplay ./audit:FuzzParse ./audit:FuzzParseRules ./netlink:FuzzInetDiagMsg ./netlink:FuzzUnixDiagMsg ./proc:FuzzDecodeMessage ./proc:FuzzParseStat ./proc:FuzzParseCgroup ./proc:FuzzParseMessages ./audit:FuzzDecodeSockaddr ./audit:FuzzNormalize ./output:FuzzAppendJSON ./fanotify:FuzzDecodeEvents ./audit:FuzzStateFile ./syslogout:FuzzSpoolRead ./config:FuzzParse ./auditlog:FuzzWrite ./baseline:FuzzLoad ./baseline:FuzzPath ./detect:FuzzObserve ./sigma:FuzzLoad ./sigma:FuzzMatch
+FUZZ_TARGETS := ./agent:FuzzReplay ./audit:FuzzParse ./audit:FuzzParseRules ./netlink:FuzzInetDiagMsg ./netlink:FuzzUnixDiagMsg ./proc:FuzzDecodeMessage ./proc:FuzzParseStat ./proc:FuzzParseCgroup ./proc:FuzzParseMessages ./audit:FuzzDecodeSockaddr ./audit:FuzzNormalize ./output:FuzzAppendJSON ./fanotify:FuzzDecodeEvents ./audit:FuzzStateFile ./syslogout:FuzzSpoolRead ./config:FuzzParse ./auditlog:FuzzWrite ./baseline:FuzzLoad ./baseline:FuzzPath ./detect:FuzzObserve ./sigma:FuzzLoad ./sigma:FuzzMatch ./report:FuzzReport
 
 # Debian packages the tests use: xz (the recorded log), auditd (the live
 # recording test and its ausearch oracle), iproute2 (network namespaces for
@@ -69,7 +72,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
-		out=$$($(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out" | tail -40; exit 1; }; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) $$pkg 2>&1) || { echo "$$out" | tail -40; exit 1; }; \
 		echo "$$out" | grep -E 'execs:' | tail -1; echo "$$out" | tail -1; \
 	done
 

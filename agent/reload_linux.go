@@ -5,6 +5,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ func (r *liveRun) openFiles(pol *fanotify.Policy) *fanotify.Watcher {
 // settingsEvent writes what is in force: the settings and the audit rules
 // the kernel has now (SPEC §5: at start and on every reload).
 func (r *liveRun) settingsEvent(action, source string, settings []event.KV) {
-	info := &event.ConfigInfo{Source: source, Settings: settings}
+	info := &event.ConfigInfo{Source: source, Settings: append(settings[:len(settings):len(settings)], kernelSettings()...)}
 	if info.Source == "" {
 		info.Source = "built-in"
 	}
@@ -65,6 +66,35 @@ func (r *liveRun) settingsEvent(action, source string, settings []event.KV) {
 		Module: "lineaged", Message: msg, Config: info,
 	}
 	r.write(e)
+}
+
+// kernelSettings are the kernel's side of what is in force, as the
+// report's CIS 4.1.1.3, 4.1.2.4 and 4.1.17 need it: the audit state
+// (enabled 2 is immutable) and audit= / audit_backlog_limit= on the kernel
+// command line. What cannot be read is left out (the report then says to
+// check by hand), never guessed.
+func kernelSettings() []event.KV {
+	var kv []event.KV
+	if st, err := audit.ReadStatus(); err == nil {
+		kv = append(kv,
+			event.KV{Key: "kernel.audit_enabled", Value: strconv.FormatUint(uint64(st.Enabled), 10)},
+			event.KV{Key: "kernel.audit_backlog_limit", Value: strconv.FormatUint(uint64(st.BacklogLimit), 10)},
+			event.KV{Key: "kernel.audit_failure", Value: strconv.FormatUint(uint64(st.Failure), 10)})
+	}
+	if b, err := os.ReadFile("/proc/cmdline"); err == nil {
+		audit, backlog := "absent", "absent"
+		for _, f := range strings.Fields(string(b)) {
+			if v, ok := strings.CutPrefix(f, "audit="); ok {
+				audit = v
+			}
+			if v, ok := strings.CutPrefix(f, "audit_backlog_limit="); ok {
+				backlog = v
+			}
+		}
+		kv = append(kv, event.KV{Key: "kernel.cmdline_audit", Value: audit},
+			event.KV{Key: "kernel.cmdline_audit_backlog_limit", Value: backlog})
+	}
+	return kv
 }
 
 // reload applies a new configuration. Each part is applied on its own: a

@@ -78,8 +78,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "rules":
 		return cmdRules(args[1:], stdout, stderr)
 	case "report":
-		fmt.Fprintf(stderr, "lineaged %s: not in this release yet (planned; see README \"Roadmap\")\n", args[0])
-		return 2
+		return cmdReport(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "lineaged: unknown command %q\n\n%s", args[0], usage)
 	return 2

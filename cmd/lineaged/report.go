@@ -1,0 +1,167 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lineaged/lineaged/report"
+)
+
+const reportUsage = `Usage: lineaged report [--format html|md|json[,...]] [--since TIME] [--until TIME] [--title TEXT] --out DIR EVENTS.jsonl...
+
+Reads lineaged's JSON lines (the events file, or replay's output) and writes
+a compliance report into DIR: report.html (one self-contained file),
+report.md (with trees/*.svg) or report.json.
+
+TIME is RFC 3339 (2026-11-27T10:00:00Z), a date (2026-11-27, UTC midnight),
+or a duration before now (24h, 168h).
+`
+
+func cmdReport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, reportUsage); fs.PrintDefaults() }
+	format := fs.String("format", "html", "html, md or json; several separated by commas")
+	since := fs.String("since", "", "report events at or after TIME")
+	until := fs.String("until", "", "report events before TIME")
+	out := fs.String("out", "", "directory to write the report into (created)")
+	title := fs.String("title", "", "the report's title")
+	progress := fs.String("progress", "auto", "progress bar on stderr: auto (inputs of 8 MiB or more), always or never")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *out == "" || fs.NArg() == 0 {
+		fmt.Fprint(stderr, "lineaged report: --out DIR and at least one EVENTS.jsonl are required\n\n")
+		fs.Usage()
+		return 2
+	}
+	now := time.Now()
+	opt := report.Options{Title: *title, Now: now}
+	var err error
+	if opt.Since, err = parseReportTime(*since, now); err != nil {
+		fmt.Fprintf(stderr, "lineaged report: --since: %v\n", err)
+		return 2
+	}
+	if opt.Until, err = parseReportTime(*until, now); err != nil {
+		fmt.Fprintf(stderr, "lineaged report: --until: %v\n", err)
+		return 2
+	}
+	if !opt.Since.IsZero() && !opt.Until.IsZero() && !opt.Until.After(opt.Since) {
+		fmt.Fprintf(stderr, "lineaged report: --until %s is not after --since %s\n", *until, *since)
+		return 2
+	}
+	formats := strings.Split(*format, ",")
+	for _, f := range formats {
+		if f != "html" && f != "md" && f != "json" {
+			fmt.Fprintf(stderr, "lineaged report: --format %q: use html, md or json\n", f)
+			return 2
+		}
+	}
+	var total int64
+	for _, f := range fs.Args() {
+		if st, err := os.Stat(f); err == nil {
+			total += st.Size()
+		}
+	}
+	show := *progress == "always" || (*progress == "auto" && total >= 8<<20)
+	var bar *progressBar
+	if show {
+		bar = newProgressBar(stderr)
+		opt.Progress = bar.update
+	}
+	r, err := report.Build(fs.Args(), opt)
+	if bar != nil {
+		bar.done()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lineaged %v\n", err)
+		return 1
+	}
+	for _, f := range formats {
+		path, err := report.Write(r, f, *out)
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s\n", path)
+	}
+	fmt.Fprintf(stderr, "lineaged report: %d events, %d alerts (%d drawn), %d bad input lines\n",
+		r.Events, r.AlertsTotal, len(r.Alerts)-r.TreesOmitted, r.BadLines)
+	for _, b := range r.Bad {
+		fmt.Fprintf(stderr, "lineaged report: not read: %s\n", b)
+	}
+	return 0
+}
+
+// parseReportTime reads --since/--until.
+func parseReportTime(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither RFC 3339, a date (2006-01-02) nor a duration (24h)", s)
+}
+
+// progressBar draws on a terminal with \r, and writes a line every 10%
+// elsewhere (a log keeps no carriage returns).
+type progressBar struct {
+	w       io.Writer
+	tty     bool
+	start   time.Time
+	last    time.Time
+	lastPct int
+}
+
+func newProgressBar(w io.Writer) *progressBar {
+	p := &progressBar{w: w, start: time.Now(), lastPct: -1}
+	if f, ok := w.(*os.File); ok {
+		if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progressBar) update(done, total int64) {
+	if total <= 0 {
+		return
+	}
+	pct := int(done * 100 / total)
+	now := time.Now()
+	if p.tty {
+		if now.Sub(p.last) < 150*time.Millisecond && pct < 100 {
+			return
+		}
+		p.last = now
+		const width = 30
+		fill := pct * width / 100
+		rate := float64(done) / now.Sub(p.start).Seconds() / (1 << 20)
+		fmt.Fprintf(p.w, "\rreading [%s%s] %3d%% %.1f/%.1f MiB %.0f MiB/s ",
+			strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct,
+			float64(done)/(1<<20), float64(total)/(1<<20), rate)
+		return
+	}
+	if pct/10 > p.lastPct/10 || p.lastPct < 0 {
+		p.lastPct = pct
+		fmt.Fprintf(p.w, "lineaged report: %d%% (%.1f of %.1f MiB read; inputs are read twice)\n", pct, float64(done)/(1<<20), float64(total)/(1<<20))
+	}
+}
+
+func (p *progressBar) done() {
+	if p.tty {
+		fmt.Fprint(p.w, "\n")
+	}
+}
