@@ -70,6 +70,10 @@ type LiveConfig struct {
 	// baseline learning); its Tick runs twice a second and its Flush at
 	// exit, in the loop's goroutine.
 	Detector Detector
+	// Observe, when set, sees every event and alert written, in the
+	// loop's goroutine, after the output (the live view). It must be
+	// quick and must not keep e, whose memory is reused.
+	Observe func(e *event.Event)
 	// Logf reports decisions and trouble (to standard error).
 	Logf func(format string, args ...any)
 }
@@ -223,7 +227,7 @@ func (r *liveRun) checkDropped() {
 		return
 	}
 	n, failing := dr.Dropped()
-	r.outDropped = n
+	r.outDropped, r.outFailing = n, failing
 	if failing || n <= r.outDroppedReported {
 		return
 	}
@@ -302,6 +306,11 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		}
 	}
 	r.auditExecs = live.Mode() != audit.ModeOff
+	if r.auditExecs {
+		r.setSource("audit", "running", "mode "+string(live.Mode()))
+	} else {
+		r.setSource("audit", "off", "audit.mode off")
+	}
 	r.self("started", fmt.Sprintf("lineaged started: audit mode %s", live.Mode()))
 	if tk := live.Takeover; tk != nil {
 		r.takeover(tk)
@@ -317,13 +326,17 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	if err != nil {
 		cfg.Logf("proc connector unavailable, continuing without it: %v", err)
 		r.self("source-unavailable", "proc connector unavailable: "+err.Error())
+		r.setSource("proc", "off", err.Error())
 	} else {
 		defer pc.Close()
+		r.setSource("proc", "running", "exec, fork, exit")
 	}
 
 	// File watches.
 	if !cfg.FilesOff {
 		r.fw = r.openFiles(cfg.Files)
+	} else {
+		r.setSource("fanotify", "off", "turned off by configuration (files.enabled: false)")
 	}
 	defer func() {
 		if r.fw != nil {
@@ -433,6 +446,11 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 		}()
 	}
 	r.settingsEvent("settings", cfg.ConfigSource, cfg.Settings)
+	if cfg.SnapshotEvery > 0 {
+		r.setSource("sock_diag", "running", "snapshot every "+cfg.SnapshotEvery.String()+" and on socket syscalls")
+	} else {
+		r.setSource("sock_diag", "off", "network.snapshot_every is negative")
+	}
 	if cfg.SnapshotEvery > 0 {
 		r.snapNow = make(chan struct{}, 1)
 		go func() {
@@ -705,6 +723,9 @@ type liveRun struct {
 	recordLogErrs                          uint64 // records the native audit.log refused
 	outDropped, outDroppedReported         uint64 // output lines dropped (disk full), and reported
 
+	sources    []SourceState // by setSource
+	outFailing bool          // the output is dropping lines now
+
 	// gone holds the processes whose exit is in the connector batch being
 	// handled (no /proc lookup for them).
 	gone map[int]struct{}
@@ -814,6 +835,9 @@ func (r *liveRun) write(e *event.Event) {
 			r.cfg.Logf("output: %v", err)
 		}
 		r.detect(e)
+		if r.cfg.Observe != nil {
+			r.cfg.Observe(e)
+		}
 		return
 	}
 	r.written++
@@ -823,6 +847,20 @@ func (r *liveRun) write(e *event.Event) {
 		r.flushDue = time.Now().Add(r.cfg.FlushEvery)
 	}
 	r.detect(e)
+	if r.cfg.Observe != nil {
+		r.cfg.Observe(e)
+	}
+}
+
+// setSource records a source's state for the counters.
+func (r *liveRun) setSource(name, state, detail string) {
+	for i := range r.sources {
+		if r.sources[i].Name == name {
+			r.sources[i] = SourceState{Name: name, State: state, Detail: detail}
+			return
+		}
+	}
+	r.sources = append(r.sources, SourceState{Name: name, State: state, Detail: detail})
 }
 
 // detect hands a written event to the Detector (a line the output could

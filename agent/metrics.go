@@ -27,6 +27,16 @@ type Counters struct {
 	AuditInFlight  int // audit events being reassembled
 	Alerts         uint64
 	UptimeSeconds  int64
+	// Sources says, per source, whether it runs and how (for the live
+	// view's health table).
+	Sources []SourceState
+}
+
+// SourceState is one source's state: Name is audit, proc, fanotify,
+// sock_diag or output; State is running, off or degraded; Detail says why
+// or how (the audit mode, the reason a source is off).
+type SourceState struct {
+	Name, State, Detail string
 }
 
 // WritePrometheus writes c in the Prometheus text exposition format.

@@ -27,8 +27,10 @@ func (r *liveRun) openFiles(pol *fanotify.Policy) *fanotify.Watcher {
 	if err != nil {
 		r.cfg.Logf("fanotify unavailable, continuing without it: %v", err)
 		r.self("source-unavailable", "fanotify unavailable: "+err.Error())
+		r.setSource("fanotify", "off", err.Error())
 		return nil
 	}
+	r.setSource("fanotify", "running", fmt.Sprintf("%d paths watched", len(p.Watches)))
 	for _, n := range fw.Notes() {
 		r.cfg.Logf("fanotify: %s", n)
 	}
@@ -255,6 +257,17 @@ func (r *liveRun) counters(now time.Time) *Counters {
 	for k, v := range r.bySource {
 		c.BySource[k] = v
 	}
+	c.Sources = append([]SourceState(nil), r.sources...)
+	out := SourceState{Name: "output", State: "running", Detail: "writing"}
+	switch {
+	case r.outFailing:
+		out.State, out.Detail = "degraded", "dropping lines: the output cannot be written (disk full or I/O error)"
+	case r.sinkErr != nil:
+		out.State, out.Detail = "degraded", r.sinkErr.Error()
+	case r.outDropped > 0:
+		out.Detail = fmt.Sprintf("writing again; %d lines were dropped", r.outDropped)
+	}
+	c.Sources = append(c.Sources, out)
 	c.FanotifyOverflows = r.filesOverflowsBefore
 	if r.fw != nil {
 		c.FanotifyOverflows += r.fw.Stats().Overflows

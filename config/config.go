@@ -55,6 +55,7 @@ type Config struct {
 	Output   Output
 	AuditLog AuditLog // audit_log:
 	Metrics  Metrics  // metrics:
+	UI       UI       // ui:
 	Detect   Detect   // detect:
 	// BatchWindow (batch_window) is how long the agent waits once a
 	// source is readable, so that one read takes a batch. 0 to 1s.
@@ -135,6 +136,13 @@ type AuditLog struct {
 type Metrics struct {
 	Listen      string // listen: host:port; "" = off
 	AllowRemote bool   // allow_remote: a non-loopback listen address is refused without it
+}
+
+// UI is the ui: section: the live local view (lineaged run --ui).
+type UI struct {
+	Listen      string // listen: host:port; "" = off
+	AllowRemote bool   // allow_remote: a non-loopback listen address is refused without it
+	TokenFile   string // token_file: where the access token is written (0600); "" = STATE_DIR/ui.token
 }
 
 // Detect is the detect: section: the baseline and the detections.
@@ -246,6 +254,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	if len(p.errs) == 0 {
 		p.checkFiles(c)
 		p.checkMetrics(c)
+		p.checkLoopback(c.UI.Listen, c.UI.AllowRemote, "ui")
 	}
 	if err := p.err(); err != nil {
 		return nil, err
@@ -401,6 +410,9 @@ func (c *Config) Settings() []KV {
 		KV{"audit_log.keep", u(c.AuditLog.Keep)},
 		KV{"metrics.listen", c.Metrics.Listen},
 		KV{"metrics.allow_remote", b(c.Metrics.AllowRemote)},
+		KV{"ui.listen", c.UI.Listen},
+		KV{"ui.allow_remote", b(c.UI.AllowRemote)},
+		KV{"ui.token_file", c.UI.TokenFile},
 		KV{"detect.enabled", b(c.Detect.Enabled)},
 		KV{"detect.baseline", c.Detect.Baseline},
 		KV{"detect.learn_for", d(c.Detect.LearnFor)},
@@ -576,6 +588,26 @@ func (p *parser) apply(c *Config, data []byte) {
 					m.Listen = a
 				}},
 				{"allow_remote", func(k string, v *yaml.Node) { p.bool(k, v, &m.AllowRemote) }},
+			})
+		}},
+		{"ui", func(k string, v *yaml.Node) {
+			m := &c.UI
+			p.mapping(v, k, []field{
+				{"listen", func(k string, v *yaml.Node) {
+					var a string
+					if !p.str(k, v, &a, true) {
+						return
+					}
+					if a != "" {
+						if _, _, err := net.SplitHostPort(a); err != nil {
+							p.fail(v, k, "%q is not host:port", a)
+							return
+						}
+					}
+					m.Listen = a
+				}},
+				{"allow_remote", func(k string, v *yaml.Node) { p.bool(k, v, &m.AllowRemote) }},
+				{"token_file", func(k string, v *yaml.Node) { p.optPath(k, v, &m.TokenFile) }},
 			})
 		}},
 		{"detect", func(k string, v *yaml.Node) {
@@ -1174,6 +1206,21 @@ func (p *parser) checkMetrics(c *Config) {
 		}
 	}
 	p.fail(&yaml.Node{Line: line}, "metrics.listen", "%q is not a loopback address; set metrics.allow_remote: true to serve other hosts", c.Metrics.Listen)
+}
+
+// checkLoopback refuses a listen address off loopback unless allowed.
+func (p *parser) checkLoopback(addr string, allow bool, section string) {
+	if addr == "" || allow || IsLoopback(addr) {
+		return
+	}
+	line := 1
+	for _, k := range []string{section + ".listen", section} {
+		if l, ok := p.lines[k]; ok {
+			line = l
+			break
+		}
+	}
+	p.fail(&yaml.Node{Line: line}, section+".listen", "%q is not a loopback address; set %s.allow_remote: true to serve other hosts", addr, section)
 }
 
 // IsLoopback reports whether a host:port listens on loopback only

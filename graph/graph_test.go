@@ -766,3 +766,22 @@ func TestLinkIPC(t *testing.T) {
 		t.Fatalf("server keeps %d peers (last %+v), want the %d most recent", len(s.Peers), s.Peers[len(s.Peers)-1], maxPeers)
 	}
 }
+
+// TestSecondExit: the live agent hears one exit twice (audit's exit_group,
+// then the proc connector's, a few ms later): both name the same process
+// instance. An exit later than the clock skew is another instance's.
+func TestSecondExit(t *testing.T) {
+	g := New(Config{Host: "h1", ClockSkew: 100})
+	first := run(g, ev{t: 1000, pid: 100, ppid: 50, kind: "exec", exe: "/usr/bin/id"}, ev{t: 1200, pid: 100, kind: "exit"})
+	second := run(g, ev{t: 1203, pid: 100, kind: "exit"})
+	if second.Process.EntityID != first.Process.EntityID || second.Process.Executable != "/usr/bin/id" {
+		t.Errorf("second exit: %s %q, want the first's %s /usr/bin/id", second.Process.EntityID, second.Process.Executable, first.Process.EntityID)
+	}
+	if s := g.Stats(); s.PIDReuse != 0 {
+		t.Errorf("PIDReuse = %d, want 0", s.PIDReuse)
+	}
+	late := run(g, ev{t: 1500, pid: 100, kind: "exit"})
+	if late.Process.EntityID == first.Process.EntityID {
+		t.Error("an exit 300 ms after the first (skew 100) was taken for the same instance")
+	}
+}

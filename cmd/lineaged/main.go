@@ -36,17 +36,14 @@ Usage:
   lineaged replay   [--output FILE|-] [--alerts-only] [--baseline FILE [--learn]] [--sigma DIR]... FILE...|-
   lineaged run      [--config FILE] [--output FILE|-] [--audit-mode auto|own|multicast|off]
                     [--rules-dir DIR] [--audit-log FILE] [--snapshot-every DUR] [--host NAME]
-                    [--state-dir DIR] [--batch-window DUR] [--watch PATH]... [--no-file-watch]
+                    [--state-dir DIR] [--batch-window DUR] [--watch PATH]... [--no-file-watch] [--ui ADDR]
   lineaged status   [--json]      (kernel capabilities, audit state)
   lineaged replace-auditd [--undo] [--dry-run]   (stop and disable auditd; --undo gives it back)
   lineaged replay   --learn --baseline FILE [...] FILE...   (build or extend a baseline)
   lineaged rules    [--sigma DIR]...  (built-in and Sigma rules: loaded, skipped and why)
   lineaged baseline show FILE | diff A B | merge -o OUT A B... | approve FILE KEY... | expire --older-than DUR FILE
-  lineaged version
-
-Reserved (later releases; see the README's roadmap):
-  lineaged run      [--ui ADDR]
   lineaged report   [--format html|md|json] [--since TIME] [--until TIME] --out DIR EVENTS.jsonl...
+  lineaged version
 `
 
 func main() {

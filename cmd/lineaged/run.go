@@ -49,6 +49,7 @@ type runFlags struct {
 	baseline    *string
 	learnFor    *time.Duration
 	noDetect    *bool
+	ui          *string
 	sigma       stringList
 	watches     stringList
 	set         map[string]bool
@@ -78,27 +79,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fl.learnFor = f.Duration("learn-for", 0, "how long a new baseline learns before detecting; overrides detect.learn_for")
 	fl.noDetect = f.Bool("no-detect", false, "run no detections (detect.enabled: false)")
 	f.Var(&fl.sigma, "sigma", "load Sigma rules from `DIR` (repeatable); overrides detect.sigma_dirs")
-	reservedNames := []string{"ui"}
-	for _, r := range reservedNames {
-		f.String(r, "", "reserved: arrives in a later release")
-	}
+	fl.ui = f.String("ui", "", "serve the live view on `ADDR` (host:port; loopback unless ui.allow_remote); overrides ui.listen")
 	if err := f.Parse(args); err != nil {
 		return 2
 	}
 	fl.set = map[string]bool{}
-	var reserved []string
-	f.Visit(func(x *flag.Flag) {
-		fl.set[x.Name] = true
-		for _, r := range reservedNames {
-			if x.Name == r {
-				reserved = append(reserved, "--"+r)
-			}
-		}
-	})
-	if len(reserved) > 0 {
-		fmt.Fprintf(stderr, "lineaged run: %v not in this release yet (see the README's roadmap)\n", reserved)
-		return 2
-	}
+	f.Visit(func(x *flag.Flag) { fl.set[x.Name] = true })
 	if err := feature.CheckProfile(); err != nil {
 		fmt.Fprintf(stderr, "lineaged run: %v\n", err)
 		return 2
@@ -221,13 +207,29 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 
+	// The metrics endpoint and the live view read the counters the agent
+	// publishes twice a second.
+	var latest atomic.Pointer[agent.Counters]
+	latest.Store(&agent.Counters{})
+	if c.Metrics.Listen != "" || c.UI.Listen != "" {
+		cfg.Publish = func(c *agent.Counters) { latest.Store(c) }
+	}
 	if c.Metrics.Listen != "" {
-		stopMetrics, err := serveMetrics(c.Metrics.Listen, c.Metrics.AllowRemote, &cfg, extraMetrics, logf)
+		stopMetrics, err := serveMetrics(c.Metrics.Listen, c.Metrics.AllowRemote, &latest, extraMetrics, logf)
 		if err != nil {
 			fmt.Fprintf(stderr, "lineaged run: metrics: %v\n", err)
 			return 1
 		}
 		defer stopMetrics()
+	}
+	if c.UI.Listen != "" {
+		srv, err := serveUI(c, &latest, logf)
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged run: ui: %v\n", err)
+			return 1
+		}
+		defer srv.Close()
+		cfg.Observe = srv.Observe
 	}
 
 	if *cpuProfile != "" {
@@ -313,6 +315,9 @@ func (fl *runFlags) load() (*config.Config, string, error) {
 				return nil, "", fmt.Errorf("--baseline: %w", err)
 			}
 		}
+	}
+	if fl.set["ui"] {
+		c.UI.Listen = *fl.ui
 	}
 	if fl.set["learn-for"] {
 		c.Detect.LearnFor = *fl.learnFor
@@ -583,13 +588,10 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // serveMetrics serves the agent's counters in the Prometheus text format
 // at http://ADDR/metrics. The configuration refuses an address off
 // loopback unless allow_remote is set; this checks again.
-func serveMetrics(addr string, allowRemote bool, cfg *agent.LiveConfig, extra func(io.Writer), logf func(string, ...any)) (func(), error) {
+func serveMetrics(addr string, allowRemote bool, latest *atomic.Pointer[agent.Counters], extra func(io.Writer), logf func(string, ...any)) (func(), error) {
 	if !allowRemote && !config.IsLoopback(addr) {
 		return nil, fmt.Errorf("%s is not a loopback address (metrics.allow_remote is false)", addr)
 	}
-	var latest atomic.Pointer[agent.Counters]
-	latest.Store(&agent.Counters{})
-	cfg.Publish = func(c *agent.Counters) { latest.Store(c) }
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err

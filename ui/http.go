@@ -1,0 +1,264 @@
+package ui
+
+import (
+	"cmp"
+	"crypto/subtle"
+	"encoding/json"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// cookieName carries the token after the page was opened with ?token=, so
+// a reload without it still works. HttpOnly: the page's script never needs
+// it (same-origin fetches send it).
+const cookieName = "lineaged_ui_token"
+
+// defaultLimit is /api/processes' limit when the query names none.
+const defaultLimit = 2000
+
+// routes builds the handler: the checks every request passes, then the
+// mux. The mux answers 405 (with Allow) for methods other than GET and
+// HEAD on known paths, and 404 elsewhere.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.servePage)
+	mux.HandleFunc("GET /api/processes", s.serveProcesses)
+	mux.HandleFunc("GET /api/alerts", s.serveAlerts)
+	mux.HandleFunc("GET /api/health", s.serveHealth)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		// DNS rebinding: a hostile page whose name resolves to 127.0.0.1
+		// reaches this port with its own name in Host. It lacks the token
+		// anyway; refusing it first tells it nothing, not even that a
+		// token is wanted. Any port is accepted, so an ssh -L forward to
+		// another local port still works.
+		if !s.cfg.AllowRemote && !loopbackHost(r.Host) {
+			http.Error(w, "forbidden: the view answers only to a loopback host name", http.StatusForbidden)
+			return
+		}
+		if !s.authorized(r) {
+			h.Set("WWW-Authenticate", `Bearer realm="lineaged"`)
+			// Neither the token nor the file's path: the operator knows
+			// where it is, anyone else need not.
+			http.Error(w, "token required: see the token file", http.StatusUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHost reports whether a Host header names the loopback interface.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	return host != "" && isLoopbackName(host)
+}
+
+// authorized reports whether r carries the token, as a bearer header, a
+// token= query parameter or the cookie, compared in constant time.
+func (s *Server) authorized(r *http.Request) bool {
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		if s.tokenMatches(strings.TrimSpace(a[7:])) {
+			return true
+		}
+	}
+	if t := r.URL.Query().Get("token"); t != "" && s.tokenMatches(t) {
+		return true
+	}
+	if c, err := r.Cookie(cookieName); err == nil && s.tokenMatches(c.Value) {
+		return true
+	}
+	return false
+}
+
+func (s *Server) tokenMatches(t string) bool {
+	return subtle.ConstantTimeCompare([]byte(t), []byte(s.token)) == 1
+}
+
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
+	nonce := newNonce()
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; connect-src 'self'; img-src 'self' data:; "+
+		"style-src 'nonce-"+nonce+"'; script-src 'nonce-"+nonce+"'; "+
+		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	http.SetCookie(w, &http.Cookie{
+		Name:     cookieName,
+		Value:    s.token,
+		Path:     "/",
+		HttpOnly: true,
+		SameSite: http.SameSiteStrictMode,
+	})
+	_, _ = w.Write(s.page.render(nonce))
+}
+
+// procJSON is one process as /api/processes serves it. Times are Unix
+// msec; Start is 0 for an ancestor only known from an ancestry.
+type procJSON struct {
+	EntityID       string   `json:"entity_id"`
+	PID            int      `json:"pid"`
+	PPID           int      `json:"ppid"`
+	ParentEntityID string   `json:"parent_entity_id"`
+	Executable     string   `json:"executable"`
+	Args           []string `json:"args"`
+	UserID         string   `json:"user_id"`
+	Start          int64    `json:"start"`
+	Exit           *int64   `json:"exit,omitempty"`
+	ExitCode       *int     `json:"exit_code,omitempty"`
+	Alerts         int      `json:"alerts"`
+	LastSeen       int64    `json:"last_seen"`
+	Unknown        bool     `json:"unknown"`
+}
+
+func (s *Server) serveProcesses(w http.ResponseWriter, r *http.Request) {
+	limit := defaultLimit
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			http.Error(w, "limit must be a positive integer", http.StatusBadRequest)
+			return
+		}
+		limit = n
+	}
+	limit = min(limit, s.maxProcs)
+	now := s.now().UnixMilli()
+	procs := s.snapshotProcesses(now, limit)
+	writeJSON(w, struct {
+		Now       int64      `json:"now"`
+		Processes []procJSON `json:"processes"`
+	}{now, procs})
+}
+
+// snapshotProcesses copies the view's processes: the limit most recently
+// started, and every ancestor of those, so the tree is connected. The
+// copies share the nodes' args slices, which are never modified.
+func (s *Server) snapshotProcesses(now int64, limit int) []procJSON {
+	s.mu.Lock()
+	// A quiet host sends few events: sweep here too, so exited
+	// processes still leave the view on time.
+	s.sweepTTL(now)
+	var picked []*proc
+	if len(s.procs) <= limit {
+		picked = make([]*proc, 0, len(s.procs))
+		for _, n := range s.procs {
+			picked = append(picked, n)
+		}
+	} else {
+		all := make([]*proc, 0, len(s.procs))
+		for _, n := range s.procs {
+			all = append(all, n)
+		}
+		slices.SortFunc(all, func(a, b *proc) int { return cmp.Compare(b.start, a.start) })
+		in := make(map[string]bool, limit*2)
+		picked = all[:limit:limit]
+		for _, n := range picked {
+			in[n.key] = true
+		}
+		for _, n := range all[:limit] {
+			// Walk up until a node already picked (whose chain is
+			// in already) or the top.
+			for p := s.procs[n.parent]; p != nil && !in[p.key]; p = s.procs[p.parent] {
+				in[p.key] = true
+				picked = append(picked, p)
+			}
+		}
+	}
+	out := make([]procJSON, len(picked))
+	for i, n := range picked {
+		out[i] = procJSON{
+			EntityID:       n.key,
+			PID:            n.pid,
+			PPID:           n.ppid,
+			ParentEntityID: n.parent,
+			Executable:     n.exe,
+			Args:           n.args,
+			UserID:         n.userID,
+			Start:          n.start,
+			Alerts:         n.alerts,
+			LastSeen:       n.lastSeen,
+			Unknown:        n.unknown,
+		}
+		if n.exited {
+			exit := n.exit
+			out[i].Exit = &exit
+			if n.hasCode {
+				code := n.exitCode
+				out[i].ExitCode = &code
+			}
+		}
+	}
+	s.mu.Unlock()
+	for i := range out {
+		if out[i].Args == nil {
+			out[i].Args = []string{}
+		}
+	}
+	// Oldest first, for a stable answer; the page sorts siblings itself.
+	slices.SortFunc(out, func(a, b procJSON) int {
+		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.EntityID, b.EntityID))
+	})
+	return out
+}
+
+func (s *Server) serveAlerts(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	alerts := s.alertsNewestFirst()
+	total := s.alertsSeen
+	s.mu.Unlock()
+	for i := range alerts {
+		if alerts[i].Techniques == nil {
+			alerts[i].Techniques = []string{}
+		}
+		if alerts[i].Args == nil {
+			alerts[i].Args = []string{}
+		}
+	}
+	writeJSON(w, struct {
+		Total  uint64      `json:"total"`
+		Alerts []alertJSON `json:"alerts"`
+	}{total, alerts})
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	// The agent's callback runs outside the lock: it may be slow, and
+	// Observe must not wait for it.
+	var sources []Health
+	if s.cfg.Health != nil {
+		sources = s.cfg.Health()
+	}
+	if sources == nil {
+		sources = []Health{}
+	}
+	s.mu.Lock()
+	events, alerts, nprocs := s.events, s.alertsSeen, len(s.procs)
+	cats := make(map[string]uint64, len(s.byCategory))
+	for k, v := range s.byCategory {
+		cats[k] = v
+	}
+	s.mu.Unlock()
+	writeJSON(w, struct {
+		Host       string            `json:"host"`
+		UptimeS    int64             `json:"uptime_s"`
+		Events     uint64            `json:"events"`
+		Alerts     uint64            `json:"alerts"`
+		Processes  int               `json:"processes"`
+		ByCategory map[string]uint64 `json:"by_category"`
+		Sources    []Health          `json:"sources"`
+	}{s.cfg.Host, int64(time.Since(s.started) / time.Second), events, alerts, nprocs, cats, sources})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v)
+}
