@@ -29,7 +29,7 @@ FUZZ_TARGETS := ./agent:FuzzReplay ./audit:FuzzParse ./audit:FuzzParseRules ./ne
 # Debian packages the tests use: xz (the recorded log), auditd (the live
 # recording test and its ausearch oracle), iproute2 (network namespaces for
 # the sock_diag tests), procps, util-linux.
-DEB_DEPS := xz-utils auditd procps util-linux iproute2 rpm rsyslog rsyslog-gnutls
+DEB_DEPS := xz-utils auditd procps util-linux iproute2 rpm rsyslog rsyslog-gnutls chromium fonts-dejavu-core
 
 .PHONY: deps build test unit integration lint fuzz fuzz-long bench bench-live soak demo clean
 

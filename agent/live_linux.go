@@ -451,6 +451,9 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	} else {
 		r.setSource("sock_diag", "off", "network.snapshot_every is negative")
 	}
+	if cfg.Publish != nil {
+		cfg.Publish(r.counters(time.Now())) // the sources' states at once, not at the first tick
+	}
 	if cfg.SnapshotEvery > 0 {
 		r.snapNow = make(chan struct{}, 1)
 		go func() {

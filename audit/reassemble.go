@@ -168,12 +168,14 @@ func (a *Reassembler) Push(r *Record, now int64) {
 		a.stats.Resets++
 	}
 	if a.haveLast && !seqBefore(a.last, seq) && !isDaemon(r.Type) {
-		// Its event was already emitted: deliver it alone, flagged.
-		a.stats.Late++
+		// Its event was already emitted: deliver it alone, flagged. An
+		// EOE after the PROCTITLE that completed its event is the
+		// normal end, not a late record: nothing is missing.
 		if r.Type == TypeEOE {
 			a.Release(r)
 			return
 		}
+		a.stats.Late++
 		a.late = append(a.late[:0], r)
 		a.group = Group{Serial: seq, Records: a.late, Late: true}
 		a.stats.Events++

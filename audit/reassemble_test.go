@@ -113,8 +113,16 @@ func TestReassemblerTimeoutAndLate(t *testing.T) {
 	if st := a.Stats(); st.Late != 1 || st.Lost != 0 || st.Expired != 1 {
 		t.Errorf("stats %+v", st)
 	}
+	// The EOE after an event its PROCTITLE completed is its normal end,
+	// not a late record.
+	a.Push(rec(t, "type=SYSCALL msg=audit(10.000:9): arch=c000003e syscall=59 pid=1"), 12001)
+	a.Push(rec(t, "type=PROCTITLE msg=audit(10.000:9): proctitle=6C73"), 12001)
+	a.Push(rec(t, "type=EOE msg=audit(10.000:9): "), 12001)
+	if st := a.Stats(); st.Late != 1 {
+		t.Errorf("late = %d after an EOE that ended a complete event, want 1", st.Late)
+	}
 	// A gap of 3 serials is counted as lost.
-	a.Push(rec(t, "type=USER_LOGIN msg=audit(10.000:12): pid=1 res=success"), 12002)
+	a.Push(rec(t, "type=USER_LOGIN msg=audit(10.000:13): pid=1 res=success"), 12002)
 	if st := a.Stats(); st.Lost != 3 {
 		t.Errorf("lost = %d, want 3", st.Lost)
 	}

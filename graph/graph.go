@@ -290,11 +290,12 @@ func (g *Graph) newInstance(n *node, e *event.Event) bool {
 	if n.exited && e.TimeMsec > n.exitAt {
 		// An event stamped at or before the exit is a late record of
 		// the exited instance (sources interleave); after it, the pid
-		// belongs to someone else. Except the same exit from the other
-		// source within the clock skew (audit's exit_group, then the
-		// proc connector's exit): a new instance would have been seen
-		// to start first, and its own node would be the one found.
-		return !(e.Action == actionExit && e.TimeMsec-n.exitAt <= g.skew)
+		// belongs to someone else. Except within the clock skew: the
+		// other source's record of the same process (the connector's
+		// fork or exit stamped a few ms after audit's exit_group) is
+		// late, not new; a pid reused that fast would need the whole pid
+		// space to wrap in ClockSkew.
+		return e.TimeMsec-n.exitAt > g.skew
 	}
 	// The audit session id is fixed once the login uid is set (a LOGIN
 	// moves it from unset to a number, once): a different session (or

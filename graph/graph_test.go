@@ -780,6 +780,12 @@ func TestSecondExit(t *testing.T) {
 	if s := g.Stats(); s.PIDReuse != 0 {
 		t.Errorf("PIDReuse = %d, want 0", s.PIDReuse)
 	}
+	// The connector's fork, stamped by its clock after audit's exit:
+	// the same instance too.
+	fork := run(g, ev{t: 1210, pid: 100, ppid: 50})
+	if fork.Process.EntityID != first.Process.EntityID {
+		t.Errorf("a record 10 ms after the exit (skew 100) made a new instance")
+	}
 	late := run(g, ev{t: 1500, pid: 100, kind: "exit"})
 	if late.Process.EntityID == first.Process.EntityID {
 		t.Error("an exit 300 ms after the first (skew 100) was taken for the same instance")

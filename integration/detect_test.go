@@ -253,6 +253,10 @@ func TestIntegrationDetect(t *testing.T) {
 			t.Logf("only replay: %s", k)
 		}
 	}
+	t.Logf("alerts: live %d distinct, replay %d distinct, only live %d, only replay %d", len(live), len(rep), onlyLive, onlyReplay)
+
+	checkScenarioReport(t, dir, learnedCopy, alog, out, scratchOf)
+
 	if keep := os.Getenv("LINEAGED_KEEP"); keep != "" {
 		os.MkdirAll(keep, 0o755)
 		for _, f := range []string{out, alog, learnedCopy} {
@@ -261,7 +265,6 @@ func TestIntegrationDetect(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("alerts: live %d distinct, replay %d distinct, only live %d, only replay %d", len(live), len(rep), onlyLive, onlyReplay)
 }
 
 func uniq(s []string) []string {

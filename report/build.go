@@ -17,6 +17,12 @@ type Options struct {
 	MaxTrees     int       // alerts drawn with a tree (default 1000)
 	MaxAlerts    int       // alerts kept at all (default 10000; the rest counted)
 	Now          time.Time // the report's date (default time.Now)
+	// Rules, when set, are the audit rules in force (as auditctl -l prints
+	// them), for inputs without lineaged's settings event (a replay of an
+	// auditd host's log); RulesSource names where they came from. A
+	// settings event in the inputs still wins for its period.
+	Rules       []string
+	RulesSource string
 	// Progress, when set, is told the bytes read so far of total, over
 	// both passes (each input is read twice: once for the figures, once
 	// for the alerts' trees).
@@ -65,6 +71,9 @@ func Build(files []string, opt Options) (*Report, error) {
 		return nil, err
 	}
 	b.r.Lines, b.r.BadLines, b.r.Bad = rd.Lines, rd.BadCount, rd.Bad
+	if b.r.Rules == nil && opt.Rules != nil {
+		b.r.Rules, b.r.ConfigSource = opt.Rules, opt.RulesSource
+	}
 	b.finish()
 
 	// Pass 2: the trees need the alerts' processes' children, siblings,

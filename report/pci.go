@@ -196,7 +196,9 @@ func (b *builder) finishPCI() {
 	mode := r.Settings["audit.mode"]
 	switch {
 	case len(r.Config) == 0 && r.Rules == nil:
-		s.Note = "No settings event in the inputs: they do not show which audit rules were in force (a replay's output has none; report on the live agent's events file)."
+		s.Note = "No settings event in the inputs: they do not show which audit rules were in force (a replay's output has none; report on the live agent's events file, or give the rules with --rules)."
+	case len(r.Config) == 0:
+		s.Note = fmt.Sprintf("No settings event in the inputs; %d audit rules in force are taken from %s.", len(r.Rules), r.ConfigSource)
 	default:
 		s.Note = fmt.Sprintf("%d settings events in the period; the last in force lists %d audit rules", len(r.Config), len(r.Rules))
 		if mode != "" {

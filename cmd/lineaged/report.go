@@ -13,7 +13,7 @@ import (
 	"github.com/lineaged/lineaged/report"
 )
 
-const reportUsage = `Usage: lineaged report [--format html|md|json[,...]] [--since TIME] [--until TIME] [--title TEXT] --out DIR EVENTS.jsonl...
+const reportUsage = `Usage: lineaged report [--format html|md|json[,...]] [--since TIME] [--until TIME] [--title TEXT] [--rules FILE] --out DIR EVENTS.jsonl...
 
 Reads lineaged's JSON lines (the events file, or replay's output) and writes
 a compliance report into DIR: report.html (one self-contained file),
@@ -32,6 +32,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	until := fs.String("until", "", "report events before TIME")
 	out := fs.String("out", "", "directory to write the report into (created)")
 	title := fs.String("title", "", "the report's title")
+	rulesFile := fs.String("rules", "", "audit rules in force (`FILE`, as auditctl -l prints them), for inputs without lineaged's settings event (a replay)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (inputs of 8 MiB or more), always or never")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -55,6 +56,19 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	if !opt.Since.IsZero() && !opt.Until.IsZero() && !opt.Until.After(opt.Since) {
 		fmt.Fprintf(stderr, "lineaged report: --until %s is not after --since %s\n", *until, *since)
 		return 2
+	}
+	if *rulesFile != "" {
+		b, err := os.ReadFile(*rulesFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "lineaged report: --rules: %v\n", err)
+			return 2
+		}
+		opt.Rules, opt.RulesSource = []string{}, "rules file "+*rulesFile
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") && l != "No rules" {
+				opt.Rules = append(opt.Rules, l)
+			}
+		}
 	}
 	formats := strings.Split(*format, ",")
 	for _, f := range formats {
