@@ -31,7 +31,7 @@ FUZZ_TARGETS := ./agent:FuzzReplay ./audit:FuzzParse ./audit:FuzzParseRules ./ne
 # the sock_diag tests), procps, util-linux.
 DEB_DEPS := xz-utils auditd procps util-linux iproute2 rpm rsyslog rsyslog-gnutls chromium fonts-dejavu-core
 
-.PHONY: deps build test unit integration lint fuzz fuzz-long bench bench-live soak demo clean
+.PHONY: deps build test unit integration lint fuzz fuzz-long fuzz-seeds bench bench-live soak demo clean
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -78,6 +78,32 @@ fuzz:
 
 fuzz-long:
 	$(MAKE) fuzz FUZZTIME=10m
+
+# Seed corpora (PKG/testdata/fuzz/FuzzX/seed-*) from real input: the
+# sample audit log recorded on this kernel, the shared public logs, rule
+# sets, Sigma rules, the default configuration, a baseline learned from the
+# sample, lineaged's own JSON lines and this host's /proc. Committed;
+# rerunning adds only what is new. The kernel's binary messages (proc
+# connector, fanotify, sock_diag) are seeded in code from encoded structs.
+SEED := $(GO) run ./tools/fuzzseed
+fuzz-seeds: build
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	$(SEED) -dir agent/testdata/fuzz/FuzzReplay -chunk 40 testdata/sample/audit.log; \
+	xz -dc $(SHARED)/testdata/recorded/devbox.log.xz | head -4000 > $$tmp/devbox.log; \
+	$(SEED) -dir agent/testdata/fuzz/FuzzReplay -chunk 40 $(SHARED)/testdata/public/go-libaudit/auparse/testdata/audit-rhel7.log $$tmp/devbox.log; \
+	$(SEED) -dir audit/testdata/fuzz/FuzzParse -lines 60 testdata/sample/audit.log $$tmp/devbox.log $(SHARED)/testdata/public/go-libaudit/auparse/testdata/audit-rhel6.log; \
+	$(SEED) -dir audit/testdata/fuzz/FuzzNormalize -type string -chunk 12 testdata/sample/audit.log; \
+	$(SEED) -dir audit/testdata/fuzz/FuzzParseRules -type string audit/default.rules $(SHARED)/testdata/public/go-libaudit/rule/testdata/*.rules; \
+	grep -oh 'saddr=[0-9A-F]*' testdata/sample/audit.log $$tmp/devbox.log | cut -d= -f2 | sort -u | head -40 > $$tmp/saddr; \
+	$(SEED) -dir audit/testdata/fuzz/FuzzDecodeSockaddr -lines 40 $$tmp/saddr; \
+	$(SEED) -dir config/testdata/fuzz/FuzzParse config/default.yml; \
+	bin/lineaged replay --learn --baseline $$tmp/baseline.jsonl --output /dev/null testdata/sample/audit.log 2>/dev/null; \
+	$(SEED) -dir baseline/testdata/fuzz/FuzzLoad -type string $$tmp/baseline.jsonl; \
+	$(SEED) -dir sigma/testdata/fuzz/FuzzLoad $$(find $(SHARED)/testdata/public/sigma -name '*.yml' | sort | head -12); \
+	$(SEED) -dir report/testdata/fuzz/FuzzReport -lines 30 testdata/sample/audit.log.golden.jsonl; \
+	$(SEED) -dir report/testdata/fuzz/FuzzReport -chunk 6 testdata/sample/audit.log.golden.jsonl; \
+	$(SEED) -dir proc/testdata/fuzz/FuzzParseStat -type string -lines 4 /proc/1/stat /proc/self/stat; \
+	$(SEED) -dir proc/testdata/fuzz/FuzzParseCgroup -type string /proc/1/cgroup /proc/self/cgroup
 
 test: lint unit integration fuzz
 	@echo "make test: all passed"

@@ -253,7 +253,8 @@ func Parse(name string, data []byte) (*Config, error) {
 	p.apply(c, data)
 	if len(p.errs) == 0 {
 		p.checkFiles(c)
-		p.checkMetrics(c)
+		// The counters and the view tell what the host is doing.
+		p.checkLoopback(c.Metrics.Listen, c.Metrics.AllowRemote, "metrics")
 		p.checkLoopback(c.UI.Listen, c.UI.AllowRemote, "ui")
 	}
 	if err := p.err(); err != nil {
@@ -574,38 +575,14 @@ func (p *parser) apply(c *Config, data []byte) {
 		{"metrics", func(k string, v *yaml.Node) {
 			m := &c.Metrics
 			p.mapping(v, k, []field{
-				{"listen", func(k string, v *yaml.Node) {
-					var a string
-					if !p.str(k, v, &a, true) {
-						return
-					}
-					if a != "" {
-						if _, _, err := net.SplitHostPort(a); err != nil {
-							p.fail(v, k, "%q is not host:port", a)
-							return
-						}
-					}
-					m.Listen = a
-				}},
+				{"listen", func(k string, v *yaml.Node) { p.listen(k, v, &m.Listen) }},
 				{"allow_remote", func(k string, v *yaml.Node) { p.bool(k, v, &m.AllowRemote) }},
 			})
 		}},
 		{"ui", func(k string, v *yaml.Node) {
 			m := &c.UI
 			p.mapping(v, k, []field{
-				{"listen", func(k string, v *yaml.Node) {
-					var a string
-					if !p.str(k, v, &a, true) {
-						return
-					}
-					if a != "" {
-						if _, _, err := net.SplitHostPort(a); err != nil {
-							p.fail(v, k, "%q is not host:port", a)
-							return
-						}
-					}
-					m.Listen = a
-				}},
+				{"listen", func(k string, v *yaml.Node) { p.listen(k, v, &m.Listen) }},
 				{"allow_remote", func(k string, v *yaml.Node) { p.bool(k, v, &m.AllowRemote) }},
 				{"token_file", func(k string, v *yaml.Node) { p.optPath(k, v, &m.TokenFile) }},
 			})
@@ -1192,20 +1169,19 @@ func (p *parser) checkFiles(c *Config) {
 	}
 }
 
-// checkMetrics refuses a metrics address off loopback unless allowed: the
-// counters tell what the host is doing.
-func (p *parser) checkMetrics(c *Config) {
-	if c.Metrics.Listen == "" || c.Metrics.AllowRemote || IsLoopback(c.Metrics.Listen) {
+// listen reads a host:port ("" is off).
+func (p *parser) listen(k string, v *yaml.Node, dst *string) {
+	var a string
+	if !p.str(k, v, &a, true) {
 		return
 	}
-	line := 1
-	for _, k := range []string{"metrics.listen", "metrics"} {
-		if l, ok := p.lines[k]; ok {
-			line = l
-			break
+	if a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			p.fail(v, k, "%q is not host:port", a)
+			return
 		}
 	}
-	p.fail(&yaml.Node{Line: line}, "metrics.listen", "%q is not a loopback address; set metrics.allow_remote: true to serve other hosts", c.Metrics.Listen)
+	*dst = a
 }
 
 // checkLoopback refuses a listen address off loopback unless allowed.

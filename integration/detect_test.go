@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -210,7 +211,10 @@ func TestIntegrationDetect(t *testing.T) {
 	t.Logf("detections found: %d of %d scenarios; false alerts on the benign period: %d", found, len(scenarios), len(benign))
 
 	// Replay the recorded audit.log against the baseline as learned.
-	replayed, stderr := runReplay(t, nil, "--baseline", learnedCopy, "--alerts-only", "--run-id", "r", alog)
+	// The native audit.log rotates at 8 MiB (audit_log.max_size): the
+	// whole run is the rotated files, oldest first, then audit.log.
+	alogs := rotated(alog)
+	replayed, stderr := runReplay(t, nil, append([]string{"--baseline", learnedCopy, "--alerts-only", "--run-id", "r"}, alogs...)...)
 	t.Logf("replay: %s", strings.TrimSpace(stderr))
 	live := map[string]bool{}
 	for _, a := range alertsFrom(readEvents(t, out)) {
@@ -255,7 +259,7 @@ func TestIntegrationDetect(t *testing.T) {
 	}
 	t.Logf("alerts: live %d distinct, replay %d distinct, only live %d, only replay %d", len(live), len(rep), onlyLive, onlyReplay)
 
-	checkScenarioReport(t, dir, learnedCopy, alog, out, scratchOf)
+	checkScenarioReport(t, dir, learnedCopy, alogs, out, scratchOf)
 
 	if keep := os.Getenv("LINEAGED_KEEP"); keep != "" {
 		os.MkdirAll(keep, 0o755)
@@ -266,6 +270,19 @@ func TestIntegrationDetect(t *testing.T) {
 		}
 	}
 }
+
+// rotated is path's rotations (path.N, oldest first) and path.
+func rotated(path string) []string {
+	var out []string
+	for i := 99; i >= 1; i-- {
+		if p := path + "." + strconv.Itoa(i); fileExists(p) {
+			out = append(out, p)
+		}
+	}
+	return append(out, path)
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func uniq(s []string) []string {
 	out := s[:0]

@@ -41,10 +41,10 @@ type reportDoc struct {
 // headless Chromium renders the HTML: every scenario's alert must be on
 // the page with its process tree drawn, and the PCI DSS and CIS sections
 // with it. The report and a screenshot stay in integration/out.
-func checkScenarioReport(t *testing.T, dir, baseline, alog, liveOut string, scratchOf map[string]string) {
+func checkScenarioReport(t *testing.T, dir, baseline string, alogs []string, liveOut string, scratchOf map[string]string) {
 	t.Helper()
 	replayed := filepath.Join(dir, "replay.jsonl")
-	cmd := exec.Command(lineagedBin, "replay", "--host", "it", "--baseline", baseline, "--run-id", "rp", "--output", replayed, alog)
+	cmd := exec.Command(lineagedBin, append([]string{"replay", "--host", "it", "--baseline", baseline, "--run-id", "rp", "--output", replayed}, alogs...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("replay: %v\n%s", err, out)
 	}

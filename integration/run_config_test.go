@@ -176,19 +176,8 @@ func TestIntegrationRunMetrics(t *testing.T) {
 	cfgPath := filepath.Join(dir, "lineaged.yml")
 	os.WriteFile(cfgPath, []byte("audit:\n  mode: \"off\"\nfiles:\n  enabled: false\nnetwork:\n  snapshot_every: 0\nmetrics:\n  listen: \"127.0.0.1:0\"\n"), 0o600)
 	run := startRun(t, out, "--config", cfgPath)
-	var url string
+	url := metricsURL(t, run)
 	deadline := time.Now().Add(10 * time.Second)
-	for url == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("no metrics address logged; stderr:\n%s", run.stderr.String())
-		}
-		for _, l := range strings.Split(run.stderr.String(), "\n") {
-			if _, u, ok := strings.Cut(l, "metrics on "); ok {
-				url = strings.TrimSpace(u)
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	exec.Command("/bin/true").Run()
 	var body string
 	for {
