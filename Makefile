@@ -82,9 +82,10 @@ fuzz-long:
 # Seed corpora (PKG/testdata/fuzz/FuzzX/seed-*) from real input: the
 # sample audit log recorded on this kernel, the shared public logs, rule
 # sets, Sigma rules, the default configuration, a baseline learned from the
-# sample, lineaged's own JSON lines and this host's /proc. Committed;
-# rerunning adds only what is new. The kernel's binary messages (proc
-# connector, fanotify, sock_diag) are seeded in code from encoded structs.
+# sample, lineaged's own JSON lines and this host's /proc, and (as root,
+# tools/kernelseeds) the kernel's own proc connector datagrams, fanotify
+# read buffers and sock_diag replies. Committed; rerunning adds only what
+# is new.
 SEED := $(GO) run ./tools/fuzzseed
 fuzz-seeds: build
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
@@ -103,7 +104,8 @@ fuzz-seeds: build
 	$(SEED) -dir report/testdata/fuzz/FuzzReport -lines 30 testdata/sample/audit.log.golden.jsonl; \
 	$(SEED) -dir report/testdata/fuzz/FuzzReport -chunk 6 testdata/sample/audit.log.golden.jsonl; \
 	$(SEED) -dir proc/testdata/fuzz/FuzzParseStat -type string -lines 4 /proc/1/stat /proc/self/stat; \
-	$(SEED) -dir proc/testdata/fuzz/FuzzParseCgroup -type string /proc/1/cgroup /proc/self/cgroup
+	$(SEED) -dir proc/testdata/fuzz/FuzzParseCgroup -type string /proc/1/cgroup /proc/self/cgroup; \
+	$(GO) run ./tools/kernelseeds
 
 test: lint unit integration fuzz
 	@echo "make test: all passed"

@@ -15,15 +15,13 @@ package main
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/lineaged/lineaged/internal/fuzzcorpus"
 )
 
 func main() {
@@ -35,9 +33,6 @@ func main() {
 	if *dir == "" || flag.NArg() == 0 || (*typ != "bytes" && *typ != "string") {
 		fmt.Fprintln(os.Stderr, "usage: fuzzseed -dir DIR [-type bytes|string] [-lines N | -chunk N] FILE...")
 		os.Exit(2)
-	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
-		fail(err)
 	}
 	n := 0
 	for _, f := range flag.Args() {
@@ -97,21 +92,11 @@ func chunks(s string, n, max int) []string {
 }
 
 func write(dir, typ, v string) bool {
-	body := "go test fuzz v1\n"
-	if typ == "bytes" {
-		body += "[]byte(" + strconv.Quote(v) + ")\n"
-	} else {
-		body += "string(" + strconv.Quote(v) + ")\n"
-	}
-	sum := sha256.Sum256([]byte(body))
-	p := filepath.Join(dir, "seed-"+hex.EncodeToString(sum[:8]))
-	if _, err := os.Stat(p); err == nil {
-		return false
-	}
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+	ok, err := fuzzcorpus.Write(dir, []byte(v), typ == "string")
+	if err != nil {
 		fail(err)
 	}
-	return true
+	return ok
 }
 
 func fail(err error) {
