@@ -202,3 +202,52 @@ func TestIntegrationFanotifyOverflow(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIntegrationAuditBacklogOverflow: a tiny audit backlog (-b 8, with
+// backlog_wait_time 0 so that no process ever waits on it) overflows
+// while the agent is stopped and a process makes 200,000 audited system
+// calls. The kernel's lost count must surface as an audit-records-lost
+// event and in lineaged_audit_kernel_lost_total, and the backlog settings
+// must be put back when the agent stops.
+func TestIntegrationAuditBacklogOverflow(t *testing.T) {
+	before := requireFreeAudit(t)
+	if _, err := exec.LookPath("perl"); err != nil {
+		t.Skip("perl not installed")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "events.jsonl")
+	rules := filepath.Join(dir, "rules.d")
+	os.Mkdir(rules, 0o755)
+	os.WriteFile(filepath.Join(rules, "10-it.rules"), []byte("--backlog_wait_time 0\n-b 8\n-a always,exit -F arch=b64 -S getppid -k lineaged-it-backlog\n"), 0o600)
+	cfgPath := filepath.Join(dir, "lineaged.yml")
+	os.WriteFile(cfgPath, []byte("files:\n  enabled: false\nnetwork:\n  snapshot_every: 0\nmetrics:\n  listen: \"127.0.0.1:0\"\n"), 0o600)
+	// The wait time goes to 0 before the backlog shrinks, by the test
+	// itself: under a legacy profile (before 3.14) lineaged does not set
+	// it, and the kernel's default (60 s) would stall every process on
+	// the host behind a full backlog of 8. Put back whatever happens.
+	saved := saveAuditState(t)
+	t.Cleanup(func() { saved.restore(t) })
+	auditctl(t, "--backlog_wait_time", "0")
+	before = auditctlState(t)
+	run := startRun(t, out, "--config", cfgPath, "--audit-mode", "own", "--rules-dir", rules)
+	url := metricsURL(t, run)
+	waitStarted(t, out)
+	stopped(t, run, func() {
+		if out, err := exec.Command("perl", "-e", "getppid() for 1..200000").CombinedOutput(); err != nil {
+			t.Fatalf("syscall storm: %v\n%s", err, out)
+		}
+	})
+	loss := waitAction(t, out, "audit-records-lost", 20*time.Second, run)
+	n, _ := strconv.Atoi(str(loss, "labels.count"))
+	t.Logf("%s", str(loss, "message"))
+	if n < 1 || str(loss, "event.outcome") != "failure" {
+		t.Errorf("loss event: count %d, outcome %s", n, str(loss, "event.outcome"))
+	}
+	if v := waitMetric(t, url, "lineaged_audit_kernel_lost_total"); v < float64(n) {
+		t.Errorf("lineaged_audit_kernel_lost_total = %v, below the event's %d", v, n)
+	}
+	if err := run.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	assertRestored(t, before, "audit state (backlog limit, wait time) after the overflow differs")
+}
