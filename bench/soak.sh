@@ -42,7 +42,7 @@ output:
   max_size: 0
 YML
 chmod 600 "$OUT/lineaged.yml"
-"$BIN" run --config "$OUT/lineaged.yml" --state-dir "$OUT/state" --baseline "$OUT/state/baseline.jsonl" 2>"$OUT/lineaged.stderr" &
+"$BIN" run ${SOAK_MEMPROFILE:+--memprofile "$SOAK_MEMPROFILE"} --config "$OUT/lineaged.yml" --state-dir "$OUT/state" --baseline "$OUT/state/baseline.jsonl" 2>"$OUT/lineaged.stderr" &
 LPID=$!
 cleanup() {
 	kill "$LPID" 2>/dev/null || true

@@ -252,7 +252,9 @@ func (en *Engine) stateOf(host string, r *event.ProcRef) *procState {
 // Observe judges e, which must already carry its event.id (alerts point at
 // it), and passes any alerts to emit. Alerts are new events: emit assigns
 // their ids and writes them. Events of kind alert and lineaged's own
-// events are not judged.
+// events are not judged. An exec's e.Ancestry is kept by reference: it
+// must be the graph's read-only snapshot (graph.Enrich), never a buffer
+// the caller rewrites.
 func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
 	if e == nil || e.Kind != event.KindEvent || e.Module == "lineaged" || e.Alert != nil {
 		return
@@ -719,7 +721,13 @@ func (en *Engine) track(e *event.Event) {
 	if e.Action == "executed" && e.Process.Executable != "" {
 		st.execExe = e.Process.Executable
 		st.execArgs = append(st.execArgs[:0:0], e.Process.Args...)
-		st.execAnc = append(st.execAnc[:0:0], e.Ancestry...)
+		// Kept by reference: an event's ancestry is the graph's snapshot
+		// of the parent's chain, built anew when the chain changes and
+		// shared by every child, never written after (graph.chainOf).
+		// A copy per process was most of the engine's memory under an
+		// exec storm (a deep chain of long command lines, 2,000 times a
+		// second, kept 5 s past each exit).
+		st.execAnc = e.Ancestry
 		st.execMsec = e.TimeMsec
 		if e.Process.PID > 0 {
 			if len(en.execPID) >= maxProcStates {

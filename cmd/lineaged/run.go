@@ -72,6 +72,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fl.noFiles = f.Bool("no-file-watch", false, "turn the fanotify file watches off (files.enabled: false)")
 	fl.batchWindow = f.Duration("batch-window", 0, "how long the agent waits once a source is readable so one read takes a batch; overrides batch_window")
 	cpuProfile := f.String("cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
+	memProfile := f.String("memprofile", "", "write a Go heap profile to `FILE` every 10 s while running (for memory reports)")
 	f.Var(&fl.watches, "watch", "also watch `DIR` (or file) for open, modify and close-write (repeatable)")
 	fl.host = f.String("host", "", "host.name of the events; overrides host (default: this host's name)")
 	fl.auditLog = f.String("audit-log", "", "also write the kernel's audit records to `FILE` in auditd's format (for ausearch/aureport); overrides audit_log.file")
@@ -241,6 +242,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		pprof.StartCPUProfile(pf)
 		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
+	if *memProfile != "" {
+		go writeHeapProfiles(ctx, *memProfile, 10*time.Second, logf)
+	}
 	err = agent.Run(ctx, cfg, sink)
 	if file != nil {
 		if serr := file.Sync(); err == nil && serr != nil {
@@ -252,6 +256,36 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// writeHeapProfiles replaces path with a heap profile every period until
+// ctx ends: the last one shows what the agent held under load, which a
+// profile taken at exit (the graph already dropped) would not.
+func writeHeapProfiles(ctx context.Context, path string, period time.Duration, logf func(string, ...any)) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		tmp := path + ".tmp"
+		f, err := os.Create(tmp)
+		if err == nil {
+			err = pprof.WriteHeapProfile(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err == nil {
+			err = os.Rename(tmp, path)
+		}
+		if err != nil {
+			logf("--memprofile: %v", err)
+			return
+		}
+	}
 }
 
 // load reads the configuration file (the built-in defaults when the
