@@ -465,6 +465,10 @@ func (fl *runFlags) reload(running *config.Config, logf func(string, ...any)) ag
 		{"proc.enabled", running.Proc.Enabled, c.Proc.Enabled},
 		{"network.snapshot_every", running.Network.SnapshotEvery, c.Network.SnapshotEvery},
 		{"output.file", running.Output.File, c.Output.File},
+		{"metrics.listen", running.Metrics.Listen, c.Metrics.Listen},
+		{"ui.listen", running.UI.Listen, c.UI.Listen},
+		{"ui.allow_remote", running.UI.AllowRemote, c.UI.AllowRemote},
+		{"ui.token_file", running.UI.TokenFile, c.UI.TokenFile},
 	} {
 		if x.old != x.new {
 			logf("reload: %s changed (%v -> %v): takes effect at the next start", x.key, x.old, x.new)
