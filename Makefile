@@ -89,9 +89,9 @@ fuzz-long:
 SEED := $(GO) run ./tools/fuzzseed
 fuzz-seeds: build
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
-	$(SEED) -dir agent/testdata/fuzz/FuzzReplay -chunk 40 testdata/sample/audit.log; \
+	$(SEED) -dir agent/testdata/fuzz/FuzzReplay -chunk 8 testdata/sample/audit.log; \
 	xz -dc $(SHARED)/testdata/recorded/devbox.log.xz | head -4000 > $$tmp/devbox.log; \
-	$(SEED) -dir agent/testdata/fuzz/FuzzReplay -chunk 40 $(SHARED)/testdata/public/go-libaudit/auparse/testdata/audit-rhel7.log $$tmp/devbox.log; \
+	$(SEED) -dir agent/testdata/fuzz/FuzzReplay -chunk 8 $(SHARED)/testdata/public/go-libaudit/auparse/testdata/audit-rhel7.log $$tmp/devbox.log; \
 	$(SEED) -dir audit/testdata/fuzz/FuzzParse -lines 60 testdata/sample/audit.log $$tmp/devbox.log $(SHARED)/testdata/public/go-libaudit/auparse/testdata/audit-rhel6.log; \
 	$(SEED) -dir audit/testdata/fuzz/FuzzNormalize -type string -chunk 12 testdata/sample/audit.log; \
 	$(SEED) -dir audit/testdata/fuzz/FuzzParseRules -type string audit/default.rules $(SHARED)/testdata/public/go-libaudit/rule/testdata/*.rules; \
