@@ -449,7 +449,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	if cfg.SnapshotEvery > 0 {
 		r.setSource("sock_diag", "running", "snapshot every "+cfg.SnapshotEvery.String()+" and on socket syscalls")
 	} else {
-		r.setSource("sock_diag", "off", "network.snapshot_every is negative")
+		r.setSource("sock_diag", "off", "turned off by configuration (network.snapshot_every: 0)")
 	}
 	if cfg.Publish != nil {
 		cfg.Publish(r.counters(time.Now())) // the sources' states at once, not at the first tick
@@ -837,18 +837,15 @@ func (r *liveRun) write(e *event.Event) {
 			r.sinkErr = err
 			r.cfg.Logf("output: %v", err)
 		}
-		r.detect(e)
-		if r.cfg.Observe != nil {
-			r.cfg.Observe(e)
+	} else {
+		r.written++
+		r.bySource[e.Module]++
+		if !r.unflushed {
+			r.unflushed = true
+			r.flushDue = time.Now().Add(r.cfg.FlushEvery)
 		}
-		return
 	}
-	r.written++
-	r.bySource[e.Module]++
-	if !r.unflushed {
-		r.unflushed = true
-		r.flushDue = time.Now().Add(r.cfg.FlushEvery)
-	}
+	// A line the output could not take is still judged and shown.
 	r.detect(e)
 	if r.cfg.Observe != nil {
 		r.cfg.Observe(e)

@@ -210,7 +210,7 @@ func TestIntegrationFanotifyOverflow(t *testing.T) {
 // event and in lineaged_audit_kernel_lost_total, and the backlog settings
 // must be put back when the agent stops.
 func TestIntegrationAuditBacklogOverflow(t *testing.T) {
-	before := requireFreeAudit(t)
+	requireFreeAudit(t)
 	if _, err := exec.LookPath("perl"); err != nil {
 		t.Skip("perl not installed")
 	}
@@ -228,7 +228,7 @@ func TestIntegrationAuditBacklogOverflow(t *testing.T) {
 	saved := saveAuditState(t)
 	t.Cleanup(func() { saved.restore(t) })
 	auditctl(t, "--backlog_wait_time", "0")
-	before = auditctlState(t)
+	before := auditctlState(t)
 	run := startRun(t, out, "--config", cfgPath, "--audit-mode", "own", "--rules-dir", rules)
 	url := metricsURL(t, run)
 	waitStarted(t, out)

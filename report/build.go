@@ -49,7 +49,6 @@ func (o *Options) defaults() {
 
 // Build reads lineaged's JSON lines from files and makes the report.
 func Build(files []string, opt Options) (*Report, error) {
-	opt.defaults()
 	var total int64
 	for _, f := range files {
 		st, err := os.Stat(f)
@@ -61,13 +60,36 @@ func Build(files []string, opt Options) (*Report, error) {
 		}
 		total += st.Size()
 	}
-	b := newBuilder(opt)
-	b.r.Inputs = append([]string(nil), files...)
-	rd := &Reader{}
-	if opt.Progress != nil {
-		rd.Progress = func(n int64) { opt.Progress(n, 2*total) }
+	var passes int64
+	r, err := build(opt, func(fn func(*Doc) error) (*Reader, error) {
+		rd := &Reader{}
+		if p := opt.Progress; p != nil {
+			done := passes * total // progress counts both passes
+			rd.Progress = func(n int64) { p(done+n, 2*total) }
+		}
+		passes++
+		return rd, rd.Each(files, fn)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err := rd.Each(files, b.add); err != nil {
+	if opt.Progress != nil {
+		opt.Progress(2*total, 2*total) // also when no alert needed the second pass
+	}
+	r.Inputs = append([]string(nil), files...)
+	return r, nil
+}
+
+// build makes the report from each, which calls fn for every line of the
+// inputs, from the start each time, and returns its Reader. The first pass
+// makes the figures and finds the alerts; a second one, when there are
+// alerts, collects what their trees need (an alerted process's children,
+// siblings, files and sockets can come before or after the alert).
+func build(opt Options, each func(fn func(*Doc) error) (*Reader, error)) (*Report, error) {
+	opt.defaults()
+	b := newBuilder(opt)
+	rd, err := each(b.add)
+	if err != nil {
 		return nil, err
 	}
 	b.r.Lines, b.r.BadLines, b.r.Bad = rd.Lines, rd.BadCount, rd.Bad
@@ -76,15 +98,9 @@ func Build(files []string, opt Options) (*Report, error) {
 	}
 	b.finish()
 
-	// Pass 2: the trees need the alerts' processes' children, siblings,
-	// files and sockets, which can come before or after the alert.
 	tb := newTreeBuilder(b.r.Alerts, opt.MaxTrees)
-	rd2 := &Reader{}
-	if opt.Progress != nil {
-		rd2.Progress = func(n int64) { opt.Progress(total+n, 2*total) }
-	}
 	if tb.wanted() {
-		if err := rd2.Each(files, func(d *Doc) error {
+		if _, err := each(func(d *Doc) error {
 			if b.inPeriod(d) {
 				tb.add(d)
 			}
@@ -92,8 +108,6 @@ func Build(files []string, opt Options) (*Report, error) {
 		}); err != nil {
 			return nil, err
 		}
-	} else if opt.Progress != nil {
-		opt.Progress(2*total, 2*total)
 	}
 	b.r.TreesOmitted = len(b.r.Alerts) - tb.draw()
 	b.r.CIS = evaluateCIS(b.r.Rules, b.r.ConfigSource, b.r.Settings, b.tagCounts, b.cisEvidence)
@@ -121,7 +135,6 @@ type builder struct {
 	beats   map[string]map[string]uint64
 	losses  map[string]uint64
 	lossSrc map[string]string
-	lastCfg *Doc
 	fields  []FieldCoverage
 }
 
@@ -335,7 +348,7 @@ var replayLosses = map[string]string{
 
 func (b *builder) loss(d *Doc) {
 	switch d.Event.Action {
-	case "heartbeat", "stopped":
+	case "heartbeat":
 		m := b.beats[d.Host.Name]
 		if m == nil {
 			m = map[string]uint64{}

@@ -71,7 +71,7 @@ var (
 	systemDirs    = []string{"/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/", "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/etc/systemd/", "/etc/init.d/", "/etc/rc.d/", "/lib/modules/", "/boot/"}
 	criticalDirs  = []string{"/etc/", "/boot/", "/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/", "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/"}
 	auditActions  = map[string]bool{"started-audit": true, "stopped-audit": true, "aborted-audit": true, "rotated-logs": true, "resumed-audit": true, "configured-audit": true, "changed-audit-configuration": true}
-	lineagedLife  = map[string]bool{"settings": true, "reload": true, "stopped": true, "audit-takeover": true, "reload-failed": true}
+	lineagedLife  = map[string]bool{"started": true, "reloaded": true, "stopped": true, "audit-takeover": true, "reload-failed": true}
 	objectActions = map[string]bool{"loaded-kernel-module": true, "unloaded-kernel-module": true, "mounted": true, "unmounted": true}
 )
 

@@ -170,7 +170,6 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
 	},
-	"add": func(a, b int) int { return a + b },
 	"sub": func(a, b int) int { return a - b },
 }
 

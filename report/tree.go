@@ -19,18 +19,17 @@ const (
 
 // proc is what the second pass learns about a process near an alert.
 type proc struct {
-	entity, parent string
-	pid            int
-	exe            string
-	args           []string
-	user           string
-	exited         bool
-	exitCode       *int
-	files          []string
-	moreFiles      int
-	sockets        []string
-	moreSockets    int
-	start          int // order of first sight
+	entity      string
+	pid         int
+	exe         string
+	args        []string
+	user        string
+	exited      bool
+	exitCode    *int
+	files       []string
+	moreFiles   int
+	sockets     []string
+	moreSockets int
 }
 
 type treeBuilder struct {
@@ -40,7 +39,6 @@ type treeBuilder struct {
 	alerted  map[string]bool // every alerted process
 	procs    map[string]*proc
 	children map[string][]*proc
-	seen     int
 }
 
 func newTreeBuilder(alerts []*Alert, max int) *treeBuilder {
@@ -93,8 +91,7 @@ func (t *treeBuilder) add(d *Doc) {
 			}
 		}
 		if p == nil {
-			t.seen++
-			p = &proc{entity: ent, parent: par, start: t.seen}
+			p = &proc{entity: ent}
 			if par != "" {
 				t.children[par] = append(t.children[par], p)
 			}
