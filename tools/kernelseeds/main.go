@@ -26,7 +26,6 @@ import (
 )
 
 func main() {
-	n := 0
 	for _, step := range []struct {
 		name string
 		fn   func() (int, error)
@@ -37,7 +36,6 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Printf("%s: %d new entries\n", step.name, k)
-		n += k
 	}
 }
 
