@@ -236,8 +236,8 @@ func (r *liveRun) checkDropped() {
 	e := &r.ev
 	*e = event.Event{
 		TimeMsec: time.Now().UnixMilli(),
-		Category: "host", Type: "info", Action: "output-lines-dropped", Outcome: "failure",
-		Module:  "lineaged",
+		Category: event.CategoryHost, Type: event.TypeInfo, Action: event.ActionOutputLinesDropped, Outcome: event.OutcomeFailure,
+		Module:  event.ModuleLineaged,
 		Message: fmt.Sprintf("%d event lines could not be written to the output (disk full or I/O error) and were dropped; writing works again", lost),
 		Labels:  []event.KV{{Key: "count", Value: strconv.FormatUint(lost, 10)}, {Key: "total", Value: strconv.FormatUint(n, 10)}},
 	}
@@ -311,7 +311,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	} else {
 		r.setSource("audit", "off", "audit.mode off")
 	}
-	r.self("started", fmt.Sprintf("lineaged started: audit mode %s", live.Mode()))
+	r.self(event.ActionStarted, fmt.Sprintf("lineaged started: audit mode %s", live.Mode()))
 	if tk := live.Takeover; tk != nil {
 		r.takeover(tk)
 	}
@@ -325,7 +325,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	}
 	if err != nil {
 		cfg.Logf("proc connector unavailable, continuing without it: %v", err)
-		r.self("source-unavailable", "proc connector unavailable: "+err.Error())
+		r.self(event.ActionSourceUnavailable, "proc connector unavailable: "+err.Error())
 		r.setSource("proc", "off", err.Error())
 	} else {
 		defer pc.Close()
@@ -445,7 +445,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			}
 		}()
 	}
-	r.settingsEvent("settings", cfg.ConfigSource, cfg.Settings)
+	r.settingsEvent(event.ActionSettings, cfg.ConfigSource, cfg.Settings)
 	if cfg.SnapshotEvery > 0 {
 		r.setSource("sock_diag", "running", "snapshot every "+cfg.SnapshotEvery.String()+" and on socket syscalls")
 	} else {
@@ -487,8 +487,8 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 							continue
 						}
 						out = append(out, event.Event{
-							TimeMsec: s.Time.UnixMilli(), Module: "sock_diag",
-							Category: "network", Type: "connection", Action: "ipc-connected", Outcome: "success",
+							TimeMsec: s.Time.UnixMilli(), Module: event.ModuleSockDiag,
+							Category: event.CategoryNetwork, Type: event.TypeConnection, Action: event.ActionIpcConnected, Outcome: event.OutcomeSuccess,
 							Process: event.Process{PID: ed.Client.PID},
 							Network: &event.Network{Transport: ed.Transport, NetNS: ed.NetNS},
 							Labels:  []event.KV{{Key: "peer_pid", Value: strconv.Itoa(ed.Server.PID)}},
@@ -612,7 +612,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 				for i := range evs {
 					e := &evs[i]
 					r.graph.Enrich(e)
-					if e.Action == "ipc-connected" {
+					if e.Action == event.ActionIpcConnected {
 						r.linkPeer(e)
 					}
 					r.write(e)
@@ -628,7 +628,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 			if d := r.cfg.Detector; d != nil {
 				d.Flush(r.alert)
 			}
-			r.self("stopped", fmt.Sprintf("lineaged stopping: %d events written, %d execs merged from audit and the proc connector, %d audit receive errors, %d proc overruns",
+			r.self(event.ActionStopped, fmt.Sprintf("lineaged stopping: %d events written, %d execs merged from audit and the proc connector, %d audit receive errors, %d proc overruns",
 				r.written, r.merged, r.auditErrs, r.overruns))
 			var logErr error
 			if rl := r.cfg.RecordLog; rl != nil {
@@ -690,7 +690,7 @@ func (r *liveRun) handleProc(evs []proc.Event, err error) []proc.Event {
 	switch {
 	case errors.Is(err, proc.ErrOverrun):
 		r.overruns++
-		r.self("proc-overrun", "proc connector queue overrun: events lost, graph repaired from /proc")
+		r.self(event.ActionProcOverrun, "proc connector queue overrun: events lost, graph repaired from /proc")
 		r.seed()
 	case err != nil:
 		r.procErrs++
@@ -771,13 +771,13 @@ func (r *liveRun) checkLoss(mode audit.Mode) {
 		lost := uint64(st.Lost)
 		if r.lostInit && lost > r.lastLost {
 			r.kernelLost += lost - r.lastLost
-			r.lossEvent("audit-records-lost", lost-r.lastLost,
+			r.lossEvent(event.ActionAuditRecordsLost, lost-r.lastLost,
 				fmt.Sprintf("the kernel dropped %d audit records (backlog %d/%d): raise the backlog limit or lower the rule volume", lost-r.lastLost, st.Backlog, st.BacklogLimit))
 		}
 		r.lastLost, r.lostInit = lost, true
 	}
 	if gaps := r.ra.Stats().Lost; gaps > r.lastGaps {
-		r.lossEvent("audit-sequence-gap", gaps-r.lastGaps,
+		r.lossEvent(event.ActionAuditSequenceGap, gaps-r.lastGaps,
 			fmt.Sprintf("%d audit serials never reached lineaged", gaps-r.lastGaps))
 		r.lastGaps = gaps
 	}
@@ -800,8 +800,8 @@ func (r *liveRun) takeover(tk *audit.Takeover) {
 	e := &r.ev
 	*e = event.Event{
 		TimeMsec: now.UnixMilli(),
-		Category: "host", Type: "info", Action: "audit-takeover", Outcome: "failure",
-		Module: "lineaged",
+		Category: event.CategoryHost, Type: event.TypeInfo, Action: event.ActionAuditTakeover, Outcome: event.OutcomeFailure,
+		Module: event.ModuleLineaged,
 		Message: fmt.Sprintf("lineaged pid %d (started %s) ended without restoring audit (killed or crashed); last alive %s: audit records from then until this start, %s, were not collected; the kernel counted %d lost records since it started. Its saved audit state will be restored at exit.",
 			tk.PID, tk.Started.Format(time.RFC3339), from.UTC().Format(time.RFC3339Nano), gap, lost),
 		Labels: []event.KV{
@@ -814,12 +814,12 @@ func (r *liveRun) takeover(tk *audit.Takeover) {
 	r.write(e)
 }
 
-func (r *liveRun) lossEvent(action string, n uint64, msg string) {
+func (r *liveRun) lossEvent(action event.Action, n uint64, msg string) {
 	e := &r.ev
 	*e = event.Event{
 		TimeMsec: time.Now().UnixMilli(),
-		Category: "host", Type: "info", Action: action, Outcome: "failure",
-		Module: "lineaged", Message: msg,
+		Category: event.CategoryHost, Type: event.TypeInfo, Action: action, Outcome: event.OutcomeFailure,
+		Module: event.ModuleLineaged, Message: msg,
 		Labels: []event.KV{{Key: "count", Value: strconv.FormatUint(n, 10)}},
 	}
 	r.write(e)
@@ -839,7 +839,7 @@ func (r *liveRun) write(e *event.Event) {
 		}
 	} else {
 		r.written++
-		r.bySource[e.Module]++
+		r.bySource[string(e.Module)]++
 		if !r.unflushed {
 			r.unflushed = true
 			r.flushDue = time.Now().Add(r.cfg.FlushEvery)
@@ -892,9 +892,9 @@ const execMergeWindow = 500 * time.Millisecond
 func (r *liveRun) emitAudit(g *audit.Group) {
 	e := &r.ev
 	r.norm.Normalize(g, e)
-	e.Module = "auditd"
+	e.Module = event.ModuleAudit
 	r.redact(e)
-	if e.Action == "executed" && e.Outcome == "success" && e.Process.PID > 0 {
+	if e.Action == event.ActionExecuted && e.Outcome == event.OutcomeSuccess && e.Process.PID > 0 {
 		_, twin := r.pendingProc[e.Process.PID]
 		if _, gone := r.gone[e.Process.PID]; !twin && !gone {
 			// The connector's twin has not come yet: read the namespace
@@ -903,16 +903,16 @@ func (r *liveRun) emitAudit(g *audit.Group) {
 		}
 	}
 	r.graph.Enrich(e)
-	if r.snapNow != nil && e.Category == "network" && e.Outcome == "success" {
+	if r.snapNow != nil && e.Category == event.CategoryNetwork && e.Outcome == event.OutcomeSuccess {
 		switch e.Action {
-		case "connected-to", "bound-socket", "listen-for-connections", "accepted-connection-from":
+		case event.ActionConnectedTo, event.ActionBoundSocket, event.ActionListenForConnections, event.ActionAcceptedConnectionFrom:
 			select {
 			case r.snapNow <- struct{}{}:
 			default: // one is pending already
 			}
 		}
 	}
-	if e.Action == "executed" && e.Outcome == "success" && e.Process.PID > 0 {
+	if e.Action == event.ActionExecuted && e.Outcome == event.OutcomeSuccess && e.Process.PID > 0 {
 		if _, ok := r.pendingProc[e.Process.PID]; ok {
 			delete(r.pendingProc, e.Process.PID)
 			e.Labels = append(e.Labels, event.KV{Key: "sources", Value: "auditd,proc"})
@@ -1054,12 +1054,12 @@ func (r *liveRun) seed() {
 }
 
 // self writes one of lineaged's own events.
-func (r *liveRun) self(action, msg string) {
+func (r *liveRun) self(action event.Action, msg string) {
 	e := &r.ev
 	*e = event.Event{
 		TimeMsec: time.Now().UnixMilli(),
-		Category: "host", Type: "info", Action: action, Outcome: "success",
-		Module: "lineaged", Message: msg,
+		Category: event.CategoryHost, Type: event.TypeInfo, Action: action, Outcome: event.OutcomeSuccess,
+		Module: event.ModuleLineaged, Message: msg,
 	}
 	r.write(e)
 }

@@ -26,7 +26,7 @@ func (r *liveRun) openFiles(pol *fanotify.Policy) *fanotify.Watcher {
 	fw, err := fanotify.Open(p)
 	if err != nil {
 		r.cfg.Logf("fanotify unavailable, continuing without it: %v", err)
-		r.self("source-unavailable", "fanotify unavailable: "+err.Error())
+		r.self(event.ActionSourceUnavailable, "fanotify unavailable: "+err.Error())
 		r.setSource("fanotify", "off", err.Error())
 		return nil
 	}
@@ -46,7 +46,7 @@ func (r *liveRun) openFiles(pol *fanotify.Policy) *fanotify.Watcher {
 
 // settingsEvent writes what is in force: the settings and the audit rules
 // the kernel has now (SPEC §5: at start and on every reload).
-func (r *liveRun) settingsEvent(action, source string, settings []event.KV) {
+func (r *liveRun) settingsEvent(action event.Action, source string, settings []event.KV) {
 	info := &event.ConfigInfo{Source: source, Settings: append(settings[:len(settings):len(settings)], kernelSettings()...)}
 	if info.Source == "" {
 		info.Source = "built-in"
@@ -64,8 +64,8 @@ func (r *liveRun) settingsEvent(action, source string, settings []event.KV) {
 	e := &r.ev
 	*e = event.Event{
 		TimeMsec: time.Now().UnixMilli(),
-		Category: "configuration", Type: "info", Action: action, Outcome: "success",
-		Module: "lineaged", Message: msg, Config: info,
+		Category: event.CategoryConfiguration, Type: event.TypeInfo, Action: action, Outcome: event.OutcomeSuccess,
+		Module: event.ModuleLineaged, Message: msg, Config: info,
 	}
 	r.write(e)
 }
@@ -161,7 +161,7 @@ func (r *liveRun) reload(rl Reload, readFiles func(*fanotify.Watcher)) error {
 	}
 	r.cfg.Files, r.cfg.FilesOff = rl.Files, rl.FilesOff
 	r.cfg.Settings, r.cfg.ConfigSource = rl.Settings, rl.Source
-	r.settingsEvent("reloaded", rl.Source, rl.Settings)
+	r.settingsEvent(event.ActionReloaded, rl.Source, rl.Settings)
 	if err := errors.Join(errs...); err != nil {
 		r.failedReload(err)
 		return err
@@ -175,8 +175,8 @@ func (r *liveRun) failedReload(err error) {
 	e := &r.ev
 	*e = event.Event{
 		TimeMsec: time.Now().UnixMilli(),
-		Category: "configuration", Type: "change", Action: "reload-failed", Outcome: "failure",
-		Module: "lineaged", Message: err.Error(),
+		Category: event.CategoryConfiguration, Type: event.TypeChange, Action: event.ActionReloadFailed, Outcome: event.OutcomeFailure,
+		Module: event.ModuleLineaged, Message: err.Error(),
 	}
 	r.write(e)
 }
@@ -204,8 +204,8 @@ func (r *liveRun) heartbeat(now time.Time) {
 	e := &r.ev
 	*e = event.Event{
 		TimeMsec: now.UnixMilli(),
-		Category: "host", Type: "info", Action: "heartbeat", Outcome: "success",
-		Module: "lineaged", Message: "lineaged is running", Labels: labels,
+		Category: event.CategoryHost, Type: event.TypeInfo, Action: event.ActionHeartbeat, Outcome: event.OutcomeSuccess,
+		Module: event.ModuleLineaged, Message: "lineaged is running", Labels: labels,
 	}
 	r.write(e)
 }

@@ -372,13 +372,13 @@ func (p *pipeline) finish() {
 	*e = event.Event{
 		TimeMsec: p.clock,
 		Host:     p.cfg.Host,
-		Category: "host",
-		Type:     "info",
-		Action:   "replay-summary",
-		Outcome:  "success",
+		Category: event.CategoryHost,
+		Type:     event.TypeInfo,
+		Action:   event.ActionReplaySummary,
+		Outcome:  event.OutcomeSuccess,
 	}
 	if p.sum.MalformedCount > 0 {
-		e.Outcome = "failure"
+		e.Outcome = event.OutcomeFailure
 	}
 	s := &p.sum
 	e.Message = fmt.Sprintf("replayed %d files, %d lines, %d records into %d events; %d malformed lines",

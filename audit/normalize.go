@@ -295,21 +295,21 @@ func (n *Normalizer) splitKeys(f Field) []string {
 	return []string{n.str(v)}
 }
 
-func (n *Normalizer) outcome(r *Record) string {
+func (n *Normalizer) outcome(r *Record) event.Outcome {
 	if v, ok := r.Get("success"); ok {
 		if string(v) == "yes" {
-			return "success"
+			return event.OutcomeSuccess
 		}
-		return "failure"
+		return event.OutcomeFailure
 	}
 	if v, ok := r.Get("res"); ok {
 		s := string(v)
 		if s == "1" || strings.HasPrefix(s, "suc") || s == "yes" {
-			return "success"
+			return event.OutcomeSuccess
 		}
-		return "failure"
+		return event.OutcomeFailure
 	}
-	return "unknown"
+	return event.OutcomeUnknown
 }
 
 // syscall normalises an event built around a SYSCALL record.
@@ -318,7 +318,7 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 	n.subject(e, sys)
 	e.Outcome = n.outcome(sys)
 	a.Result = "fail"
-	if e.Outcome == "success" {
+	if e.Outcome == event.OutcomeSuccess {
 		a.Result = "success"
 	}
 	archV, _ := sys.Get("arch")
@@ -353,7 +353,7 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 
 	switch sc {
 	case "execve", "execveat":
-		e.Category, e.Type, e.Action = "process", "start", "executed"
+		e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeStart, event.ActionExecuted
 		if execve != nil {
 			e.Process.Args = n.execArgs(e, recs)
 		}
@@ -370,9 +370,9 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 		}
 	case "exit":
 		// exit(2) ends one thread; only exit_group ends the process.
-		e.Category, e.Type, e.Action = "process", "info", "thread-exited"
+		e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeInfo, event.ActionThreadExited
 	case "exit_group":
-		e.Category, e.Type, e.Action = "process", "end", "exited"
+		e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeEnd, event.ActionExited
 		if v, ok := sys.Get("a0"); ok {
 			if c, err := strconv.ParseUint(string(v), 16, 64); err == nil {
 				code := int(c & 0xff)
@@ -384,10 +384,10 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 	case "setuid", "setreuid", "setresuid", "setfsuid", "setgid", "setregid", "setresgid", "setfsgid", "setgroups", "capset":
 		n.setid(e, sc, sys)
 	case "init_module", "finit_module", "delete_module":
-		e.Category, e.Type = "driver", "start"
-		e.Action = "loaded-kernel-module"
+		e.Category, e.Type = event.CategoryDriver, event.TypeStart
+		e.Action = event.ActionLoadedKernelModule
 		if sc == "delete_module" {
-			e.Type, e.Action = "end", "unloaded-kernel-module"
+			e.Type, e.Action = event.TypeEnd, event.ActionUnloadedKernelModule
 		}
 		if km, ok := findType(recs, 1330); ok { // KERN_MODULE name=
 			if f, ok := km.Field("name"); ok {
@@ -395,18 +395,18 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 			}
 		}
 	case "ptrace":
-		e.Category, e.Type, e.Action = "process", "access", "traced-process"
+		e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeAccess, event.ActionTracedProcess
 	case "kill", "tkill", "tgkill":
-		e.Category, e.Type, e.Action = "process", "info", "sent-signal"
+		e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeInfo, event.ActionSentSignal
 	case "mount", "umount2", "umount", "fsmount", "move_mount":
-		e.Category, e.Type, e.Action = "file", "change", "mounted"
+		e.Category, e.Type, e.Action = event.CategoryFile, event.TypeChange, event.ActionMounted
 		if strings.HasPrefix(sc, "umount") {
-			e.Action = "unmounted"
+			e.Action = event.ActionUnmounted
 		}
 		e.File = n.pickPath(paths, e.Process.WorkingDirectory, "")
 	default:
 		if op, typ, ok := fileOp(sc, sys, hasNameType(paths, "CREATE")); ok {
-			e.Category, e.Type = "file", typ
+			e.Category, e.Type = event.CategoryFile, typ
 			e.Action = fileAction(op)
 			cwd := e.Process.WorkingDirectory
 			if !dirIsCWD(sc, sys) {
@@ -432,20 +432,20 @@ func (n *Normalizer) syscall(e *event.Event, sys *Record, recs []*Record, execve
 		} else {
 			// A syscall this version does not classify (a rule may
 			// watch anything): kept with its name as the action.
-			e.Category, e.Type, e.Action = "process", "info", sc
+			e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeInfo, event.Action(sc)
 			if sc == "" {
-				e.Action = "syscall" // a SYSCALL record without syscall=
+				e.Action = event.ActionSyscall // a SYSCALL record without syscall=
 			}
 			if len(paths) > 0 {
 				e.File = n.pickPath(paths, e.Process.WorkingDirectory, "")
 			}
 		}
 	}
-	if e.Category == "process" || e.Category == "" {
+	if e.Category == event.CategoryProcess || e.Category == "" {
 		// Watch rules fire on any syscall touching the path: a PATH
 		// record makes it a file event even when the syscall is unusual.
-		if e.Action != "executed" && e.Action != "exited" && e.File != nil {
-			e.Category = "file"
+		if e.Action != event.ActionExecuted && e.Action != event.ActionExited && e.File != nil {
+			e.Category = event.CategoryFile
 		}
 	}
 	if sockaddr != nil && e.Network == nil {
@@ -474,7 +474,7 @@ func (n *Normalizer) overlay(e *event.Event, r *Record) {
 	// An exec stays an exec: an AVC of a permissive SELinux or a
 	// complaining AppArmor rides on successful execs, and lineage must see
 	// them. Its fields are still added.
-	if cl, ok := recordClasses[r.Type]; ok && e.Action != "executed" {
+	if cl, ok := recordClasses[r.Type]; ok && e.Action != event.ActionExecuted {
 		e.Category, e.Type, e.Action = cl.category, cl.typ, cl.action
 	}
 	if f, ok := r.Field("key"); ok {
@@ -489,7 +489,7 @@ func (n *Normalizer) overlay(e *event.Event, r *Record) {
 	if _, ok := r.Get("res"); ok {
 		e.Outcome = n.outcome(r)
 		e.Audit.Result = "fail"
-		if e.Outcome == "success" {
+		if e.Outcome == event.OutcomeSuccess {
 			e.Audit.Result = "success"
 		}
 	}
@@ -694,7 +694,7 @@ const (
 )
 
 // fileOp classifies a file syscall: the operation and the ECS event.type.
-func fileOp(sc string, sys *Record, created bool) (op, typ string, ok bool) {
+func fileOp(sc string, sys *Record, created bool) (op string, typ event.Type, ok bool) {
 	switch sc {
 	case "open", "openat", "openat2", "open_by_handle_at", "creat":
 		flagArg := "a1"
@@ -703,51 +703,51 @@ func fileOp(sc string, sys *Record, created bool) (op, typ string, ok bool) {
 		}
 		if sc == "creat" {
 			if !created {
-				return "write", "change", true // creat on an existing file truncates it
+				return "write", event.TypeChange, true // creat on an existing file truncates it
 			}
-			return "create", "creation", true
+			return "create", event.TypeCreation, true
 		}
 		if sc == "openat2" {
 			// a2 points at struct open_how: flags are not in the record.
-			return "open", "access", true
+			return "open", event.TypeAccess, true
 		}
 		v, _ := sys.Get(flagArg)
 		fl, err := strconv.ParseUint(string(v), 16, 64)
 		if err != nil {
-			return "open", "access", true
+			return "open", event.TypeAccess, true
 		}
 		switch {
 		case fl&oCreat != 0 && created:
 			// O_CREAT creates only when the name did not exist: the
 			// kernel then writes a PATH item with nametype=CREATE.
-			return "create", "creation", true
+			return "create", event.TypeCreation, true
 		case fl&oCreat != 0:
-			return "write", "change", true
+			return "write", event.TypeChange, true
 		case fl&oTrunc != 0, fl&oAccMode == oWronly, fl&oAccMode == oRdwr:
-			return "write", "change", true
+			return "write", event.TypeChange, true
 		}
-		return "read", "access", true
+		return "read", event.TypeAccess, true
 	case "truncate", "ftruncate":
-		return "write", "change", true
+		return "write", event.TypeChange, true
 	case "unlink", "unlinkat", "rmdir":
-		return "delete", "deletion", true
+		return "delete", event.TypeDeletion, true
 	case "rename", "renameat", "renameat2":
-		return "rename", "change", true
+		return "rename", event.TypeChange, true
 	case "mkdir", "mkdirat", "mknod", "mknodat":
-		return "create", "creation", true
+		return "create", event.TypeCreation, true
 	case "link", "linkat", "symlink", "symlinkat":
-		return "link", "creation", true
+		return "link", event.TypeCreation, true
 	case "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "fchownat", "lchown",
 		"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
 		"utime", "utimes", "utimensat", "futimesat":
-		return "attr", "change", true
+		return "attr", event.TypeChange, true
 	case "read", "readv", "pread64", "write", "writev", "pwrite64", "close",
 		"stat", "lstat", "fstat", "newfstatat", "statx", "access", "faccessat", "faccessat2", "readlink", "readlinkat",
 		"getxattr", "lgetxattr", "fgetxattr", "listxattr":
 		if strings.HasPrefix(sc, "write") || strings.HasPrefix(sc, "pwrite") {
-			return "write", "change", true
+			return "write", event.TypeChange, true
 		}
-		return "read", "access", true
+		return "read", event.TypeAccess, true
 	}
 	return "", "", false
 }
@@ -813,24 +813,24 @@ func canonicalSyscall(sc string, sys *Record) string {
 	return sc
 }
 
-func fileAction(op string) string {
+func fileAction(op string) event.Action {
 	switch op {
 	case "read", "open":
-		return "opened-file"
+		return event.ActionOpenedFile
 	case "write":
-		return "wrote-to-file"
+		return event.ActionWroteToFile
 	case "create":
-		return "created"
+		return event.ActionCreated
 	case "delete":
-		return "deleted"
+		return event.ActionDeleted
 	case "rename":
-		return "renamed"
+		return event.ActionRenamed
 	case "link":
-		return "linked"
+		return event.ActionLinked
 	case "attr":
-		return "changed-file-attributes-of"
+		return event.ActionChangedFileAttributesOf
 	}
-	return op
+	return event.Action(op)
 }
 
 func (n *Normalizer) network(e *event.Event, sc string, sockaddr *Record) {
@@ -867,25 +867,25 @@ func (n *Normalizer) network(e *event.Event, sc string, sockaddr *Record) {
 	e.Network = nw
 	switch sc {
 	case "connect":
-		e.Category, e.Type, e.Action = "network", "connection", "connected-to"
+		e.Category, e.Type, e.Action = event.CategoryNetwork, event.TypeConnection, event.ActionConnectedTo
 		nw.Direction = "egress"
 		e.Dest = ep
 	case "bind":
-		e.Category, e.Type, e.Action = "network", "start", "bound-socket"
+		e.Category, e.Type, e.Action = event.CategoryNetwork, event.TypeStart, event.ActionBoundSocket
 		e.Source = ep
 	case "listen":
-		e.Category, e.Type, e.Action = "network", "start", "listen-for-connections"
+		e.Category, e.Type, e.Action = event.CategoryNetwork, event.TypeStart, event.ActionListenForConnections
 		nw.Direction = "listening"
 	case "accept", "accept4":
-		e.Category, e.Type, e.Action = "network", "connection", "accepted-connection-from"
+		e.Category, e.Type, e.Action = event.CategoryNetwork, event.TypeConnection, event.ActionAcceptedConnectionFrom
 		nw.Direction = "ingress"
 		e.Source = ep
 	case "sendto", "sendmsg", "sendmmsg":
-		e.Category, e.Type, e.Action = "network", "info", "sent-message-to"
+		e.Category, e.Type, e.Action = event.CategoryNetwork, event.TypeInfo, event.ActionSentMessageTo
 		nw.Direction = "egress"
 		e.Dest = ep
 	default: // recv*
-		e.Category, e.Type, e.Action = "network", "info", "received-from"
+		e.Category, e.Type, e.Action = event.CategoryNetwork, event.TypeInfo, event.ActionReceivedFrom
 		nw.Direction = "ingress"
 		e.Source = ep
 	}
@@ -894,7 +894,7 @@ func (n *Normalizer) network(e *event.Event, sc string, sockaddr *Record) {
 // setid records the identity a setuid-family call asked for. Arguments are
 // hex; (uid_t)-1 means "leave unchanged".
 func (n *Normalizer) setid(e *event.Event, sc string, sys *Record) {
-	e.Category, e.Type, e.Action = "iam", "change", "changed-identity-of"
+	e.Category, e.Type, e.Action = event.CategoryIam, event.TypeChange, event.ActionChangedIdentityOf
 	arg := func(k string) string {
 		v, ok := sys.Get(k)
 		if !ok {
@@ -922,9 +922,9 @@ func (n *Normalizer) setid(e *event.Event, sc string, sys *Record) {
 	case "setregid", "setresgid":
 		t.GroupID, t.EffGroupID = arg("a0"), arg("a1")
 	case "capset":
-		e.Action = "changed-capabilities"
+		e.Action = event.ActionChangedCapabilities
 	case "setgroups":
-		e.Action = "changed-groups"
+		e.Action = event.ActionChangedGroups
 	}
 	if *t != (event.User{}) {
 		e.Target = t
@@ -938,21 +938,21 @@ func (n *Normalizer) other(e *event.Event, r *Record) {
 	n.subject(e, r)
 	e.Outcome = n.outcome(r)
 	switch e.Outcome {
-	case "success":
+	case event.OutcomeSuccess:
 		e.Audit.Result = "success"
-	case "failure":
+	case event.OutcomeFailure:
 		e.Audit.Result = "fail"
 	}
 	cl, ok := recordClasses[r.Type]
 	if !ok {
-		cl = recordClass{"host", "info", ""}
+		cl = recordClass{event.CategoryHost, event.TypeInfo, ""}
 		if r.Type >= TypeFirstUser && r.Type <= TypeLastUser || r.Type >= TypeFirstUser2 {
-			cl = recordClass{"process", "info", ""}
+			cl = recordClass{event.CategoryProcess, event.TypeInfo, ""}
 		}
 	}
 	e.Category, e.Type, e.Action = cl.category, cl.typ, cl.action
 	if e.Action == "" {
-		e.Action = strings.ToLower(strings.ReplaceAll(n.typeName(r), "_", "-"))
+		e.Action = event.Action(strings.ToLower(strings.ReplaceAll(n.typeName(r), "_", "-")))
 	}
 	n.otherData(e, r)
 	if r.Type == TypeLogin {
@@ -1005,64 +1005,68 @@ func (n *Normalizer) otherData(e *event.Event, r *Record) {
 	}
 }
 
-type recordClass struct{ category, typ, action string }
+type recordClass struct {
+	category event.Category
+	typ      event.Type
+	action   event.Action
+}
 
 // recordClasses follows Auditbeat's normalisations of the same record
 // types (aucoalesce/normalizations.yaml), so both name them alike. Keyed by
 // name and resolved to numbers once, so a typo cannot hide behind a number.
 var recordClasses = func() map[uint16]recordClass {
 	byName := map[string]recordClass{
-		"USER_AUTH":         {"authentication", "info", "authenticated"},
-		"USER_ACCT":         {"authentication", "info", "was-authorized"},
-		"USER_MGMT":         {"iam", "change", "modified-user-account"},
-		"CRED_ACQ":          {"authentication", "info", "acquired-credentials"},
-		"CRED_DISP":         {"authentication", "info", "disposed-credentials"},
-		"CRED_REFR":         {"authentication", "info", "refreshed-credentials"},
-		"USER_START":        {"session", "start", "started-session"},
-		"USER_END":          {"session", "end", "ended-session"},
-		"USER_AVC":          {"process", "info", "access-permission"},
-		"USER_CHAUTHTOK":    {"iam", "change", "changed-password"},
-		"USER_ERR":          {"authentication", "info", "error"},
-		"USYS_CONFIG":       {"configuration", "change", "changed-configuration"},
-		"USER_LOGIN":        {"authentication", "start", "logged-in"},
-		"USER_LOGOUT":       {"authentication", "end", "logged-out"},
-		"ADD_USER":          {"iam", "creation", "added-user-account"},
-		"DEL_USER":          {"iam", "deletion", "deleted-user-account"},
-		"ADD_GROUP":         {"iam", "creation", "added-group-account-to"},
-		"DEL_GROUP":         {"iam", "deletion", "deleted-group-account-from"},
-		"CHGRP_ID":          {"iam", "change", "changed-group"},
-		"CHUSER_ID":         {"iam", "change", "changed-user-id"},
-		"GRP_MGMT":          {"iam", "change", "modified-group-account"},
-		"GRP_CHAUTHTOK":     {"iam", "change", "changed-group-password"},
-		"ACCT_LOCK":         {"iam", "change", "locked-account"},
-		"ACCT_UNLOCK":       {"iam", "change", "unlocked-account"},
-		"USER_CMD":          {"process", "info", "ran-command"},
-		"USER_TTY":          {"process", "info", "typed"},
-		"TTY":               {"process", "info", "typed"},
-		"SYSTEM_BOOT":       {"host", "start", "booted"},
-		"SYSTEM_SHUTDOWN":   {"host", "end", "shutdown"},
-		"SYSTEM_RUNLEVEL":   {"host", "change", "changed-to-runlevel"},
-		"SERVICE_START":     {"process", "start", "started-service"},
-		"SERVICE_STOP":      {"process", "end", "stopped-service"},
-		"SOFTWARE_UPDATE":   {"package", "change", "updated-software"},
-		"DAEMON_START":      {"process", "start", "started-audit"},
-		"DAEMON_END":        {"process", "end", "stopped-audit"},
-		"DAEMON_ABORT":      {"process", "end", "aborted-audit"},
-		"DAEMON_CONFIG":     {"configuration", "change", "configured-audit"},
-		"DAEMON_ROTATE":     {"configuration", "change", "rotated-logs"},
-		"DAEMON_RESUME":     {"process", "start", "resumed-audit"},
-		"CONFIG_CHANGE":     {"configuration", "change", "changed-audit-configuration"},
-		"LOGIN":             {"authentication", "start", "changed-login-id-to"},
-		"KERN_MODULE":       {"driver", "start", "loaded-kernel-module"},
-		"NETFILTER_CFG":     {"configuration", "change", "loaded-firewall-rule"},
-		"SECCOMP":           {"process", "info", "violated-seccomp-policy"},
-		"AVC":               {"process", "info", "violated-mac-policy"},
-		"MAC_STATUS":        {"configuration", "change", "changed-selinux-enforcement"},
-		"MAC_CONFIG_CHANGE": {"configuration", "change", "changed-selinux-boolean"},
-		"MAC_POLICY_LOAD":   {"configuration", "change", "loaded-selinux-policy"},
-		"ANOM_PROMISCUOUS":  {"network", "change", "changed-promiscuous-mode-on-device"},
-		"ANOM_ABEND":        {"process", "end", "crashed"},
-		"ANOM_LINK":         {"file", "info", "linked"},
+		"USER_AUTH":         {event.CategoryAuthentication, event.TypeInfo, event.ActionAuthenticated},
+		"USER_ACCT":         {event.CategoryAuthentication, event.TypeInfo, event.ActionWasAuthorized},
+		"USER_MGMT":         {event.CategoryIam, event.TypeChange, event.ActionModifiedUserAccount},
+		"CRED_ACQ":          {event.CategoryAuthentication, event.TypeInfo, event.ActionAcquiredCredentials},
+		"CRED_DISP":         {event.CategoryAuthentication, event.TypeInfo, event.ActionDisposedCredentials},
+		"CRED_REFR":         {event.CategoryAuthentication, event.TypeInfo, event.ActionRefreshedCredentials},
+		"USER_START":        {event.CategorySession, event.TypeStart, event.ActionStartedSession},
+		"USER_END":          {event.CategorySession, event.TypeEnd, event.ActionEndedSession},
+		"USER_AVC":          {event.CategoryProcess, event.TypeInfo, event.ActionAccessPermission},
+		"USER_CHAUTHTOK":    {event.CategoryIam, event.TypeChange, event.ActionChangedPassword},
+		"USER_ERR":          {event.CategoryAuthentication, event.TypeInfo, event.ActionError},
+		"USYS_CONFIG":       {event.CategoryConfiguration, event.TypeChange, event.ActionChangedConfiguration},
+		"USER_LOGIN":        {event.CategoryAuthentication, event.TypeStart, event.ActionLoggedIn},
+		"USER_LOGOUT":       {event.CategoryAuthentication, event.TypeEnd, event.ActionLoggedOut},
+		"ADD_USER":          {event.CategoryIam, event.TypeCreation, event.ActionAddedUserAccount},
+		"DEL_USER":          {event.CategoryIam, event.TypeDeletion, event.ActionDeletedUserAccount},
+		"ADD_GROUP":         {event.CategoryIam, event.TypeCreation, event.ActionAddedGroupAccountTo},
+		"DEL_GROUP":         {event.CategoryIam, event.TypeDeletion, event.ActionDeletedGroupAccountFrom},
+		"CHGRP_ID":          {event.CategoryIam, event.TypeChange, event.ActionChangedGroup},
+		"CHUSER_ID":         {event.CategoryIam, event.TypeChange, event.ActionChangedUserId},
+		"GRP_MGMT":          {event.CategoryIam, event.TypeChange, event.ActionModifiedGroupAccount},
+		"GRP_CHAUTHTOK":     {event.CategoryIam, event.TypeChange, event.ActionChangedGroupPassword},
+		"ACCT_LOCK":         {event.CategoryIam, event.TypeChange, event.ActionLockedAccount},
+		"ACCT_UNLOCK":       {event.CategoryIam, event.TypeChange, event.ActionUnlockedAccount},
+		"USER_CMD":          {event.CategoryProcess, event.TypeInfo, event.ActionRanCommand},
+		"USER_TTY":          {event.CategoryProcess, event.TypeInfo, event.ActionTyped},
+		"TTY":               {event.CategoryProcess, event.TypeInfo, event.ActionTyped},
+		"SYSTEM_BOOT":       {event.CategoryHost, event.TypeStart, event.ActionBooted},
+		"SYSTEM_SHUTDOWN":   {event.CategoryHost, event.TypeEnd, event.ActionShutdown},
+		"SYSTEM_RUNLEVEL":   {event.CategoryHost, event.TypeChange, event.ActionChangedToRunlevel},
+		"SERVICE_START":     {event.CategoryProcess, event.TypeStart, event.ActionStartedService},
+		"SERVICE_STOP":      {event.CategoryProcess, event.TypeEnd, event.ActionStoppedService},
+		"SOFTWARE_UPDATE":   {event.CategoryPackage, event.TypeChange, event.ActionUpdatedSoftware},
+		"DAEMON_START":      {event.CategoryProcess, event.TypeStart, event.ActionStartedAudit},
+		"DAEMON_END":        {event.CategoryProcess, event.TypeEnd, event.ActionStoppedAudit},
+		"DAEMON_ABORT":      {event.CategoryProcess, event.TypeEnd, event.ActionAbortedAudit},
+		"DAEMON_CONFIG":     {event.CategoryConfiguration, event.TypeChange, event.ActionConfiguredAudit},
+		"DAEMON_ROTATE":     {event.CategoryConfiguration, event.TypeChange, event.ActionRotatedLogs},
+		"DAEMON_RESUME":     {event.CategoryProcess, event.TypeStart, event.ActionResumedAudit},
+		"CONFIG_CHANGE":     {event.CategoryConfiguration, event.TypeChange, event.ActionChangedAuditConfiguration},
+		"LOGIN":             {event.CategoryAuthentication, event.TypeStart, event.ActionChangedLoginIdTo},
+		"KERN_MODULE":       {event.CategoryDriver, event.TypeStart, event.ActionLoadedKernelModule},
+		"NETFILTER_CFG":     {event.CategoryConfiguration, event.TypeChange, event.ActionLoadedFirewallRule},
+		"SECCOMP":           {event.CategoryProcess, event.TypeInfo, event.ActionViolatedSeccompPolicy},
+		"AVC":               {event.CategoryProcess, event.TypeInfo, event.ActionViolatedMacPolicy},
+		"MAC_STATUS":        {event.CategoryConfiguration, event.TypeChange, event.ActionChangedSelinuxEnforcement},
+		"MAC_CONFIG_CHANGE": {event.CategoryConfiguration, event.TypeChange, event.ActionChangedSelinuxBoolean},
+		"MAC_POLICY_LOAD":   {event.CategoryConfiguration, event.TypeChange, event.ActionLoadedSelinuxPolicy},
+		"ANOM_PROMISCUOUS":  {event.CategoryNetwork, event.TypeChange, event.ActionChangedPromiscuousModeOnDevice},
+		"ANOM_ABEND":        {event.CategoryProcess, event.TypeEnd, event.ActionCrashed},
+		"ANOM_LINK":         {event.CategoryFile, event.TypeInfo, event.ActionLinked},
 	}
 	m := make(map[uint16]recordClass, len(byName))
 	for name, c := range byName {

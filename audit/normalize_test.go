@@ -147,9 +147,9 @@ func TestExecMatchesAucoalesce(t *testing.T) {
 			check("syscall", e.Audit.Syscall, sc)
 			if isExec {
 				check("args", e.Process.Args, w.Process.Args)
-				check("action", e.Action, w.Summary.Action)
-				check("category", []string{e.Category}, w.ECS.Event.Category)
-				check("type", []string{e.Type}, w.ECS.Event.Type)
+				check("action", string(e.Action), w.Summary.Action)
+				check("category", []string{string(e.Category)}, w.ECS.Event.Category)
+				check("type", []string{string(e.Type)}, w.ECS.Event.Type)
 			}
 			check("result", e.Audit.Result, w.Result)
 			check("session", e.Audit.Session, w.Session)

@@ -56,9 +56,9 @@ func appendEventKeys(dst []string, e *event.Event) []string {
 		return dst
 	}
 	exe := e.Process.Executable
-	failed := e.Outcome == "failure"
+	failed := e.Outcome == event.OutcomeFailure
 	switch e.Action {
-	case "executed", "existing":
+	case event.ActionExecuted, event.ActionExisting:
 		if failed {
 			return dst
 		}
@@ -66,14 +66,14 @@ func appendEventKeys(dst []string, e *event.Event) []string {
 		if e.User.ID != "" {
 			dst = append(dst, userExeKeyMemo(e.User.ID, exe))
 		}
-		if e.Action == "executed" && e.Parent != nil {
+		if e.Action == event.ActionExecuted && e.Parent != nil {
 			from, to := e.Parent.UserID, effective(e.User.EffectiveID, e.User.ID)
 			if from != "" && to != "" && from != to {
 				dst = append(dst, UIDTransitionKey(exe, from, to))
 			}
 		}
 		return dst
-	case "changed-identity-of":
+	case event.ActionChangedIdentityOf:
 		if failed || e.Target == nil {
 			return dst
 		}
@@ -83,7 +83,7 @@ func appendEventKeys(dst []string, e *event.Event) []string {
 			dst = append(dst, UIDTransitionKey(exe, from, to))
 		}
 		return dst
-	case "bound-socket", "socket-listening", "listen-for-connections":
+	case event.ActionBoundSocket, event.ActionSocketListening, event.ActionListenForConnections:
 		if failed || e.Network == nil || e.Source == nil {
 			return dst
 		}
@@ -98,7 +98,7 @@ func appendEventKeys(dst []string, e *event.Event) []string {
 			}
 		}
 		return dst
-	case "connected-to", "socket-connected", "sent-message-to":
+	case event.ActionConnectedTo, event.ActionSocketConnected, event.ActionSentMessageTo:
 		if e.Network == nil || e.Dest == nil || e.Network.Direction != "egress" {
 			return dst
 		}

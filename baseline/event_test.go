@@ -7,7 +7,7 @@ import (
 	"github.com/lineaged/lineaged/event"
 )
 
-func exeEvent(action, exe string, anc ...event.ProcRef) *event.Event {
+func exeEvent(action event.Action, exe string, anc ...event.ProcRef) *event.Event {
 	e := &event.Event{
 		TimeMsec: t0.UnixMilli(),
 		Kind:     event.KindEvent,
@@ -36,7 +36,7 @@ func TestEventKeys(t *testing.T) {
 	type mod func(*event.Event)
 	for _, c := range []struct {
 		name   string
-		action string
+		action event.Action
 		exe    string
 		anc    []event.ProcRef
 		mod    mod

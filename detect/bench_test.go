@@ -16,7 +16,7 @@ func benchEvents() []*event.Event {
 	for i := range 64 {
 		p := sh.child(100+i, "/usr/bin/"+[]string{"true", "cc", "make", "grep"}[i%4], "x", "-c", strconv.Itoa(i))
 		ref := p.ref()
-		mk := func(action string) *event.Event {
+		mk := func(action event.Action) *event.Event {
 			return &event.Event{ID: "e" + strconv.Itoa(i), TimeMsec: int64(i) * 10, Kind: event.KindEvent, Action: action, Outcome: "success",
 				Module: "auditd", Host: "h", Process: event.Process{EntityID: ref.EntityID, PID: p.pid, Executable: p.exe, Args: p.args},
 				User: event.User{ID: "0"}, Ancestry: p.anc, Parent: &p.anc[0]}

@@ -20,7 +20,7 @@ type ExternalRules interface {
 // ExternalMatch is one external rule that matched.
 type ExternalMatch struct {
 	ID, Name, Ruleset string
-	Severity          int // 1-4; 0 is informational and never alerts
+	Severity          event.Severity // 0 is informational and never alerts
 	Techniques        []string
 }
 
@@ -256,7 +256,7 @@ func (en *Engine) stateOf(host string, r *event.ProcRef) *procState {
 // must be the graph's read-only snapshot (graph.Enrich), never a buffer
 // the caller rewrites.
 func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
-	if e == nil || e.Kind != event.KindEvent || e.Module == "lineaged" || e.Alert != nil {
+	if e == nil || e.Kind != event.KindEvent || e.Module == event.ModuleLineaged || e.Alert != nil {
 		return
 	}
 	en.stats.Events++
@@ -289,11 +289,11 @@ func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
 		en.external = en.cfg.External.Match(e, en.external[:0])
 		for i := range en.external {
 			m := &en.external[i]
-			if m.Severity <= 0 || en.cfg.Disabled[m.ID] {
+			if m.Severity <= event.SeverityInfo || en.cfg.Disabled[m.ID] {
 				continue
 			}
 			key := baseline.RuleMatchKey(m.ID, e.Process.Executable)
-			if m.Severity < 2 {
+			if m.Severity < event.SeverityMedium {
 				c.ruleKeys = append(c.ruleKeys, key) // learnable
 			}
 			if en.b != nil && !learning {
@@ -301,10 +301,10 @@ func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
 				// or a low/medium one this host showed while learning
 				// or on behaviour whose every key is known, is this
 				// host's normal whatever a generic rule thinks of it.
-				if ent, ok := en.b.Lookup(key); ok && (ent.Approved || m.Severity <= 2) {
+				if ent, ok := en.b.Lookup(key); ok && (ent.Approved || m.Severity <= event.SeverityMedium) {
 					continue
 				}
-				if m.Severity <= 2 && len(c.keys) > 0 && !c.anyNovel() {
+				if m.Severity <= event.SeverityMedium && len(c.keys) > 0 && !c.anyNovel() {
 					continue
 				}
 			}
@@ -313,7 +313,7 @@ func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
 				reason: fmt.Sprintf("%s matched the %s rule %q", describe(e), m.Ruleset, m.Name)})
 		}
 	}
-	named := 0
+	named := event.SeverityInfo
 	for _, f := range en.found {
 		named = max(named, f.sev())
 	}
@@ -321,11 +321,11 @@ func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
 	switch {
 	case learning:
 		for _, f := range en.found {
-			if f.sev() >= 2 {
+			if f.sev() >= event.SeverityMedium {
 				en.raise(f, c, emit)
 			}
 		}
-		if named >= 2 {
+		if named >= event.SeverityMedium {
 			en.stats.Withheld += uint64(len(c.keys))
 		} else {
 			en.learn(c.keys, e)
@@ -334,7 +334,7 @@ func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
 		if root != "" {
 			en.packageEvent(root, rootRef, e, 0)
 		}
-	case root != "" && named < 2:
+	case root != "" && named < event.SeverityMedium:
 		// Patch day: learned and summarised, not alerted.
 		n := len(c.novel)
 		en.learn(c.keys, e)
@@ -358,7 +358,7 @@ func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
 		}
 	}
 	en.track(e)
-	if root != "" && e.Action == "exited" && e.Process.EntityID == root {
+	if root != "" && e.Action == event.ActionExited && e.Process.EntityID == root {
 		// Closed exitGraceMsec later: its children's records may still
 		// be on their way from another source.
 		if r := en.pm[root]; r != nil && r.exitedMsec == 0 {
@@ -378,8 +378,8 @@ func (c *judgement) anyNovel() bool {
 	return false
 }
 
-func (f *finding) sev() int {
-	if f.severity > 0 {
+func (f *finding) sev() event.Severity {
+	if f.severity > event.SeverityInfo {
 		return f.severity
 	}
 	return f.rule.Severity
@@ -632,15 +632,15 @@ func (en *Engine) baselineClause(c *judgement) string {
 	return "; new against the baseline: " + strings.Join(c.novel, ", ") + "."
 }
 
-func riskScore(sev int) int {
+func riskScore(sev event.Severity) int {
 	switch sev {
-	case 1:
+	case event.SeverityLow:
 		return 21
-	case 2:
+	case event.SeverityMedium:
 		return 47
-	case 3:
+	case event.SeverityHigh:
 		return 73
-	case 4:
+	case event.SeverityCritical:
 		return 99
 	}
 	return 0
@@ -657,14 +657,15 @@ func summarize(e *event.Event) string {
 // only an exec's arguments and an address are built; the sentence is
 // written when an alert needs it).
 type evRef struct {
-	id, action, object, exe, comm string
-	pid                           int
+	id, object, exe, comm string
+	action                event.Action
+	pid                   int
 }
 
 func refOf(e *event.Event) evRef {
 	r := evRef{id: e.ID, action: e.Action, exe: e.Process.Executable, comm: e.Process.Name, pid: e.Process.PID}
 	switch {
-	case e.Action == "executed" && len(e.Process.Args) > 0:
+	case e.Action == event.ActionExecuted && len(e.Process.Args) > 0:
 		args := strings.Join(e.Process.Args, " ")
 		if len(args) > 160 {
 			args = args[:160] + "…"
@@ -688,7 +689,7 @@ func (r *evRef) summary() string {
 	if who == "" {
 		who = "an unknown program"
 	}
-	s := r.action
+	s := string(r.action)
 	if r.object != "" {
 		s += " " + r.object
 	}
@@ -702,7 +703,7 @@ func (en *Engine) track(e *event.Event) {
 	if id == "" {
 		return
 	}
-	if e.Action == "exited" {
+	if e.Action == event.ActionExited {
 		if st := en.procs[id]; st != nil && st.exitedMsec == 0 {
 			st.exitedMsec = max(e.TimeMsec, 1)
 			en.exited = append(en.exited, exitedProc{id, pidKey{e.Host, e.Process.PID}, st})
@@ -718,7 +719,7 @@ func (en *Engine) track(e *event.Event) {
 		en.procs[id] = st
 	}
 	st.lastMsec = e.TimeMsec
-	if e.Action == "executed" && e.Process.Executable != "" {
+	if e.Action == event.ActionExecuted && e.Process.Executable != "" {
 		st.execExe = e.Process.Executable
 		st.execArgs = append(st.execArgs[:0:0], e.Process.Args...)
 		// Kept by reference: an event's ancestry is the graph's snapshot
@@ -737,7 +738,7 @@ func (en *Engine) track(e *event.Event) {
 		}
 	}
 	switch e.Action {
-	case "bound-socket", "socket-listening", "listen-for-connections":
+	case event.ActionBoundSocket, event.ActionSocketListening, event.ActionListenForConnections:
 		if inet(e) && e.Source != nil && e.Source.Port > 0 && (e.Network.Transport != "udp") {
 			st.listenID, st.listenOn, st.listenSummary = e.ID, endpoint(e.Source), summarize(e)
 			en.indexPID(e, st)
@@ -852,7 +853,7 @@ func (en *Engine) closePackageRun(root string, emit func(*event.Event)) {
 	reason := fmt.Sprintf("package manager run %q (pid %d): %d events below it over %s, %d new baseline entries learned; no detection named any of them",
 		cmd, r.pid, r.events, time.Duration(r.last-r.first)*time.Millisecond, r.learned)
 	a.Message = reason
-	a.Action = "package-manager-run"
+	a.Action = event.ActionPackageManagerRun
 	a.Alert = &event.Alert{RuleID: RulePackageManager.ID, RuleName: RulePackageManager.Name, Ruleset: "lineaged",
 		Severity: RulePackageManager.Severity, RiskScore: riskScore(RulePackageManager.Severity), Reason: reason,
 		Key: "package-manager|" + baseline.Exe(r.exe), Count: int(min(r.events, 1<<31-1)), Evidence: r.evidence}
@@ -980,7 +981,7 @@ func (en *Engine) closeFold(k string, fd *fold, emit func(*event.Event)) {
 	first := a.ID
 	a.ID = ""
 	a.Kind = event.KindEvent
-	a.Action = "alert-repeated"
+	a.Action = event.ActionAlertRepeated
 	a.TimeMsec = fd.last
 	a.Alert.Count = fd.count
 	a.Alert.Evidence = []event.Evidence{{ID: first, Summary: "the alert repeated"}}

@@ -46,7 +46,7 @@ func newWorld(cfg Config) *world {
 	return &world{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC).UnixMilli(), en: New(cfg)}
 }
 
-func (w *world) ev(p proc, action string, mod func(e *event.Event)) *event.Event {
+func (w *world) ev(p proc, action event.Action, mod func(e *event.Event)) *event.Event {
 	w.t += 10
 	w.seq++
 	e := &event.Event{ID: "ev-" + strconv.Itoa(w.seq), TimeMsec: w.t, Kind: event.KindEvent, Action: action, Outcome: "success",

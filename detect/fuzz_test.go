@@ -17,7 +17,7 @@ func FuzzObserve(f *testing.F) {
 	b := baseline.New()
 	f.Fuzz(func(t *testing.T, action, exe, name, path, op, ip string, port int, euid, uid, auditOp, parentExe string) {
 		en := New(Config{Baseline: b, RateLimit: 2})
-		e := &event.Event{ID: "x", TimeMsec: int64(port) * 1000, Kind: event.KindEvent, Action: action, Outcome: "success",
+		e := &event.Event{ID: "x", TimeMsec: int64(port) * 1000, Kind: event.KindEvent, Action: event.Action(action), Outcome: "success",
 			Process:  event.Process{EntityID: "e1", PID: 5, Executable: exe, Name: name, Args: []string{name, path}},
 			User:     event.User{ID: uid, EffectiveID: euid},
 			Ancestry: []event.ProcRef{{EntityID: "e0", PID: 1, Executable: parentExe}, {Unknown: true}},

@@ -15,7 +15,7 @@ type Rule struct {
 	Name       string
 	Ruleset    string // "lineaged" for built-ins (the default), "sigma"
 	Techniques []string
-	Severity   int // 1 low, 2 medium, 3 high, 4 critical
+	Severity   event.Severity
 	// NeedsBaseline: the rule judges novelty, so it is silent while
 	// learning and without a baseline.
 	NeedsBaseline bool
@@ -27,10 +27,10 @@ type Rule struct {
 // finding is one rule's verdict on one event.
 type finding struct {
 	rule       *Rule
-	severity   int      // 0: the rule's
-	techniques []string // nil: the rule's
-	key        string   // what the alert is about (dedup and approve)
-	reason     string   // the sentence, without the baseline clause
+	severity   event.Severity // 0: the rule's
+	techniques []string       // nil: the rule's
+	key        string         // what the alert is about (dedup and approve)
+	reason     string         // the sentence, without the baseline clause
 	evidence   []event.Evidence
 }
 
@@ -49,40 +49,40 @@ type judgement struct {
 
 // Builtins lists the built-in detections in the order they are judged.
 var Builtins = []*Rule{
-	{ID: "lineaged.reverse-shell", Name: "Reverse shell", Techniques: []string{"T1059.004"}, Severity: 4,
+	{ID: "lineaged.reverse-shell", Name: "Reverse shell", Techniques: []string{"T1059.004"}, Severity: event.SeverityCritical,
 		Doc: "a shell connects out over TCP/UDP, or starts in a process (or below a network tool or interpreter) that just connected out", judge: reverseShell},
-	{ID: "lineaged.webshell", Name: "Shell spawned by a network-facing service", Techniques: []string{"T1505.003", "T1059"}, Severity: 3,
+	{ID: "lineaged.webshell", Name: "Shell spawned by a network-facing service", Techniques: []string{"T1505.003", "T1059"}, Severity: event.SeverityHigh,
 		Doc: "a shell or interpreter starts below a process that listens on an IP port or a known server, with no login in between, and the edge is not common in the baseline", judge: webshell},
-	{ID: "lineaged.exec-deleted", Name: "Program run from a deleted or memory-only file", Techniques: []string{"T1620", "T1036"}, Severity: 4,
+	{ID: "lineaged.exec-deleted", Name: "Program run from a deleted or memory-only file", Techniques: []string{"T1620", "T1036"}, Severity: event.SeverityCritical,
 		Doc: "execve of a memfd or of a file deleted before it ran", judge: execDeleted},
-	{ID: "lineaged.exec-from-tmp", Name: "Program run from a temporary directory", Techniques: []string{"T1105"}, Severity: 3,
+	{ID: "lineaged.exec-from-tmp", Name: "Program run from a temporary directory", Techniques: []string{"T1105"}, Severity: event.SeverityHigh,
 		Doc: "execve of a file in /tmp, /var/tmp, /dev/shm, unless that lineage does so commonly in the baseline", judge: execFromTmp},
-	{ID: "lineaged.setuid-root", Name: "Root gained through an unusual set-user-ID program", Techniques: []string{"T1548.001"}, Severity: 3,
+	{ID: "lineaged.setuid-root", Name: "Root gained through an unusual set-user-ID program", Techniques: []string{"T1548.001"}, Severity: event.SeverityHigh,
 		Doc: "an exec by a non-root user runs with euid 0 from a program that is not a distribution's set-user-ID tool and not common in the baseline", judge: setuidRoot},
-	{ID: "lineaged.persistence-write", Name: "Write to a persistence location", Techniques: []string{"T1053.003", "T1543.002", "T1098.004", "T1574.006", "T1136.001", "T1548.003", "T1037.004", "T1546.004"}, Severity: 3,
+	{ID: "lineaged.persistence-write", Name: "Write to a persistence location", Techniques: []string{"T1053.003", "T1543.002", "T1098.004", "T1574.006", "T1136.001", "T1548.003", "T1037.004", "T1546.004"}, Severity: event.SeverityHigh,
 		Doc: "a write, create, rename or delete of cron, systemd units, rc files, shell profiles, authorized_keys, ld.so.preload, sudoers, passwd/shadow/group, outside a package manager and not common in the baseline", judge: persistenceWrite},
-	{ID: "lineaged.credential-read", Name: "Credential file read by a new reader", Techniques: []string{"T1003.008"}, Severity: 3,
+	{ID: "lineaged.credential-read", Name: "Credential file read by a new reader", Techniques: []string{"T1003.008"}, Severity: event.SeverityHigh,
 		Doc: "/etc/shadow, /etc/gshadow or opasswd read by a program that is not a known reader and never read it in the baseline", judge: credentialRead},
-	{ID: "lineaged.audit-tamper", Name: "Audit or log tampering", Techniques: []string{"T1562.012", "T1070.002"}, Severity: 4,
+	{ID: "lineaged.audit-tamper", Name: "Audit or log tampering", Techniques: []string{"T1562.012", "T1070.002"}, Severity: event.SeverityCritical,
 		Doc: "audit rules removed or audit disabled by another program; audit logs written, truncated or deleted by anything but the audit daemons, log rotation or lineaged", judge: auditTamper},
-	{ID: "lineaged.self-tamper", Name: "Tampering with lineaged", Techniques: []string{"T1562.001"}, Severity: 4,
+	{ID: "lineaged.self-tamper", Name: "Tampering with lineaged", Techniques: []string{"T1562.001"}, Severity: event.SeverityCritical,
 		Doc: "another program writes, deletes or renames lineaged's binary, configuration, rules or baseline, ptraces lineaged, or takes the audit PID from it", judge: selfTamper},
-	{ID: "lineaged.module-load", Name: "Kernel module loaded", Techniques: []string{"T1547.006"}, Severity: 3,
+	{ID: "lineaged.module-load", Name: "Kernel module loaded", Techniques: []string{"T1547.006"}, Severity: event.SeverityHigh,
 		Doc: "init_module or finit_module succeeded", judge: moduleLoad},
-	{ID: "lineaged.masquerade", Name: "Process masquerading", Techniques: []string{"T1036.004", "T1036.005"}, Severity: 3,
+	{ID: "lineaged.masquerade", Name: "Process masquerading", Techniques: []string{"T1036.004", "T1036.005"}, Severity: event.SeverityHigh,
 		Doc: "a process named like a kernel thread, or like a system daemon while its program lives outside the system directories", judge: masquerade},
-	{ID: "lineaged.new-listener", Name: "New listening port", Techniques: []string{"T1571"}, Severity: 2, NeedsBaseline: true,
+	{ID: "lineaged.new-listener", Name: "New listening port", Techniques: []string{"T1571"}, Severity: event.SeverityMedium, NeedsBaseline: true,
 		Doc: "a program listens on an IP port it never listened on in the baseline", judge: newListener},
 }
 
 // Novelty and patch-day summaries are not judged per event but raised by
 // the engine; they are listed for lineaged rules.
 var (
-	RuleNovel = &Rule{ID: "lineaged.novel", Name: "New and rare behaviour", Severity: 1, NeedsBaseline: true,
+	RuleNovel = &Rule{ID: "lineaged.novel", Name: "New and rare behaviour", Severity: event.SeverityLow, NeedsBaseline: true,
 		Doc: "anything the baseline lacks that no other rule names: a new program in a lineage, user, uid change or connection class"}
-	RulePackageManager = &Rule{ID: "lineaged.package-manager", Name: "Package manager run (summary)", Severity: 1,
+	RulePackageManager = &Rule{ID: "lineaged.package-manager", Name: "Package manager run (summary)", Severity: event.SeverityLow,
 		Doc: "one summary per package-manager run; what ran below it is learned, not alerted, unless a rule names it"}
-	RuleSuppressed = &Rule{ID: "lineaged.rate-limited", Name: "Alerts suppressed by the rate limit", Severity: 2,
+	RuleSuppressed = &Rule{ID: "lineaged.rate-limited", Name: "Alerts suppressed by the rate limit", Severity: event.SeverityMedium,
 		Doc: "a rule fired more often than its rate limit allows; says how many alerts were held back"}
 )
 
@@ -116,14 +116,14 @@ func inet(e *event.Event) bool {
 
 func isConnectOut(e *event.Event) bool {
 	switch e.Action {
-	case "connected-to", "socket-connected":
+	case event.ActionConnectedTo, event.ActionSocketConnected:
 	default:
 		return false
 	}
 	if !inet(e) || e.Dest == nil || e.Dest.Port == 53 || e.Dest.Port == 0 || e.Dest.IP == "" {
 		return false
 	}
-	if e.Outcome == "failure" && (e.Audit == nil || e.Audit.ExitValue != "EINPROGRESS") {
+	if e.Outcome == event.OutcomeFailure && (e.Audit == nil || e.Audit.ExitValue != "EINPROGRESS") {
 		return false
 	}
 	return e.Network.Direction == "egress" || e.Network.Direction == ""
@@ -135,7 +135,7 @@ func reverseShell(en *Engine, c *judgement) *finding {
 		return &finding{key: baseline.ConnectKey(e.Process.Executable, e.Dest.IP, e.Dest.Port),
 			reason: fmt.Sprintf("the shell %s connected out to %s: a shell talking to the network is a reverse shell", describe(e), endpoint(e.Dest))}
 	}
-	if e.Action != "executed" || !isShell(e.Process.Executable) {
+	if e.Action != event.ActionExecuted || !isShell(e.Process.Executable) {
 		return nil
 	}
 	// nc -e /bin/sh: the connect came before the exec, in this process.
@@ -164,7 +164,7 @@ const connectMemoryMsec = 60_000
 
 func webshell(en *Engine, c *judgement) *finding {
 	e := c.e
-	if e.Action != "executed" || !isShellOrInterpreter(e.Process.Executable) {
+	if e.Action != event.ActionExecuted || !isShellOrInterpreter(e.Process.Executable) {
 		return nil
 	}
 	edge := ""
@@ -212,7 +212,7 @@ func webshell(en *Engine, c *judgement) *finding {
 
 func execDeleted(en *Engine, c *judgement) *finding {
 	e := c.e
-	if e.Action != "executed" || !deletedExe(e.Process.Executable) {
+	if e.Action != event.ActionExecuted || !deletedExe(e.Process.Executable) {
 		return nil
 	}
 	return &finding{key: firstKey(c.keys, e),
@@ -221,7 +221,7 @@ func execDeleted(en *Engine, c *judgement) *finding {
 
 func execFromTmp(en *Engine, c *judgement) *finding {
 	e := c.e
-	if e.Action != "executed" || !inTempDir(e.Process.Executable) {
+	if e.Action != event.ActionExecuted || !inTempDir(e.Process.Executable) {
 		return nil
 	}
 	k := firstKey(c.keys, e)
@@ -233,7 +233,7 @@ func execFromTmp(en *Engine, c *judgement) *finding {
 
 func setuidRoot(en *Engine, c *judgement) *finding {
 	e := c.e
-	if e.Action != "executed" || e.User.EffectiveID != "0" || e.User.ID == "" || e.User.ID == "0" || e.User.ID == "unset" {
+	if e.Action != event.ActionExecuted || e.User.EffectiveID != "0" || e.User.ID == "" || e.User.ID == "0" || e.User.ID == "unset" {
 		return nil
 	}
 	exe := e.Process.Executable
@@ -246,13 +246,13 @@ func setuidRoot(en *Engine, c *judgement) *finding {
 	}
 	f := &finding{key: k, reason: fmt.Sprintf("uid %s ran %s with effective uid 0: a set-user-ID program that is not one a distribution ships", e.User.ID, describe(e))}
 	if inTempDir(exe) || !inSystemDir(exe) {
-		f.severity = 4
+		f.severity = event.SeverityCritical
 	}
 	return f
 }
 
 func fileWritten(e *event.Event) bool {
-	return e.File != nil && e.File.Path != "" && e.Outcome != "failure" && baseline.FileOp(e.File.Operation) == "write"
+	return e.File != nil && e.File.Path != "" && e.Outcome != event.OutcomeFailure && baseline.FileOp(e.File.Operation) == "write"
 }
 
 func persistenceWrite(en *Engine, c *judgement) *finding {
@@ -268,9 +268,9 @@ func persistenceWrite(en *Engine, c *judgement) *finding {
 	if en.common(k) {
 		return nil
 	}
-	sev := 3
+	sev := event.SeverityHigh
 	if tech == "T1574.006" {
-		sev = 4
+		sev = event.SeverityCritical
 	}
 	return &finding{key: k, severity: sev, techniques: []string{tech},
 		reason: fmt.Sprintf("%s %s %s, %s", describe(e), opVerb(e.File.Operation), e.File.Path, what)}
@@ -294,7 +294,7 @@ func opVerb(op string) string {
 
 func credentialRead(en *Engine, c *judgement) *finding {
 	e := c.e
-	if e.File == nil || e.Outcome == "failure" || baseline.FileOp(e.File.Operation) != "read" || !credentialFiles[e.File.Path] {
+	if e.File == nil || e.Outcome == event.OutcomeFailure || baseline.FileOp(e.File.Operation) != "read" || !credentialFiles[e.File.Path] {
 		return nil
 	}
 	if credentialReaders[base(e.Process.Executable)] && inSystemDir(e.Process.Executable) {
@@ -313,7 +313,7 @@ func auditTamper(en *Engine, c *judgement) *finding {
 		return nil
 	}
 	b := base(e.Process.Executable)
-	if e.Action == "changed-audit-configuration" && e.Outcome != "failure" {
+	if e.Action == event.ActionChangedAuditConfiguration && e.Outcome != event.OutcomeFailure {
 		if b == "lineaged" || b == "auditd" {
 			return nil
 		}
@@ -336,12 +336,12 @@ func auditTamper(en *Engine, c *judgement) *finding {
 			return &finding{key: "audit-disabled|" + baseline.Exe(e.Process.Executable),
 				reason: fmt.Sprintf("%s disabled the audit system", describe(e))}
 		case op == "add_rule":
-			return &finding{key: "audit-rules-added|" + baseline.Exe(e.Process.Executable), severity: 2,
+			return &finding{key: "audit-rules-added|" + baseline.Exe(e.Process.Executable), severity: event.SeverityMedium,
 				reason: fmt.Sprintf("%s changed the audit rules (added one)", describe(e))}
 		}
 		return nil
 	}
-	if e.File == nil || e.Outcome == "failure" || auditDaemons[b] || c.packageManager {
+	if e.File == nil || e.Outcome == event.OutcomeFailure || auditDaemons[b] || c.packageManager {
 		return nil
 	}
 	p := e.File.Path
@@ -361,7 +361,7 @@ func auditTamper(en *Engine, c *judgement) *finding {
 		if en.common(baseline.FileAccessKey(e.Process.Executable, p, op)) {
 			return nil
 		}
-		return &finding{key: k, severity: 3, reason: fmt.Sprintf("%s %s the log file %s", describe(e), verb, p)}
+		return &finding{key: k, severity: event.SeverityHigh, reason: fmt.Sprintf("%s %s the log file %s", describe(e), verb, p)}
 	}
 	return nil
 }
@@ -388,12 +388,12 @@ func selfTamper(en *Engine, c *judgement) *finding {
 	}
 	b := base(e.Process.Executable)
 	switch {
-	case e.Action == "traced-process" && own > 0:
+	case e.Action == event.ActionTracedProcess && own > 0:
 		if tracedPID(e) == own {
 			return &finding{key: "ptrace-lineaged|" + baseline.Exe(e.Process.Executable),
 				reason: fmt.Sprintf("%s attached to lineaged (pid %d) with ptrace", describe(e), own)}
 		}
-	case e.Action == "changed-audit-configuration" && e.Audit != nil && b != "lineaged" && b != "auditd":
+	case e.Action == event.ActionChangedAuditConfiguration && e.Audit != nil && b != "lineaged" && b != "auditd":
 		pid, old := "", ""
 		for _, kv := range e.Audit.Data {
 			switch kv.Key {
@@ -411,7 +411,7 @@ func selfTamper(en *Engine, c *judgement) *finding {
 			what = "took the audit PID from lineaged (pid " + old + ") for pid " + pid
 		}
 		return &finding{key: "audit-pid|" + baseline.Exe(e.Process.Executable), reason: fmt.Sprintf("%s %s", describe(e), what)}
-	case e.File != nil && e.File.Path != "" && e.Outcome != "failure" && !c.packageManager && en.ownFile(e.File.Path):
+	case e.File != nil && e.File.Path != "" && e.Outcome != event.OutcomeFailure && !c.packageManager && en.ownFile(e.File.Path):
 		op := baseline.FileOp(e.File.Operation)
 		if op != "write" {
 			return nil
@@ -470,7 +470,7 @@ func truncated(e *event.Event) bool {
 
 func moduleLoad(en *Engine, c *judgement) *finding {
 	e := c.e
-	if e.Action != "loaded-kernel-module" || e.Outcome == "failure" {
+	if e.Action != event.ActionLoadedKernelModule || e.Outcome == event.OutcomeFailure {
 		return nil
 	}
 	name := "?"
@@ -484,11 +484,11 @@ func moduleLoad(en *Engine, c *judgement) *finding {
 func masquerade(en *Engine, c *judgement) *finding {
 	e := c.e
 	exe := e.Process.Executable
-	if exe == "" || strings.HasPrefix(e.Action, "socket-") {
+	if exe == "" || strings.HasPrefix(string(e.Action), "socket-") {
 		return nil // kernel threads have no executable; sock_diag names no comm
 	}
 	names := [2]string{e.Process.Name, ""}
-	if e.Action == "executed" && len(e.Process.Args) > 0 {
+	if e.Action == event.ActionExecuted && len(e.Process.Args) > 0 {
 		names[1] = e.Process.Args[0]
 	}
 	for _, n := range names {

@@ -34,17 +34,17 @@ type Event struct {
 	TimeMsec int64  // @timestamp, Unix milliseconds (audit resolution)
 	Kind     Kind
 
-	Category string // event.category (single ECS value: process, file, network, authentication, iam, configuration, host, session)
-	Type     string // event.type (start, end, access, change, creation, deletion, connection, info, ...)
-	Action   string // event.action (executed, exited, opened-file, connected-to, ...)
-	Outcome  string // event.outcome: success, failure or unknown
+	Category Category // event.category (single ECS value: process, file, network, authentication, iam, configuration, host, session)
+	Type     Type     // event.type (start, end, access, change, creation, deletion, connection, info, ...)
+	Action   Action   // event.action (executed, exited, opened-file, connected-to, ...)
+	Outcome  Outcome  // event.outcome: success, failure or unknown
 
 	Host string // host.name (the audit node= value or the local hostname)
 
 	// Module names the kernel interface the event came from (ECS
 	// event.module): "auditd", "proc" (proc connector), "fanotify",
 	// "sock_diag", or "lineaged" for the agent's own events.
-	Module string
+	Module Module
 
 	Process  Process
 	Parent   *ProcRef  // process.parent, nil when the event has no process
@@ -95,7 +95,7 @@ type Alert struct {
 	RuleName   string   // rule.name
 	Ruleset    string   // rule.ruleset: "lineaged" (built-in) or "sigma"
 	Techniques []string // threat.technique.id, MITRE ATT&CK ids (T1059.004)
-	Severity   int      // event.severity, 1 (low) to 4 (critical)
+	Severity   Severity // event.severity, 1 (low) to 4 (critical)
 	RiskScore  int      // event.risk_score, 0-100
 	Reason     string   // event.reason: one sentence, what and what was new
 	// Key names what the alert is about, one per rule and subject: the

@@ -35,7 +35,7 @@ func AppendEvents(dst []event.Event, e Event) []event.Event {
 	if e.Overflow {
 		return append(dst, event.Event{
 			TimeMsec: ms, Kind: event.KindEvent, Module: Module,
-			Category: "host", Type: "info", Action: "queue-overflow", Outcome: "failure",
+			Category: event.CategoryHost, Type: event.TypeInfo, Action: event.ActionQueueOverflow, Outcome: event.OutcomeFailure,
 			Message: "fanotify queue overflowed: the kernel dropped file events",
 			Labels:  []event.KV{{Key: "fanotify.overflows", Value: strconv.FormatUint(e.Overflows, 10)}},
 		})
@@ -46,7 +46,7 @@ func AppendEvents(dst []event.Event, e Event) []event.Event {
 		}
 		ev := event.Event{
 			TimeMsec: ms, Kind: event.KindEvent, Module: Module,
-			Category: "file", Type: a.typ, Action: a.action, Outcome: "success",
+			Category: event.CategoryFile, Type: a.typ, Action: a.action, Outcome: event.OutcomeSuccess,
 			Process: event.Process{PID: e.PID},
 			File:    &event.File{Path: e.Path, Operation: a.operation},
 		}
@@ -61,11 +61,13 @@ func AppendEvents(dst []event.Event, e Event) []event.Event {
 // actions maps operations to ECS event.type, event.action and
 // file.operation (the audit source's words for the same operations).
 var actions = []struct {
-	op                     Op
-	typ, action, operation string
+	op        Op
+	typ       event.Type
+	action    event.Action
+	operation string
 }{
-	{OpExec, "access", "executed-file", "exec"},
-	{OpOpen, "access", "opened-file", "open"},
-	{OpModify, "change", "modified-file", "write"},
-	{OpCloseWrite, "change", "wrote-to-file", "write"},
+	{OpExec, event.TypeAccess, event.ActionExecutedFile, "exec"},
+	{OpOpen, event.TypeAccess, event.ActionOpenedFile, "open"},
+	{OpModify, event.TypeChange, event.ActionModifiedFile, "write"},
+	{OpCloseWrite, event.TypeChange, event.ActionWroteToFile, "write"},
 }

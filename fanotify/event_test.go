@@ -12,7 +12,11 @@ func TestAppendEvents(t *testing.T) {
 	at := time.UnixMilli(1700000000123)
 	e := Event{Time: at, Ops: OpOpen | OpModify | OpCloseWrite | OpExec, PID: 4242, Path: "/etc/shadow", Class: ClassCredential}
 	got := AppendEvents(nil, e)
-	want := []struct{ typ, action, op string }{
+	want := []struct {
+		typ    event.Type
+		action event.Action
+		op     string
+	}{
 		{"access", "executed-file", "exec"},
 		{"access", "opened-file", "open"},
 		{"change", "modified-file", "write"},

@@ -41,8 +41,8 @@ const (
 
 // Action values the graph reacts to (event.Action).
 const (
-	actionExec = "executed"
-	actionExit = "exited"
+	actionExec = event.ActionExecuted
+	actionExit = event.ActionExited
 )
 
 // Config sets the graph's identity and memory bounds. Times are msec.
@@ -449,7 +449,7 @@ func (g *Graph) update(n *node, e *event.Event) {
 	}
 
 	switch {
-	case e.Action == actionExec && e.Outcome == "success":
+	case e.Action == actionExec && e.Outcome == event.OutcomeSuccess:
 		// Two sources may report one exec (audit and the proc connector,
 		// within the clock skew): the second completes the first rather
 		// than counting as another exec.

@@ -668,7 +668,7 @@ func TestNodeArgsBounded(t *testing.T) {
 // (with args) within the clock skew are one exec in the history.
 func TestOneExecTwoSources(t *testing.T) {
 	g := New(Config{Host: "h", ClockSkew: 100})
-	mk := func(ts int64, exe string, args []string, mod string) {
+	mk := func(ts int64, exe string, args []string, mod event.Module) {
 		e := &event.Event{TimeMsec: ts, Action: "executed", Outcome: "success", Module: mod,
 			Process: event.Process{PID: 50, PPID: 1, Executable: exe, Args: args}}
 		g.Enrich(e)

@@ -237,10 +237,10 @@ func edgesByInode(edges []IPCEdge) map[uint64]*IPCEdge {
 
 // Actions of sock_diag events (event.action).
 const (
-	ActionListening = "socket-listening"
-	ActionConnected = "socket-connected"
-	ActionOpened    = "socket-opened" // neither listening nor connected (yet)
-	ActionClosed    = "socket-closed"
+	ActionListening event.Action = event.ActionSocketListening
+	ActionConnected event.Action = event.ActionSocketConnected
+	ActionOpened    event.Action = event.ActionSocketOpened // neither listening nor connected (yet)
+	ActionClosed    event.Action = event.ActionSocketClosed
 )
 
 // Event converts c into the normalised event: module "sock_diag",
@@ -257,21 +257,21 @@ func (c *Change) Event() event.Event {
 	e := event.Event{
 		TimeMsec: c.Time.UnixMilli(),
 		Kind:     event.KindEvent,
-		Category: "network",
-		Outcome:  "success",
-		Module:   "sock_diag",
+		Category: event.CategoryNetwork,
+		Outcome:  event.OutcomeSuccess,
+		Module:   event.ModuleSockDiag,
 		Process:  event.Process{PID: s.PID()},
 		Network:  &event.Network{Family: s.Table.Family(), Transport: s.Table.Transport(), NetNS: c.NetNS},
 	}
 	switch {
 	case c.Kind == Closed:
-		e.Type, e.Action = "end", ActionClosed
+		e.Type, e.Action = event.TypeEnd, ActionClosed
 	case role == RoleListening:
-		e.Type, e.Action = "start", ActionListening
+		e.Type, e.Action = event.TypeStart, ActionListening
 	case role == RoleConnected:
-		e.Type, e.Action = "connection", ActionConnected
+		e.Type, e.Action = event.TypeConnection, ActionConnected
 	default:
-		e.Type, e.Action = "start", ActionOpened
+		e.Type, e.Action = event.TypeStart, ActionOpened
 	}
 
 	local, remote := localEndpoint(s), remoteEndpoint(s)
@@ -372,7 +372,7 @@ func summary(e *event.Event, s *Socket) string {
 	var b strings.Builder
 	b.WriteString(s.Table.String())
 	b.WriteByte(' ')
-	b.WriteString(e.Action)
+	b.WriteString(string(e.Action))
 	for i, ep := range []*event.Endpoint{e.Source, e.Dest} {
 		if ep == nil {
 			continue

@@ -179,7 +179,8 @@ func TestChangeEvent(t *testing.T) {
 	tests := []struct {
 		inode        uint64
 		kind         ChangeKind
-		typ, action  string
+		typ          event.Type
+		action       event.Action
 		dir          string
 		src, dst     *event.Endpoint
 		pid          int

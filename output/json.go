@@ -27,13 +27,13 @@ func AppendJSON(dst []byte, e *event.Event) []byte {
 	dst = append(dst, '"')
 	dst = append(dst, e.Kind.String()...)
 	dst = append(dst, '"')
-	dst = appendStrArray1(dst, "category", e.Category)
-	dst = appendStrArray1(dst, "type", e.Type)
-	dst = appendStr(dst, "action", e.Action)
-	dst = appendStr(dst, "outcome", e.Outcome)
-	dst = appendStr(dst, "module", e.Module)
+	dst = appendStrArray1(dst, "category", string(e.Category))
+	dst = appendStrArray1(dst, "type", string(e.Type))
+	dst = appendStr(dst, "action", string(e.Action))
+	dst = appendStr(dst, "outcome", string(e.Outcome))
+	dst = appendStr(dst, "module", string(e.Module))
 	if a := e.Alert; a != nil {
-		if a.Severity > 0 {
+		if a.Severity > event.SeverityInfo {
 			dst = appendInt(dst, "severity", int64(a.Severity))
 		}
 		if a.RiskScore > 0 {

@@ -147,8 +147,8 @@ func (ev *Event) ToEvent(e *event.Event) {
 	labels := e.Labels[:0]
 	*e = event.Event{
 		Kind:     event.KindEvent,
-		Module:   "proc",
-		Outcome:  "success",
+		Module:   event.ModuleProc,
+		Outcome:  event.OutcomeSuccess,
 		TimeMsec: clocks().realNS(ev.TimestampNS) / 1e6,
 	}
 	p := &e.Process
@@ -163,26 +163,26 @@ func (ev *Event) ToEvent(e *event.Event) {
 	case KindFork:
 		p.PPID = ev.ParentTGID
 		if ev.IsThread() {
-			e.Category, e.Type, e.Action = "process", "info", "thread-started"
+			e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeInfo, event.ActionThreadStarted
 			tid()
 			break
 		}
-		e.Category, e.Type, e.Action = "process", "start", "forked"
+		e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeStart, event.ActionForked
 		// Only a new process carries a start time: the graph takes a
 		// different StartMsec on a known pid for pid reuse.
 		p.StartMsec = clocks().startMsec(ev.TimestampNS)
 	case KindExec:
-		e.Category, e.Type, e.Action = "process", "start", "executed"
+		e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeStart, event.ActionExecuted
 	case KindExit:
 		if ev.ParentTGID > 0 {
 			p.PPID = ev.ParentTGID
 		}
 		code := ev.ExitCode()
 		if ev.IsThread() {
-			e.Category, e.Type, e.Action = "process", "info", "thread-exited"
+			e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeInfo, event.ActionThreadExited
 			tid()
 		} else {
-			e.Category, e.Type, e.Action = "process", "end", "exited"
+			e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeEnd, event.ActionExited
 			p.ExitCode = &code
 		}
 		if sig := ev.Signal(); sig != 0 {
@@ -192,28 +192,28 @@ func (ev *Event) ToEvent(e *event.Event) {
 			}
 		}
 	case KindUID:
-		e.Category, e.Type, e.Action = "iam", "change", "changed-identity-of"
+		e.Category, e.Type, e.Action = event.CategoryIam, event.TypeChange, event.ActionChangedIdentityOf
 		e.Target = &event.User{ID: idString(ev.RealID), EffectiveID: idString(ev.EffectiveID)}
 		tid()
 	case KindGID:
-		e.Category, e.Type, e.Action = "iam", "change", "changed-identity-of"
+		e.Category, e.Type, e.Action = event.CategoryIam, event.TypeChange, event.ActionChangedIdentityOf
 		e.Target = &event.User{GroupID: idString(ev.RealID), EffGroupID: idString(ev.EffectiveID)}
 		tid()
 	case KindSID:
-		e.Category, e.Type, e.Action = "session", "start", "started-session"
+		e.Category, e.Type, e.Action = event.CategorySession, event.TypeStart, event.ActionStartedSession
 	case KindPtrace:
 		if ev.TracerTGID == 0 {
-			e.Category, e.Type, e.Action = "process", "info", "detached-trace"
+			e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeInfo, event.ActionDetachedTrace
 			tid()
 			break
 		}
-		e.Category, e.Type, e.Action = "process", "access", "traced-process"
+		e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeAccess, event.ActionTracedProcess
 		p.PID = ev.TracerTGID
 		labels = append(labels,
 			event.KV{Key: "target_pid", Value: strconv.Itoa(ev.TGID)},
 			event.KV{Key: "target_tid", Value: strconv.Itoa(ev.PID)})
 	case KindComm:
-		e.Category, e.Type, e.Action = "process", "change", "renamed"
+		e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeChange, event.ActionRenamed
 		if ev.IsThread() {
 			// A thread's name is not the process's (process.name is
 			// the main thread's comm).
@@ -223,13 +223,13 @@ func (ev *Event) ToEvent(e *event.Event) {
 			p.Name = ev.Comm
 		}
 	case KindCoredump:
-		e.Category, e.Type, e.Action = "process", "info", "dumped-core"
+		e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeInfo, event.ActionDumpedCore
 		if ev.ParentTGID > 0 {
 			p.PPID = ev.ParentTGID
 		}
 		tid()
 	default:
-		e.Category, e.Type, e.Action = "process", "info", "unknown-proc-event"
+		e.Category, e.Type, e.Action = event.CategoryProcess, event.TypeInfo, event.ActionUnknownProcEvent
 		labels = append(labels, event.KV{Key: "what", Value: "0x" + strconv.FormatUint(uint64(ev.What), 16)})
 	}
 	if len(labels) > 0 {

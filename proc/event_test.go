@@ -24,7 +24,7 @@ func TestToEvent(t *testing.T) {
 	const ts = 5_123_456_789 // 5.12 s after boot
 	const at = 1_700_000_005_123
 	code := func(c int) *int { return &c }
-	base := func(cat, typ, action string, pid int) event.Event {
+	base := func(cat event.Category, typ event.Type, action event.Action, pid int) event.Event {
 		return event.Event{Kind: event.KindEvent, Module: "proc", Outcome: "success", TimeMsec: at,
 			Category: cat, Type: typ, Action: action, Process: event.Process{PID: pid}}
 	}

@@ -455,11 +455,11 @@ func (p *Process) ToEvent(e *event.Event) {
 	*e = event.Event{
 		Kind:     event.KindEvent,
 		TimeMsec: p.SeenMsec,
-		Category: "process",
-		Type:     "info",
-		Action:   "existing",
-		Outcome:  "success",
-		Module:   "proc",
+		Category: event.CategoryProcess,
+		Type:     event.TypeInfo,
+		Action:   event.ActionExisting,
+		Outcome:  event.OutcomeSuccess,
+		Module:   event.ModuleProc,
 		Process: event.Process{
 			PID:              p.PID,
 			PPID:             p.PPID,

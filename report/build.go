@@ -3,10 +3,13 @@ package report
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lineaged/lineaged/event"
 )
 
 // Options shape a report.
@@ -178,7 +181,7 @@ func (b *builder) add(d *Doc) error {
 			b.r.Settings = c.Settings
 			b.r.ConfigSource = c.Source
 			if b.inPeriod(d) {
-				b.r.Config = append(b.r.Config, ConfigEvent{Time: d.Time, Host: d.Host.Name, Action: d.Event.Action,
+				b.r.Config = append(b.r.Config, ConfigEvent{Time: d.Time, Host: d.Host.Name, Action: string(d.Event.Action),
 					Source: c.Source, Rules: len(c.Rules), ID: d.Event.ID})
 			}
 		}
@@ -212,8 +215,8 @@ func (b *builder) add(d *Doc) error {
 	}
 	h.Events++
 	b.r.Events++
-	b.cats[d.Category()]++
-	if d.Event.Action == "executed" && d.Process.Executable != "" {
+	b.cats[string(d.Category())]++
+	if d.Event.Action == event.ActionExecuted && d.Process.Executable != "" {
 		b.execs[d.Process.Executable]++
 	}
 	if d.Process.PID != 0 || d.Process.Executable != "" {
@@ -246,10 +249,10 @@ func userName(d *Doc) string {
 
 func (b *builder) alert(d *Doc) {
 	b.r.AlertsTotal++
-	if s := d.Event.Severity; s >= 1 && s <= 4 {
+	if s := d.Event.Severity; s >= event.SeverityLow && s <= event.SeverityCritical {
 		b.r.Severities[s]++
 	}
-	a := &Alert{ID: d.Event.ID, Time: d.Time, Host: d.Host.Name, Severity: d.Event.Severity,
+	a := &Alert{ID: d.Event.ID, Time: d.Time, Host: d.Host.Name, Severity: int(d.Event.Severity),
 		RiskScore: d.Event.RiskScore, Reason: d.Event.Reason,
 		EntityID: d.Process.EntityID, PID: d.Process.PID, Executable: d.Process.Executable,
 		Args: d.Process.Args, User: userName(d), Ancestry: d.Process.Ancestry}
@@ -319,14 +322,14 @@ func endpoint(ep *Endpoint) string {
 
 // lossActions are lineaged's events that say something was lost or
 // stopped working, with the label that carries how much.
-var lossActions = map[string]struct{ label, means string }{
-	"audit-records-lost":   {"count", "audit records the kernel dropped (backlog full or rate limit)"},
-	"audit-sequence-gap":   {"count", "audit serial numbers never received"},
-	"queue-overflow":       {"fanotify.overflows", "fanotify queue overflows: file events dropped by the kernel"},
-	"proc-overrun":         {"", "proc connector overruns (ENOBUFS): events lost, graph repaired from /proc"},
-	"output-lines-dropped": {"count", "event lines not written (disk full or I/O error)"},
-	"audit-takeover":       {"lost", "audit records lost while a killed lineaged left a gap"},
-	"reload-failed":        {"", "reloads refused (bad configuration or rules)"},
+var lossActions = map[event.Action]struct{ label, means string }{
+	event.ActionAuditRecordsLost:   {"count", "audit records the kernel dropped (backlog full or rate limit)"},
+	event.ActionAuditSequenceGap:   {"count", "audit serial numbers never received"},
+	event.ActionQueueOverflow:      {"fanotify.overflows", "fanotify queue overflows: file events dropped by the kernel"},
+	event.ActionProcOverrun:        {"", "proc connector overruns (ENOBUFS): events lost, graph repaired from /proc"},
+	event.ActionOutputLinesDropped: {"count", "event lines not written (disk full or I/O error)"},
+	event.ActionAuditTakeover:      {"lost", "audit records lost while a killed lineaged left a gap"},
+	event.ActionReloadFailed:       {"", "reloads refused (bad configuration or rules)"},
 }
 
 // beatLosses are the heartbeat's running counters that mean loss.
@@ -348,7 +351,7 @@ var replayLosses = map[string]string{
 
 func (b *builder) loss(d *Doc) {
 	switch d.Event.Action {
-	case "heartbeat":
+	case event.ActionHeartbeat:
 		m := b.beats[d.Host.Name]
 		if m == nil {
 			m = map[string]uint64{}
@@ -365,7 +368,7 @@ func (b *builder) loss(d *Doc) {
 			}
 		}
 		return
-	case "replay-summary":
+	case event.ActionReplaySummary:
 		for k := range replayLosses {
 			if v, err := strconv.ParseUint(d.Labels[k], 10, 64); err == nil {
 				b.losses["replay "+k] += v
@@ -384,8 +387,8 @@ func (b *builder) loss(d *Doc) {
 			n = v
 		}
 	}
-	b.losses[d.Event.Action] += n
-	b.lossSrc[d.Event.Action] = "events with event.action " + d.Event.Action
+	b.losses[string(d.Event.Action)] += n
+	b.lossSrc[string(d.Event.Action)] = "events with event.action " + string(d.Event.Action)
 }
 
 func (b *builder) finish() {
@@ -438,11 +441,11 @@ func (b *builder) finish() {
 		r.Loss = append(r.Loss, Counter{Name: k, Value: beat[k], Source: src, Means: beatLosses[k]})
 	}
 	for _, k := range sortedKeys(lossActions) {
-		src := b.lossSrc[k]
+		src := b.lossSrc[string(k)]
 		if src == "" {
 			src = "no such event"
 		}
-		r.Loss = append(r.Loss, Counter{Name: k, Value: b.losses[k], Source: src, Means: lossActions[k].means})
+		r.Loss = append(r.Loss, Counter{Name: string(k), Value: b.losses[string(k)], Source: src, Means: lossActions[k].means})
 	}
 	for _, k := range sortedKeys(replayLosses) {
 		if src := b.lossSrc["replay "+k]; src != "" {
@@ -455,12 +458,12 @@ func (b *builder) finish() {
 	b.finishPCI()
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	out := make([]K, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 

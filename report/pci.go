@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/lineaged/lineaged/event"
 )
 
 // pciSections are PCI DSS v4.0 requirement 10.2's items, with the two
@@ -70,9 +72,9 @@ var (
 	auditLogDirs  = []string{"/var/log/audit/", "/var/log/lineaged/", "/var/lib/lineaged/", "/etc/audit/", "/etc/lineaged/"}
 	systemDirs    = []string{"/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/", "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/etc/systemd/", "/etc/init.d/", "/etc/rc.d/", "/lib/modules/", "/boot/"}
 	criticalDirs  = []string{"/etc/", "/boot/", "/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/", "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/"}
-	auditActions  = map[string]bool{"started-audit": true, "stopped-audit": true, "aborted-audit": true, "rotated-logs": true, "resumed-audit": true, "configured-audit": true, "changed-audit-configuration": true}
-	lineagedLife  = map[string]bool{"started": true, "reloaded": true, "stopped": true, "audit-takeover": true, "reload-failed": true}
-	objectActions = map[string]bool{"loaded-kernel-module": true, "unloaded-kernel-module": true, "mounted": true, "unmounted": true}
+	auditActions  = map[event.Action]bool{event.ActionStartedAudit: true, event.ActionStoppedAudit: true, event.ActionAbortedAudit: true, event.ActionRotatedLogs: true, event.ActionResumedAudit: true, event.ActionConfiguredAudit: true, event.ActionChangedAuditConfiguration: true}
+	lineagedLife  = map[event.Action]bool{event.ActionStarted: true, event.ActionReloaded: true, event.ActionStopped: true, event.ActionAuditTakeover: true, event.ActionReloadFailed: true}
+	objectActions = map[event.Action]bool{event.ActionLoadedKernelModule: true, event.ActionUnloadedKernelModule: true, event.ActionMounted: true, event.ActionUnmounted: true}
 )
 
 func under(p string, dirs []string) bool {
@@ -112,24 +114,24 @@ func (b *builder) classify(d *Doc) {
 		}
 	}
 
-	if lineaged || act == "audit-takeover" {
+	if lineaged || act == event.ActionAuditTakeover {
 		b.evidence("10.2.1", d, "")
 	}
-	if d.Category() == "file" && fpath != "" {
+	if d.Category() == event.CategoryFile && fpath != "" {
 		b.evidence("10.2.1.1", d, fpath)
 		if under(fpath, auditLogDirs) {
 			b.evidence("10.2.1.3", d, fpath)
 		}
 	}
-	if act == "executed" && (d.User.ID == "0" || d.User.Effective.ID == "0" || adminTools[exe]) {
+	if act == event.ActionExecuted && (d.User.ID == "0" || d.User.Effective.ID == "0" || adminTools[exe]) {
 		b.evidence("10.2.1.2", d, strings.Join(d.Process.Args, " "))
 		if adminTools[exe] {
 			cis("4.1.15")
 		}
-	} else if act == "executed" && d.User.Audit.ID != "" && d.User.Audit.ID != "unset" && d.User.Audit.ID != d.User.ID {
+	} else if act == event.ActionExecuted && d.User.Audit.ID != "" && d.User.Audit.ID != "unset" && d.User.Audit.ID != d.User.ID {
 		b.evidence("10.2.1.2", d, strings.Join(d.Process.Args, " "))
 	}
-	if d.Event.Outcome == "failure" && d.Category() == "authentication" {
+	if d.Event.Outcome == event.OutcomeFailure && d.Category() == event.CategoryAuthentication {
 		b.evidence("10.2.1.4", d, "")
 	} else if d.Auditd != nil && (d.Auditd.Data["exit"] == "EACCES" || d.Auditd.Data["exit"] == "EPERM") {
 		b.evidence("10.2.1.4", d, fpath)
@@ -137,7 +139,7 @@ func (b *builder) classify(d *Doc) {
 			cis("4.1.10")
 		}
 	}
-	if d.Category() == "iam" || (credFiles[fpath] && changes(op)) || (act == "executed" && accountTools[exe]) {
+	if d.Category() == event.CategoryIam || (credFiles[fpath] && changes(op)) || (act == event.ActionExecuted && accountTools[exe]) {
 		b.evidence("10.2.1.5", d, fpath)
 		if credFiles[fpath] && changes(op) {
 			cis("4.1.4")
@@ -146,19 +148,19 @@ func (b *builder) classify(d *Doc) {
 	if auditActions[act] || lineagedLife[act] {
 		b.evidence("10.2.1.6", d, "")
 	}
-	if objectActions[act] || (fpath != "" && under(fpath, systemDirs) && changes(op) && d.Category() == "file") {
+	if objectActions[act] || (fpath != "" && under(fpath, systemDirs) && changes(op) && d.Category() == event.CategoryFile) {
 		b.evidence("10.2.1.7", d, fpath)
 		switch act {
-		case "loaded-kernel-module", "unloaded-kernel-module":
+		case event.ActionLoadedKernelModule, event.ActionUnloadedKernelModule:
 			cis("4.1.16")
-		case "mounted":
+		case event.ActionMounted:
 			cis("4.1.12")
 		}
 	}
 	if _, ok := lossActions[act]; ok {
 		b.evidence("10.7.2", d, "")
 	}
-	if fpath != "" && d.Category() == "file" && changes(op) && under(fpath, criticalDirs) {
+	if fpath != "" && d.Category() == event.CategoryFile && changes(op) && under(fpath, criticalDirs) {
 		b.evidence("11.5.2", d, fpath)
 	}
 }
@@ -187,7 +189,7 @@ func (b *builder) evidence(id string, d *Doc, obj string) {
 		obj = obj[:157] + "..."
 	}
 	s.Rows = append(s.Rows, Row{Time: d.Time, ID: d.Event.ID, User: u, Exe: d.Process.Executable,
-		Action: d.Event.Action, Object: obj, Outcome: out})
+		Action: string(d.Event.Action), Object: obj, Outcome: string(out)})
 }
 
 func (b *builder) finishPCI() {

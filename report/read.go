@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/lineaged/lineaged/event"
 )
 
 // Doc is the part of one of lineaged's JSON lines (output package, SPEC
@@ -17,15 +19,15 @@ import (
 type Doc struct {
 	Timestamp string `json:"@timestamp"`
 	Event     struct {
-		ID        string   `json:"id"`
-		Kind      string   `json:"kind"`
-		Category  []string `json:"category"`
-		Type      []string `json:"type"`
-		Action    string   `json:"action"`
-		Outcome   string   `json:"outcome"`
-		Severity  int      `json:"severity"`
-		RiskScore int      `json:"risk_score"`
-		Reason    string   `json:"reason"`
+		ID        string           `json:"id"`
+		Kind      string           `json:"kind"`
+		Category  []event.Category `json:"category"`
+		Type      []event.Type     `json:"type"`
+		Action    event.Action     `json:"action"`
+		Outcome   event.Outcome    `json:"outcome"`
+		Severity  event.Severity   `json:"severity"`
+		RiskScore int              `json:"risk_score"`
+		Reason    string           `json:"reason"`
 	} `json:"event"`
 	Message string `json:"message"`
 	Host    struct {
@@ -129,7 +131,7 @@ type Evidence struct {
 func (d *Doc) IsAlert() bool { return d.Event.Kind == "alert" }
 
 // Category is the first event.category ("" when none).
-func (d *Doc) Category() string {
+func (d *Doc) Category() event.Category {
 	if len(d.Event.Category) == 0 {
 		return ""
 	}

@@ -5,6 +5,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/lineaged/lineaged/event"
 )
 
 // Limits of one drawn tree, so a busy process still gives a picture one
@@ -101,22 +103,22 @@ func (t *treeBuilder) add(d *Doc) {
 	if p.pid == 0 {
 		p.pid = d.Process.PID
 	}
-	if d.Process.Executable != "" && (p.exe == "" || d.Event.Action == "executed") {
+	if d.Process.Executable != "" && (p.exe == "" || d.Event.Action == event.ActionExecuted) {
 		p.exe, p.args = d.Process.Executable, d.Process.Args
 	}
 	if p.user == "" {
 		p.user = d.User.ID
 	}
 	switch {
-	case d.Event.Action == "exited":
+	case d.Event.Action == event.ActionExited:
 		p.exited, p.exitCode = true, d.Process.ExitCode
-	case d.File != nil && d.File.Path != "" && d.Event.Action != "executed":
+	case d.File != nil && d.File.Path != "" && d.Event.Action != event.ActionExecuted:
 		op := d.File.Operation
 		if op == "" {
-			op = d.Event.Action
+			op = string(d.Event.Action)
 		}
 		p.files, p.moreFiles = addDistinct(p.files, p.moreFiles, op+" "+d.File.Path)
-	case d.Category() == "network":
+	case d.Category() == event.CategoryNetwork:
 		s := socketText(d)
 		if s != "" {
 			p.sockets, p.moreSockets = addDistinct(p.sockets, p.moreSockets, s)

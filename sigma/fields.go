@@ -177,9 +177,9 @@ var auditdFields = func() map[string]getter {
 		"egid":      id(func(e *event.Event) string { return e.User.EffGroupID }),
 		"success": str(func(e *event.Event) string {
 			switch e.Outcome {
-			case "success":
+			case event.OutcomeSuccess:
 				return "yes"
-			case "failure":
+			case event.OutcomeFailure:
 				return "no"
 			}
 			return ""
@@ -213,7 +213,7 @@ var auditdFields = func() map[string]getter {
 			if dst = dataArgc(e, dst); len(dst) > 0 {
 				return dst
 			}
-			if e.Action == "executed" && len(e.Process.Args) > 0 {
+			if e.Action == event.ActionExecuted && len(e.Process.Args) > 0 {
 				dst = append(dst, strconv.Itoa(len(e.Process.Args)))
 			}
 			return dst
@@ -241,7 +241,7 @@ func argField(name string) (g getter, ok bool) {
 	}
 	sys := data(name)
 	return func(e *event.Event, dst []string) []string {
-		if e.Action == "executed" {
+		if e.Action == event.ActionExecuted {
 			if n < len(e.Process.Args) && e.Process.Args[n] != "" {
 				dst = append(dst, e.Process.Args[n])
 			}

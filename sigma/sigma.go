@@ -42,9 +42,9 @@ type Set struct {
 // RuleInfo describes a loaded rule.
 type RuleInfo struct {
 	ID, Title, Path, Level string
-	Logsource              string   // "process_creation" or "auditd"
-	Severity               int      // informational 0 (do not alert), low 1, medium 2, high 3, critical 4
-	Techniques             []string // MITRE ATT&CK technique ids from the tags (T1059.004)
+	Logsource              string         // "process_creation" or "auditd"
+	Severity               event.Severity // informational 0 (do not alert), low 1, medium 2, high 3, critical 4
+	Techniques             []string       // MITRE ATT&CK technique ids from the tags (T1059.004)
 }
 
 // Skipped is a rule file Load did not load, and why.
@@ -58,7 +58,7 @@ type rule struct {
 	root *node
 }
 
-var severities = map[string]int{"informational": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+var severities = map[string]event.Severity{"informational": event.SeverityInfo, "low": event.SeverityLow, "medium": event.SeverityMedium, "high": event.SeverityHigh, "critical": event.SeverityCritical}
 
 var techniqueTag = regexp.MustCompile(`^attack\.t(\d{4}(\.\d{3})?)$`)
 
@@ -226,7 +226,7 @@ func (s *Set) Match(e *event.Event) []Match {
 	if s == nil || e == nil || e.Kind == event.KindAlert {
 		return nil
 	}
-	exec := e.Action == "executed" && e.Outcome != "failure"
+	exec := e.Action == event.ActionExecuted && e.Outcome != event.OutcomeFailure
 	if len(s.auditd.rules) == 0 && (!exec || len(s.process.rules) == 0) {
 		return nil
 	}

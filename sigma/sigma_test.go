@@ -90,7 +90,7 @@ func TestRuleInfo(t *testing.T) {
 }
 
 // fileEvent is a file syscall as audit.Normalizer builds it.
-func fileEvent(action, syscall, path, nametype string) *event.Event {
+func fileEvent(action event.Action, syscall, path, nametype string) *event.Event {
 	e := execEvent("/usr/bin/vim", "vim")
 	e.Category, e.Type, e.Action = "file", "change", action
 	e.Process.Args, e.Process.Title = nil, "vim "+path
@@ -116,7 +116,7 @@ func TestMatch(t *testing.T) {
 	comm := func(e *event.Event, c string) *event.Event { e.Process.Name = c; return e }
 	syscall := func(name string, data ...event.KV) *event.Event {
 		e := execEvent("/usr/bin/dmesg", "dmesg", "-C")
-		e.Category, e.Type, e.Action = "process", "info", name // a syscall lineaged does not classify
+		e.Category, e.Type, e.Action = "process", "info", event.Action(name) // a syscall lineaged does not classify
 		e.Process.Args, e.File = nil, nil
 		e.Audit.Syscall = name
 		e.Audit.RecordTypes = []string{"SYSCALL", "PROCTITLE"}

@@ -50,17 +50,17 @@ type proc struct {
 // alertJSON is one kept alert, as /api/alerts serves it. Every string and
 // slice in it is a copy owned by the Server.
 type alertJSON struct {
-	ID         string   `json:"id"`
-	Time       int64    `json:"time"`
-	RuleID     string   `json:"rule_id"`
-	RuleName   string   `json:"rule_name"`
-	Severity   int      `json:"severity"`
-	Reason     string   `json:"reason"`
-	Techniques []string `json:"techniques"`
-	EntityID   string   `json:"entity_id"`
-	PID        int      `json:"pid"`
-	Executable string   `json:"executable"`
-	Args       []string `json:"args"`
+	ID         string         `json:"id"`
+	Time       int64          `json:"time"`
+	RuleID     string         `json:"rule_id"`
+	RuleName   string         `json:"rule_name"`
+	Severity   event.Severity `json:"severity"`
+	Reason     string         `json:"reason"`
+	Techniques []string       `json:"techniques"`
+	EntityID   string         `json:"entity_id"`
+	PID        int            `json:"pid"`
+	Executable string         `json:"executable"`
+	Args       []string       `json:"args"`
 }
 
 // procKey is the map key of a process: its entity id, or "pid:N" when the
@@ -90,7 +90,7 @@ func (s *Server) Observe(e *event.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events++
-	s.countCategory(e.Category)
+	s.countCategory(string(e.Category))
 	n := s.observeProcess(e)
 	if e.Kind == event.KindAlert && e.Alert != nil {
 		s.addAlert(e, n)
@@ -131,8 +131,8 @@ func (s *Server) observeProcess(e *event.Event) *proc {
 	// Only a plain event says what happened to the process: an alert (or
 	// an alert-repeated report) is a copy of an older event, emitted later,
 	// and must not exec or exit the process a second time.
-	lifecycle := e.Kind == event.KindEvent && e.Alert == nil && e.Category == "process"
-	start := lifecycle && (e.Action == "executed" || e.Action == "existing" || e.Action == "forked")
+	lifecycle := e.Kind == event.KindEvent && e.Alert == nil && e.Category == event.CategoryProcess
+	start := lifecycle && (e.Action == event.ActionExecuted || e.Action == event.ActionExisting || e.Action == event.ActionForked)
 
 	n := s.procs[key]
 	if n != nil && start && n.exited && t > n.exit {
@@ -161,7 +161,7 @@ func (s *Server) observeProcess(e *event.Event) *proc {
 	n.unknown = false
 
 	switch {
-	case start && e.Action != "forked" && e.Outcome != "failure":
+	case start && e.Action != event.ActionForked && e.Outcome != event.OutcomeFailure:
 		// A (successful) exec, or a process found running: its program
 		// and command line are now these.
 		n.exe = s.intern(p.Executable)
@@ -180,7 +180,7 @@ func (s *Server) observeProcess(e *event.Event) *proc {
 			n.userID = s.intern(e.User.ID)
 		}
 	}
-	if lifecycle && e.Action == "exited" {
+	if lifecycle && e.Action == event.ActionExited {
 		n.exited, n.exit = true, t
 		if p.ExitCode != nil {
 			n.exitCode, n.hasCode = *p.ExitCode, true

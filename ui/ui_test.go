@@ -898,7 +898,7 @@ func TestConcurrent(t *testing.T) {
 			s.Observe(e)
 			if i%50 == 0 {
 				e.Kind = event.KindAlert
-				e.Alert = &event.Alert{RuleID: "r", Severity: 1 + i%4}
+				e.Alert = &event.Alert{RuleID: "r", Severity: event.Severity(1 + i%4)}
 				s.Observe(e)
 			}
 			s.Observe(exitEvent(t0, id, 100+i%30000, 1, i%3, initRef))

@@ -126,8 +126,8 @@ func (ld *liveDetector) Tick(now int64, emit func(*event.Event)) {
 		b := ld.en.Baseline()
 		b.LearnUntil = time.Time{} // done: a restart detects
 		ld.save(emit, "learning finished")
-		emit(&event.Event{TimeMsec: now, Category: "configuration", Type: "change", Action: "baseline-learned",
-			Outcome: "success", Module: "lineaged",
+		emit(&event.Event{TimeMsec: now, Category: event.CategoryConfiguration, Type: event.TypeChange, Action: event.ActionBaselineLearned,
+			Outcome: event.OutcomeSuccess, Module: event.ModuleLineaged,
 			Message: fmt.Sprintf("learning finished: %s holds %d entries; detecting against it from now on", ld.path, b.Len()),
 			Labels:  []event.KV{{Key: "entries", Value: strconv.Itoa(b.Len())}}})
 		return
