@@ -14,6 +14,7 @@ import (
 
 	libaudit "github.com/elastic/go-libaudit/v2"
 
+	"github.com/lineaged/lineaged/internal/atomicfile"
 	"github.com/lineaged/lineaged/proc"
 )
 
@@ -102,9 +103,11 @@ func (st *stateFile) saved() (*savedState, error) {
 	return s, nil
 }
 
-// writeState writes the saved state crash-safely: a temporary file,
-// fsync, rename, fsync of the directory. Mode 0600: the rules may name
-// what the host watches.
+// writeState writes the saved state crash-safely through atomicfile
+// (temporary file, fsync, rename, fsync of the directory): a kill -9 or a
+// power cut mid-write leaves the previous state file whole, never a torn
+// one that the next start would have to refuse. Mode 0600: the rules may
+// name what the host watches.
 func writeState(dir string, s *savedState, lost uint32) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -121,36 +124,7 @@ func writeState(dir string, s *savedState, lost uint32) error {
 	if err != nil {
 		return err
 	}
-	p := filepath.Join(dir, StateFileName)
-	tmp, err := os.CreateTemp(dir, StateFileName+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.WriteFile(filepath.Join(dir, StateFileName), append(b, '\n'), 0o600)
 }
 
 // Touch marks the state file with the current time: the next run, after

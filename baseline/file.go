@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/lineaged/lineaged/internal/atomicfile"
 )
 
 // The file format (version 1) is JSON lines, UTF-8, one object per line:
@@ -282,58 +283,12 @@ func Load(path string) (*Baseline, error) {
 	return Decode(f, path)
 }
 
-// Save writes b to path crash-safely: it writes a temporary file in the
-// same directory (mode 0600), fsyncs it, renames it over path and fsyncs
-// the directory, so a crash or kill -9 at any moment leaves either the old
-// file or the new one whole at path. A kill between create and rename can
-// leave the temporary file (".NAME.tmp…") behind; it is never read. If
-// path is a symbolic link the link itself is replaced.
-func Save(path string, b *Baseline) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				f.Close()
-			}
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if err = Encode(f, b); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	closed = true
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return nil
+// Save writes b to path crash-safely through atomicfile (a temporary
+// file in the same directory, mode 0600, fsynced, renamed over path, the
+// directory fsynced), so a crash or kill -9 at any moment leaves either
+// the old file or the new one whole at path. A kill between create and
+// rename can leave the temporary file (".NAME.tmp…") behind; it is never
+// read. If path is a symbolic link the link itself is replaced.
+func Save(path string, b *Baseline) error {
+	return atomicfile.Write(path, 0o600, func(w io.Writer) error { return Encode(w, b) })
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/lineaged/lineaged/internal/atomicfile"
 )
 
 // Formats are the report formats Write takes.
@@ -18,8 +19,9 @@ var Formats = []string{"html", "md", "json"}
 
 // Write writes r into dir as report.html, report.md (with the trees as
 // trees/*.svg beside it) or report.json, and returns the file's path. The
-// file is written to a temporary name and renamed, so a reader never sees
-// half a report.
+// file is replaced through atomicfile (a temporary file, fsynced and
+// renamed), so a reader, or a crash mid-write, never leaves half a report
+// under the final name.
 func Write(r *Report, format, dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("report: %v", err)
@@ -37,29 +39,8 @@ func Write(r *Report, format, dir string) (string, error) {
 		return "", fmt.Errorf("report: unknown format %q (use html, md or json)", format)
 	}
 	out := filepath.Join(dir, name)
-	tmp, err := os.CreateTemp(dir, "."+name+".*")
-	if err != nil {
-		return "", fmt.Errorf("report: %v", err)
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriterSize(tmp, 256<<10)
-	if err := fn(bw); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("report: writing %s: %v", out, err)
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("report: writing %s: %v", out, err)
-	}
-	if err := tmp.Chmod(0o640); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("report: %v", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("report: writing %s: %v", out, err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return "", fmt.Errorf("report: %v", err)
+	if err := atomicfile.Write(out, 0o640, fn); err != nil {
+		return "", fmt.Errorf("report: writing %s: %w", out, err)
 	}
 	return out, nil
 }

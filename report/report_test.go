@@ -338,6 +338,12 @@ func TestWriteFormats(t *testing.T) {
 			t.Fatalf("%s: %v mode %v, want 0640", out, err, st.Mode())
 		}
 	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+	}
 	h, _ := os.ReadFile(filepath.Join(dir, "report.html"))
 	html := string(h)
 	for _, s := range []string{`<svg class="tree" data-alert="f-4"`, "10.2.1.4 Invalid logical access attempts",
@@ -363,6 +369,31 @@ func TestWriteFormats(t *testing.T) {
 	js, _ := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err := json.Unmarshal(js, &back); err != nil || back.AlertsTotal != 1 || back.Alerts[0].Tree == nil {
 		t.Errorf("JSON report: %v %+v", err, back.AlertsTotal)
+	}
+}
+
+// TestWriteFailureKeepsOld: a report that fails half way (here the
+// Markdown's trees cannot be written: "trees" is a file) leaves the
+// previous report whole under its name and no temporary file.
+func TestWriteFailureKeepsOld(t *testing.T) {
+	p, _ := fixture(t)
+	r, err := Build([]string{p}, Options{Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	md := filepath.Join(dir, "report.md")
+	os.WriteFile(md, []byte("the previous report\n"), 0o640)
+	os.WriteFile(filepath.Join(dir, "trees"), nil, 0o640)
+	if _, err := Write(r, "md", dir); err == nil || !strings.Contains(err.Error(), md) {
+		t.Fatalf("error %v, want one naming %s", err, md)
+	}
+	if b, _ := os.ReadFile(md); string(b) != "the previous report\n" {
+		t.Errorf("previous report changed: %q", b)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		t.Errorf("directory holds %d entries, want report.md and trees", len(ents))
 	}
 }
 

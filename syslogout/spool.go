@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lineaged/lineaged/internal/atomicfile"
 )
 
 // The spool is a directory of append-only segment files, named by a
@@ -27,11 +29,19 @@ import (
 // confined to its line: the reader counts it as corrupt and resumes at the
 // next LF. A segment from an earlier run is never appended to (its tail may
 // be torn), and lines that must go before the oldest segment (at Close:
-// the resend window) go to a segment numbered one below it.
+// the resend window) go to a segment numbered one below it, written whole
+// through atomicfile (a temporary ".NAME.tmp…" renamed into place), so a
+// crash leaves that segment whole or absent, never half of it.
+//
+// Durability: appends are fsynced by sync (Flush, Close, a segment
+// change); a new segment's directory entry is fsynced too (ext4 and xfs
+// may otherwise lose a freshly created file's name in a power cut, data
+// fsynced or not). Removing a sent segment is not fsynced: after a power
+// cut it may come back and be sent again (at least once, never lost).
 
 const (
 	segExt   = ".spool"
-	tmpExt   = ".tmp"
+	tmpExt   = ".tmp"          // segExt+tmpExt in a temporary segment's name
 	firstSeg = uint64(1) << 40 // room below for prepends
 	recOver  = 10              // CRC, SP, LF
 	lockName = "LOCK"
@@ -59,7 +69,10 @@ type spool struct {
 	bytes int64 // sum of segment sizes
 	lines int   // sum of unread
 	dirty bool  // appended to since the last sync
-	lock  *os.File
+	// newSeg: a segment was created since the last sync; its directory
+	// entry needs an fsync of the directory.
+	newSeg bool
+	lock   *os.File
 }
 
 func segPath(dir string, num uint64) string {
@@ -192,7 +205,7 @@ func openSpool(dir string, max int64) (*spool, error) {
 	}
 	for _, e := range ents {
 		name := e.Name()
-		if strings.HasSuffix(name, tmpExt) {
+		if isTemp(name) {
 			os.Remove(filepath.Join(dir, name)) // an interrupted prepend
 			continue
 		}
@@ -216,6 +229,16 @@ func openSpool(dir string, max int64) (*spool, error) {
 		s.lines += g.unread
 	}
 	return s, nil
+}
+
+// isTemp reports a temporary segment left by a prepend that was
+// interrupted before its rename: atomicfile's ".NAME.tmpRANDOM", or
+// "NAME.tmp" from lineaged before it wrote through atomicfile.
+func isTemp(name string) bool {
+	if strings.HasSuffix(name, segExt+tmpExt) {
+		return true
+	}
+	return strings.HasPrefix(name, ".") && strings.Contains(name, segExt+tmpExt)
 }
 
 // scan sets g's size and counts its valid records.
@@ -332,6 +355,7 @@ func (s *spool) rotate() error {
 	g := &segment{num: num}
 	s.segs = append(s.segs, g)
 	s.wf, s.wseg = f, g
+	s.newSeg = true
 	return nil
 }
 
@@ -410,14 +434,10 @@ func (s *spool) prepend(msgs [][]byte) (int, error) {
 		}
 		buf = append(buf, rest[:got]...)
 	}
-	final := segPath(s.dir, num)
-	tmp := final + tmpExt
-	if err := writeSync(tmp, buf); err != nil {
-		os.Remove(tmp)
-		return 0, err
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		os.Remove(tmp)
+	// Whole or not at all: the directory is fsynced before the head's
+	// unread records are dropped from it below, so a power cut in
+	// between sends them twice rather than never.
+	if err := atomicfile.WriteFile(segPath(s.dir, num), buf, 0o600); err != nil {
 		return 0, err
 	}
 	g := &segment{num: num, size: int64(len(buf)), unread: len(msgs)}
@@ -428,44 +448,27 @@ func (s *spool) prepend(msgs [][]byte) (int, error) {
 	s.segs = append([]*segment{g}, s.segs...)
 	s.bytes += g.size
 	s.lines += g.unread
-	syncDir(s.dir)
 	return len(msgs), nil
 }
 
-func writeSync(name string, b []byte) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
-
-// sync flushes appended records to disk.
+// sync flushes appended records to disk, and the directory entry of a
+// segment created since the last sync.
 func (s *spool) sync() error {
-	if !s.dirty || s.wf == nil {
-		return nil
+	var err error
+	if s.dirty && s.wf != nil {
+		s.dirty = false
+		err = s.wf.Sync()
 	}
-	s.dirty = false
-	return s.wf.Sync()
+	if s.newSeg {
+		s.newSeg = false
+		if derr := atomicfile.SyncDir(s.dir); err == nil {
+			err = derr
+		}
+	}
+	return err
 }
 
 func (s *spool) close() error {
-	wrote := s.dirty
 	err := s.sync()
 	if s.wf != nil {
 		s.wf.Close()
@@ -474,9 +477,6 @@ func (s *spool) close() error {
 	if s.rf != nil {
 		s.rf.Close()
 		s.rf, s.rseg = nil, nil
-	}
-	if wrote {
-		syncDir(s.dir)
 	}
 	if s.lock != nil {
 		s.lock.Close() // releases the flock

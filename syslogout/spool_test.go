@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -107,6 +108,54 @@ func TestSpoolReopenPrepend(t *testing.T) {
 	got, corrupt := readAll(t, s)
 	if corrupt != 0 || !slices.EqualFunc(got, want, bytes.Equal) {
 		t.Fatalf("got %d messages (%d corrupt), want %d: first %q", len(got), corrupt, len(want), got[:1])
+	}
+}
+
+// TestSpoolTempSegments: a prepend interrupted before its rename leaves a
+// temporary segment (atomicfile's ".NAME.tmpRANDOM", or the "NAME.tmp"
+// of earlier versions); the next open removes it unread, and a prepend
+// leaves none and writes its segment 0600.
+func TestSpoolTempSegments(t *testing.T) {
+	dir := t.TempDir()
+	half := appendRecord(nil, []byte("<110>1 - - - - event - half a prepend"))
+	temps := []string{
+		"." + filepath.Base(segPath(dir, firstSeg-1)) + tmpExt + "123456",
+		filepath.Base(segPath(dir, firstSeg-2)) + tmpExt,
+	}
+	for _, n := range temps {
+		os.WriteFile(filepath.Join(dir, n), half, 0o600)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not ours"), 0o600)
+	s, err := openSpool(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.lines != 0 || len(s.segs) != 0 {
+		t.Errorf("temporary segments read: %d lines in %d segments", s.lines, len(s.segs))
+	}
+	for _, n := range temps {
+		if _, err := os.Stat(filepath.Join(dir, n)); !os.IsNotExist(err) {
+			t.Errorf("%s not removed: %v", n, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "notes.txt")); err != nil {
+		t.Errorf("a file that is not the spool's was removed: %v", err)
+	}
+	if _, err := s.prepend(msgs(0, 10)); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), tmpExt) {
+			t.Errorf("prepend left %s", e.Name())
+		}
+	}
+	st, err := os.Stat(segPath(dir, firstSeg))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("prepended segment: %v, mode %v", err, st.Mode().Perm())
+	}
+	if err := s.close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
