@@ -278,6 +278,7 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 
 	// Audit.
 	acfg := cfg.Audit
+	acfg.BootID, _ = r.fs.BootID() // audit tells a state file of an earlier boot by it
 	if acfg.Mode != audit.ModeOff && acfg.Rules == nil && cfg.RulesDir != "" {
 		rs, err := LoadRules(cfg.RulesDir, cfg.Logf)
 		if err != nil {

@@ -50,6 +50,13 @@ type LiveConfig struct {
 	// while lineaged owns audit (StateFileName), so a run after a crash
 	// restores the host's state, not the crashed run's ("": not kept).
 	StateDir string
+	// BootID is this boot's id (/proc/sys/kernel/random/boot_id, a random
+	// UUID the kernel makes at boot), required with StateDir outside off
+	// and multicast modes: a state file written under another boot id is
+	// void, since the reboot reset audit to what the host configures at
+	// boot. The caller reads it (proc.FS.BootID): audit reads netlink
+	// only, and a source never imports another (SPEC §8).
+	BootID string
 	// AllowImmutable lets a rule file's "-e 2" lock the configuration;
 	// without it "-e 2" is applied as "-e 1" and reported.
 	AllowImmutable bool
@@ -85,11 +92,24 @@ type savedState struct {
 // ErrAuditOwned is returned in own mode when another live daemon owns audit.
 var ErrAuditOwned = errors.New("another audit daemon owns audit")
 
+// check refuses a configuration before anything touches the kernel.
+func (cfg *LiveConfig) check() error {
+	if cfg.Failure != nil && *cfg.Failure == 2 {
+		return errors.New("audit failure mode 2 (panic the kernel on lost records) is refused: use 0 or 1")
+	}
+	if cfg.StateDir != "" && cfg.BootID == "" && cfg.Mode != ModeOff && cfg.Mode != ModeMulticast {
+		// Without it a state file left before a reboot would be taken
+		// for a crashed run's of this boot, and its rules restored.
+		return fmt.Errorf("audit state directory %s needs the boot id (LiveConfig.BootID)", cfg.StateDir)
+	}
+	return nil
+}
+
 // OpenLive opens the audit source in the configured mode. In own mode it
 // saves the kernel's audit state first and Close restores it.
 func OpenLive(cfg LiveConfig) (*Live, error) {
-	if cfg.Failure != nil && *cfg.Failure == 2 {
-		return nil, errors.New("audit failure mode 2 (panic the kernel on lost records) is refused: use 0 or 1")
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	st, err := ReadStatus()
 	if err != nil {
@@ -343,14 +363,14 @@ func (l *Live) openOwn(cfg LiveConfig, st Status) error {
 	if cfg.StateDir != "" {
 		// An earlier run killed while it owned audit left the state it
 		// found: that, not what it loaded, is what the host had.
-		prev, err := l.loadTakeover(cfg.StateDir, raw.Lost)
+		prev, err := l.loadTakeover(cfg.StateDir, cfg.BootID, raw.Lost)
 		if err != nil {
 			return err
 		}
 		if prev != nil {
 			l.saved = prev
 		}
-		if err := writeState(cfg.StateDir, l.saved, raw.Lost); err != nil {
+		if err := writeState(cfg.StateDir, cfg.BootID, l.saved, raw.Lost); err != nil {
 			return fmt.Errorf("saving the audit state to %s (a crash would leave audit as this run sets it): %w", cfg.StateDir, err)
 		}
 		l.stateDir = cfg.StateDir

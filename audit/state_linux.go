@@ -15,7 +15,6 @@ import (
 	libaudit "github.com/elastic/go-libaudit/v2"
 
 	"github.com/lineaged/lineaged/internal/atomicfile"
-	"github.com/lineaged/lineaged/proc"
 )
 
 // StateFileName is the file in LiveConfig.StateDir that holds, while
@@ -57,11 +56,6 @@ type Takeover struct {
 	// LostThen and LostNow are the kernel's lost counter at its start and
 	// at ours.
 	LostThen, LostNow uint32
-}
-
-func bootID() string {
-	id, _ := proc.NewFS("/proc").BootID()
-	return id
 }
 
 // readState loads dir's state file: nil, nil when there is none.
@@ -107,13 +101,13 @@ func (st *stateFile) saved() (*savedState, error) {
 // (temporary file, fsync, rename, fsync of the directory): a kill -9 or a
 // power cut mid-write leaves the previous state file whole, never a torn
 // one that the next start would have to refuse. Mode 0600: the rules may
-// name what the host watches.
-func writeState(dir string, s *savedState, lost uint32) error {
+// name what the host watches. bootID is this boot's (LiveConfig.BootID).
+func writeState(dir, bootID string, s *savedState, lost uint32) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	st := stateFile{
-		Format: stateFormat, PID: os.Getpid(), BootID: bootID(), Started: time.Now().UTC(), Lost: lost,
+		Format: stateFormat, PID: os.Getpid(), BootID: bootID, Started: time.Now().UTC(), Lost: lost,
 		Enabled: s.status.Enabled, Failure: s.status.Failure, RateLimit: s.status.RateLimit,
 		BacklogLimit: s.status.BacklogLimit, BacklogWaitTime: s.status.BacklogWaitTime, FeatureBitmap: s.status.FeatureBitmap,
 	}
@@ -139,16 +133,18 @@ func (l *Live) Touch() {
 }
 
 // loadTakeover is called in own mode with the state found in the kernel:
-// when dir holds the state of an earlier run of this boot that is gone,
-// that state is what must be restored, and the takeover is recorded.
-func (l *Live) loadTakeover(dir string, lostNow uint32) (*savedState, error) {
+// when dir holds the state of an earlier run of this boot (bootID) that
+// is gone, that state is what must be restored, and the takeover is
+// recorded. A file from another boot is void: the reboot reset audit, so
+// the state found in the kernel now is the host's.
+func (l *Live) loadTakeover(dir, bootID string, lostNow uint32) (*savedState, error) {
 	st, mtime, err := readState(dir)
 	if err != nil || st == nil {
 		return nil, err
 	}
 	p := filepath.Join(dir, StateFileName)
 	switch {
-	case st.BootID != bootID():
+	case st.BootID != bootID:
 		l.Notes = append(l.Notes, "ignored "+p+": written before the last reboot (audit was reset by it)")
 		return nil, nil
 	case st.PID == os.Getpid():

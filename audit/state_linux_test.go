@@ -18,7 +18,8 @@ func TestStateFileRoundTrip(t *testing.T) {
 		status: libaudit.AuditStatus{Enabled: 1, Failure: 1, RateLimit: 7, BacklogLimit: 8192, BacklogWaitTime: 0, FeatureBitmap: 0x7f},
 		rules:  [][]byte{{1, 2, 3}, {0xff, 0}},
 	}
-	if err := writeState(dir, in, 42); err != nil {
+	const boot = "3b1f5a0c-2d4e-4f6a-8b9c-0d1e2f3a4b5c"
+	if err := writeState(dir, boot, in, 42); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(filepath.Join(dir, StateFileName))
@@ -29,7 +30,7 @@ func TestStateFileRoundTrip(t *testing.T) {
 	if err != nil || st == nil {
 		t.Fatalf("readState: %v", err)
 	}
-	if st.PID != os.Getpid() || st.Lost != 42 || st.BootID == "" {
+	if st.PID != os.Getpid() || st.Lost != 42 || st.BootID != boot {
 		t.Errorf("header %+v", st)
 	}
 	out, err := st.saved()
@@ -42,9 +43,45 @@ func TestStateFileRoundTrip(t *testing.T) {
 	// Our own file (same pid) is not a takeover from someone else, but is
 	// still what must be restored.
 	l := &Live{}
-	s, err := l.loadTakeover(dir, 50)
+	s, err := l.loadTakeover(dir, boot, 50)
 	if err != nil || s == nil || l.Takeover == nil || l.Takeover.LostNow != 50 {
 		t.Fatalf("loadTakeover: %v %v %+v", s, err, l.Takeover)
+	}
+	// After a reboot the same file is void: audit was reset by it.
+	l = &Live{}
+	if s, err := l.loadTakeover(dir, "another-boot", 50); s != nil || err != nil || l.Takeover != nil {
+		t.Fatalf("a file of an earlier boot was taken over: %v %v", s, err)
+	}
+	if len(l.Notes) != 1 || !strings.Contains(l.Notes[0], "before the last reboot") {
+		t.Errorf("notes %q", l.Notes)
+	}
+}
+
+// TestStateDirNeedsBootID: without the boot id a state file from before
+// a reboot cannot be told from a crashed run's, so OpenLive refuses (in
+// its check, before it touches the kernel) a state directory without one
+// where it may own audit; off and multicast keep no state.
+func TestStateDirNeedsBootID(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		cfg LiveConfig
+		ok  bool
+	}{
+		{LiveConfig{Mode: ModeOwn, StateDir: dir}, false},
+		{LiveConfig{Mode: ModeAuto, StateDir: dir}, false},
+		{LiveConfig{StateDir: dir}, false},
+		{LiveConfig{Mode: ModeOwn, StateDir: dir, BootID: "b"}, true},
+		{LiveConfig{Mode: ModeOwn}, true},
+		{LiveConfig{Mode: ModeMulticast, StateDir: dir}, true},
+		{LiveConfig{Mode: ModeOff, StateDir: dir}, true},
+	} {
+		err := c.cfg.check()
+		if c.ok != (err == nil) {
+			t.Errorf("%+v: %v", c.cfg, err)
+		}
+		if err != nil && (!strings.Contains(err.Error(), "boot id") || !strings.Contains(err.Error(), dir)) {
+			t.Errorf("%+v: %v does not say what is missing where", c.cfg, err)
+		}
 	}
 }
 
@@ -63,7 +100,7 @@ func TestStateFileErrors(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, StateFileName), []byte(`{"format":1,"boot_id":"another-boot","pid":1}`), 0o600)
 	l := &Live{}
-	if s, err := l.loadTakeover(dir, 0); s != nil || err != nil || l.Takeover != nil {
+	if s, err := l.loadTakeover(dir, "this-boot", 0); s != nil || err != nil || l.Takeover != nil {
 		t.Fatalf("a file from another boot must be ignored: %v %v", s, err)
 	}
 }
