@@ -2,9 +2,9 @@ package auditlog
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strconv"
-
-	"github.com/lineaged/lineaged/audit"
 )
 
 // Line limits of auditd's format_raw (auditd-event.c): the line is built
@@ -33,30 +33,44 @@ var known309 = [...][2]uint16{
 	{2200, 2215}, {2300, 2313}, {2400, 2409}, {2500, 2507},
 }
 
-// typeNames caches the name of every type auditd 3.0.9 knows, taken from
-// the project's type table (audit.TypeName).
-var typeNames = func() map[uint16]string {
-	m := make(map[uint16]string, 200)
+// typeNames holds the name of every type auditd 3.0.9 knows (known309),
+// as the caller's type table gives them (Config.TypeName: audit.TypeName
+// in lineaged, passed in because an output never imports a source, SPEC
+// §8). Built once per Writer, so a line costs a map lookup.
+type typeNames map[uint16]string
+
+// newTypeNames asks name for every type of known309. A name that would
+// break the line ("", spaces, '=') is refused: ausearch splits the line
+// on them.
+func newTypeNames(name func(uint16) string) (typeNames, error) {
+	if name == nil {
+		return nil, errors.New("auditlog: Config.TypeName is required (audit.TypeName names the record types)")
+	}
+	m := make(typeNames, 200)
 	for _, r := range known309 {
 		for t := r[0]; t <= r[1]; t++ {
-			m[t] = audit.TypeName(t)
+			n := name(t)
+			if n == "" || !validToken(n, 64) {
+				return nil, fmt.Errorf("auditlog: Config.TypeName(%d) = %q: not a record type name", t, n)
+			}
+			m[t] = n
 		}
 	}
-	return m
-}()
+	return m, nil
+}
 
-// typeName is the name auditd 3.0.9 writes for a record type: the audit
-// type table's name, or UNKNOWN[n] for a type that libaudit 3.0.9 does not
+// name is the name auditd 3.0.9 writes for a record type: the type
+// table's name, or UNKNOWN[n] for a type that libaudit 3.0.9 does not
 // name.
-func typeName(t uint16) string {
-	if n, ok := typeNames[t]; ok {
+func (tn typeNames) name(t uint16) string {
+	if n, ok := tn[t]; ok {
 		return n
 	}
 	return "UNKNOWN[" + strconv.Itoa(int(t)) + "]"
 }
 
-func appendTypeName(dst []byte, t uint16) []byte {
-	if n, ok := typeNames[t]; ok {
+func (tn typeNames) appendName(dst []byte, t uint16) []byte {
+	if n, ok := tn[t]; ok {
 		return append(dst, n...)
 	}
 	dst = append(dst, "UNKNOWN["...)
@@ -71,9 +85,9 @@ func appendTypeName(dst []byte, t uint16) []byte {
 // As auditd's format_raw: "node=NODE type=NAME msg=PAYLOAD"; the payload
 // ends at its first NUL (snprintf's %.*s); the line is cut at auditd's
 // buffer size; newlines become spaces; one trailing space is dropped.
-// Before that, trailing NULs and newlines are trimmed as in
-// audit.Record.ParseKernel. The result is always exactly one line.
-func appendLine(dst []byte, node string, typ uint16, payload []byte) []byte {
+// Before that, trailing NULs and newlines are trimmed, as lineaged's
+// audit parser does (audit.Record.ParseKernel). The result is always exactly one line.
+func (tn typeNames) appendLine(dst []byte, node string, typ uint16, payload []byte) []byte {
 	for len(payload) > 0 && (payload[len(payload)-1] == 0 || payload[len(payload)-1] == '\n') {
 		payload = payload[:len(payload)-1]
 	}
@@ -89,7 +103,7 @@ func appendLine(dst []byte, node string, typ uint16, payload []byte) []byte {
 		limit = maxLineNode
 	}
 	dst = append(dst, "type="...)
-	dst = appendTypeName(dst, typ)
+	dst = tn.appendName(dst, typ)
 	dst = append(dst, " msg="...)
 	room := limit - (len(dst) - start)
 	if room < 0 {

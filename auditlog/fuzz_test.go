@@ -22,15 +22,16 @@ func FuzzWrite(f *testing.F) {
 	f.Add(uint16(1309), bytes.Repeat([]byte("a\n"), 6000), true)
 
 	m := &memFile{}
-	w, err := openWith(Config{Path: filepath.Join(f.TempDir(), "audit.log"), FlushEvery: time.Hour}, memOpen(m))
+	w, err := openWith(Config{Path: filepath.Join(f.TempDir(), "audit.log"), FlushEvery: time.Hour, TypeName: typeName309(f)}, memOpen(m))
 	if err != nil {
 		f.Fatal(err)
 	}
 	mn := &memFile{}
-	wn, err := openWith(Config{Path: filepath.Join(f.TempDir(), "audit.log"), FlushEvery: time.Hour, Node: "fuzz-node"}, memOpen(mn))
+	wn, err := openWith(Config{Path: filepath.Join(f.TempDir(), "audit.log"), FlushEvery: time.Hour, Node: "fuzz-node", TypeName: typeName309(f)}, memOpen(mn))
 	if err != nil {
 		f.Fatal(err)
 	}
+	tn := names309(f)
 	f.Fuzz(func(t *testing.T, typ uint16, payload []byte, withNode bool) {
 		w, m, prefix, limit := w, m, "", maxLine
 		if withNode {
@@ -49,7 +50,7 @@ func FuzzWrite(f *testing.F) {
 		if strings.Count(line, "\n") != 1 || !strings.HasSuffix(line, "\n") {
 			t.Fatalf("type %d payload %q: not exactly one line: %q", typ, payload, line)
 		}
-		if want := prefix + "type=" + typeName(typ) + " msg="; !strings.HasPrefix(line, want) {
+		if want := prefix + "type=" + tn.name(typ) + " msg="; !strings.HasPrefix(line, want) {
 			t.Fatalf("line %q does not start with %q", line, want)
 		}
 		if strings.IndexByte(line, 0) >= 0 {
@@ -58,7 +59,7 @@ func FuzzWrite(f *testing.F) {
 		if len(line)-1 > limit {
 			t.Fatalf("line of %d bytes, auditd writes at most %d", len(line)-1, limit)
 		}
-		if line != string(appendLine(nil, strings.TrimSuffix(strings.TrimPrefix(prefix, "node="), " "), typ, payload)) {
+		if line != string(tn.appendLine(nil, strings.TrimSuffix(strings.TrimPrefix(prefix, "node="), " "), typ, payload)) {
 			t.Fatalf("writer and appendLine differ")
 		}
 	})

@@ -73,6 +73,9 @@ func typeOf(line string) string {
 
 func openTest(t *testing.T, cfg Config) *Writer {
 	t.Helper()
+	if cfg.TypeName == nil {
+		cfg.TypeName = typeName309(t)
+	}
 	w, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -429,6 +432,7 @@ func TestOpenErrors(t *testing.T) {
 		{Config{Path: filepath.Join(dir, "a.log"), Version: "1 2"}, "version"},
 		{Config{Path: filepath.Join(dir, "a.log"), NumLogs: 1000}, "NumLogs"},
 	} {
+		c.cfg.TypeName = typeName309(t)
 		w, err := Open(c.cfg)
 		if err == nil {
 			w.Close()
@@ -452,7 +456,7 @@ func TestOpenErrors(t *testing.T) {
 		if _, err := os.Stat("/sys/kernel"); err != nil && strings.HasPrefix(p, "/sys/") {
 			continue // no sysfs here
 		}
-		w, err := Open(Config{Path: p})
+		w, err := Open(Config{Path: p, TypeName: typeName309(t)})
 		if err == nil {
 			w.Close()
 			os.Remove(p)
@@ -523,7 +527,7 @@ func memOpen(m *memFile) opener {
 func TestDiskErrors(t *testing.T) {
 	clk := newClock()
 	m := &memFile{}
-	w, err := openWith(Config{Path: filepath.Join(t.TempDir(), "audit.log"), FlushEvery: time.Hour, Now: clk.Now}, memOpen(m))
+	w, err := openWith(Config{Path: filepath.Join(t.TempDir(), "audit.log"), FlushEvery: time.Hour, Now: clk.Now, TypeName: typeName309(t)}, memOpen(m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -560,14 +564,14 @@ func TestDiskErrors(t *testing.T) {
 		t.Fatalf("file:\n%s", m.String())
 	}
 	for i, l := range got[1:4] {
-		if want := string(appendLine(nil, "", 1300, record(i+1, 100))); l+"\n" != want {
+		if want := string(names309(t).appendLine(nil, "", 1300, record(i+1, 100))); l+"\n" != want {
 			t.Errorf("line %d: %q, want %q", i+1, l, want)
 		}
 	}
 
 	// Close on a failing disk: error returned, buffered records counted lost.
 	m2 := &memFile{}
-	w, _ = openWith(Config{Path: filepath.Join(t.TempDir(), "audit.log"), Now: clk.Now}, memOpen(m2))
+	w, _ = openWith(Config{Path: filepath.Join(t.TempDir(), "audit.log"), Now: clk.Now, TypeName: typeName309(t)}, memOpen(m2))
 	w.Write(1300, record(1, 100))
 	w.Write(1300, record(2, 100))
 	m2.fail(0, syscall.EIO)

@@ -157,7 +157,7 @@ func TestIntegrationAuditLogRecordedThroughAusearch(t *testing.T) {
 	logPath := filepath.Join(dir, "var", "log", "lineaged", "audit.log")
 	w, err := auditlog.Open(auditlog.Config{
 		Path: logPath, MaxFileSize: 384 << 10, NumLogs: 99, FlushEvery: 50 * time.Millisecond,
-		Now: func() time.Time { return now },
+		Now: func() time.Time { return now }, TypeName: audit.TypeName,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -584,7 +584,7 @@ end_of_event_timeout = 2
 		all = append(all, alogLines(string(b))...)
 	}
 	wlog := filepath.Join(dir, "lineaged", "audit.log")
-	w, err := auditlog.Open(auditlog.Config{Path: wlog, MaxFileSize: max, NumLogs: 3})
+	w, err := auditlog.Open(auditlog.Config{Path: wlog, MaxFileSize: max, NumLogs: 3, TypeName: audit.TypeName})
 	if err != nil {
 		t.Fatal(err)
 	}

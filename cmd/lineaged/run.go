@@ -142,7 +142,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	// The native audit.log, when configured.
 	var alog *auditlog.Writer
 	if al := c.AuditLog; al.File != "" {
-		alog, err = auditlog.Open(auditlog.Config{Path: al.File, MaxFileSize: al.MaxSize, NumLogs: int(al.Keep) + 1, FlushEvery: time.Second})
+		alog, err = auditlog.Open(auditlog.Config{Path: al.File, MaxFileSize: al.MaxSize, NumLogs: int(al.Keep) + 1, FlushEvery: time.Second, TypeName: audit.TypeName})
 		if err != nil {
 			fmt.Fprintf(stderr, "lineaged run: audit_log: %v\n", err)
 			return 1
