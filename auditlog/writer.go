@@ -17,7 +17,8 @@
 //   - audit.log → audit.log.1 → ... → audit.log.(NumLogs-1), the oldest
 //     overwritten; NumLogs < 2 disables rotation; a rotated file is made
 //     read-only (0400, or 0440 for a 0640 log); files past NumLogs-1 are
-//     removed at open;
+//     removed at open (the file handling is internal/rotate's, shared with
+//     the events file; this package decides when to rotate);
 //   - daemon records carry auditd's own serial counter (random start
 //     below 10000, then +1), the writer's pid, uid, loginuid and session;
 //     ver= says "lineaged" (ausearch and aureport do not read it).
@@ -25,22 +26,29 @@
 // Records are buffered and written at the latest FlushEvery after they
 // were accepted (on the next Write, Flush, or a timer); Close fsyncs.
 // The directory is created 0750 when missing, never chmod'ed.
+//
+// A failing disk (ENOSPC, EIO) loses nothing at first: a write that fails
+// leaves nothing of its lines in the file (never half a line), the
+// records stay buffered and are written again at most every FlushEvery;
+// past 16 MiB buffered, Write refuses records (ErrDropped) and counts
+// them.
 package auditlog
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/lineaged/lineaged/internal/rotate"
 )
 
 // Record types of the daemon's own records.
@@ -77,19 +85,23 @@ type Config struct {
 	NumLogs     int           // files kept, audit.log included (default 5); 1 = never rotate
 	FlushEvery  time.Duration // buffered records reach the file within this (default 1s)
 	Node        string        // node= prefix of every line (auditd's name_format); "" = none
+	Mode        fs.FileMode   // mode of audit.log (default 0600; 0640 for a log group)
 	// TypeName names a record type as auditd's libaudit does ("SYSCALL"
 	// for 1300): audit.TypeName. Required. It is asked once, at Open, for
 	// the types libaudit 3.0.9 knows; every other type is written
 	// UNKNOWN[n], as auditd 3.0.9 does, whatever TypeName says of it.
 	// Passed in because auditlog, an output, imports no source (SPEC §8).
 	TypeName func(uint16) string
-	Mode     fs.FileMode // mode of audit.log (default 0600; 0640 for a log group)
 	// Version goes into DAEMON_START's ver= field as "lineaged-VERSION"
 	// ("lineaged" when empty), where auditd writes its own version.
 	Version string
 	// Now is the clock for daemon record timestamps and flush timing
 	// (default time.Now).
 	Now func() time.Time
+	// Log receives the file's trouble (a failing disk, a failed
+	// rotation) once when it starts, and its recovery. The zero Logger
+	// discards.
+	Log zerolog.Logger
 }
 
 // Stats counts what a Writer did.
@@ -97,21 +109,12 @@ type Stats struct {
 	Records     uint64 // kernel records accepted by Write
 	Bytes       uint64 // bytes written to the log files, daemon records included
 	Rotations   uint64 // files rotated, by size or by Rotate
-	WriteErrors uint64 // failed writes, syncs, renames and opens
+	WriteErrors uint64 // failed writes, rotations, syncs and closes
 	Dropped     uint64 // records lost: refused by Write or still buffered when Close failed
 }
 
-// logFile is the part of *os.File the writer uses (tests substitute it).
-type logFile interface {
-	io.Writer
-	Sync() error
-	Chmod(fs.FileMode) error
-	Close() error
-}
-
-// opener opens the log for appending, creating it with mode, and returns
-// its current size.
-type opener func(path string, mode fs.FileMode) (logFile, int64, error)
+// opener opens the log file (os.OpenFile; tests make its writes fail).
+type opener func(name string, flag int, perm fs.FileMode) (rotate.OSFile, error)
 
 // Writer writes records to the audit log. Its methods may be called from
 // several goroutines.
@@ -119,10 +122,8 @@ type Writer struct {
 	mu          sync.Mutex
 	cfg         Config
 	names       typeNames
-	open        opener
-	f           logFile // nil after a failed reopen; retried on flush
-	size        int64   // size of the current file, buffered bytes included
-	buf         []byte
+	out         *rotate.File
+	buf         []byte // records not yet written
 	lastFlush   time.Time
 	lastErr     error // last disk error, cleared by a successful write
 	timer       *time.Timer
@@ -144,7 +145,7 @@ type identity struct {
 // Open opens (creating directories 0750 and the file as needed) the log
 // at cfg.Path for appending and writes DAEMON_START. A file already at
 // MaxFileSize is rotated first, as auditd does at start.
-func Open(cfg Config) (*Writer, error) { return openWith(cfg, openRegular) }
+func Open(cfg Config) (*Writer, error) { return openWith(cfg, nil) }
 
 func openWith(cfg Config, open opener) (*Writer, error) {
 	if cfg.Path == "" {
@@ -179,32 +180,37 @@ func openWith(cfg Config, open opener) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Dir(cfg.Path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("auditlog: cannot create the directory of %s: %w", cfg.Path, err)
+	// rotate.File: append only, no symbolic link followed, created and
+	// chmod'ed to Mode, a regular file (as auditd's open_audit_log);
+	// rotated by this package (after the record that reaches
+	// MaxFileSize), the numbered files shifted and made read-only by
+	// rotate. Retain: a failed write leaves the records here, buffered.
+	rc := rotate.Config{Path: cfg.Path, Mode: cfg.Mode, Retain: true, Log: cfg.Log, OpenFile: open}
+	if cfg.NumLogs >= 2 {
+		rc.Keep, rc.RemoveExcess = cfg.NumLogs-1, true // check_excess_logs
+	}
+	out, err := rotate.Open(rc)
+	if err != nil {
+		return nil, fmt.Errorf("auditlog: %w", err)
 	}
 	w := &Writer{
 		cfg:         cfg,
 		names:       names,
-		open:        open,
+		out:         out,
 		seq:         uint32(rand.IntN(9999) + 1),
 		id:          selfIdentity(cfg.Version),
 		maxBuffered: defaultMaxBuffered,
 	}
-	w.removeExcessLogs()
-	if err := w.openCurrent(); err != nil {
-		return nil, err
-	}
 	w.lastFlush = cfg.Now()
-	if w.size >= cfg.MaxFileSize && cfg.NumLogs >= 2 {
+	if w.size() >= cfg.MaxFileSize && cfg.NumLogs >= 2 {
 		if err := w.rotateLocked(); err != nil {
-			w.closeFile()
+			out.Close()
 			return nil, err
 		}
 	}
 	w.appendDaemon(typeDaemonStart)
 	if err := w.flushLocked(); err != nil {
-		w.closeFile()
+		out.Close()
 		return nil, err
 	}
 	return w, nil
@@ -222,61 +228,9 @@ func validToken(s string, max int) bool {
 	return true
 }
 
-// openRegular opens path like auditd's open_audit_log: append only, no
-// symlink followed, created with mode, chmod'ed to mode; it must be a
-// regular file.
-func openRegular(path string, mode fs.FileMode) (logFile, int64, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, mode)
-	if err != nil {
-		return nil, 0, err
-	}
-	st, err := f.Stat()
-	if err == nil && !st.Mode().IsRegular() {
-		err = &fs.PathError{Op: "open", Path: path, Err: errors.New("not a regular file")}
-	}
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	return f, st.Size(), nil
-}
-
-// openCurrent opens cfg.Path; the buffered bytes count toward its size.
-func (w *Writer) openCurrent() error {
-	f, size, err := w.open(w.cfg.Path, w.cfg.Mode)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) && pe.Path == w.cfg.Path {
-			err = pe.Err
-		}
-		return fmt.Errorf("auditlog: cannot open %s: %w", w.cfg.Path, err)
-	}
-	w.f, w.size = f, size+int64(len(w.buf))
-	return nil
-}
-
-func (w *Writer) closeFile() {
-	if w.f != nil {
-		w.f.Close()
-		w.f = nil
-	}
-}
-
-// removeExcessLogs removes audit.log.N for N >= NumLogs, as auditd's
-// check_excess_logs at start: from NumLogs up to the first missing one.
-func (w *Writer) removeExcessLogs() {
-	if w.cfg.NumLogs < 2 {
-		return
-	}
-	for i := w.cfg.NumLogs; ; i++ {
-		if os.Remove(w.cfg.Path+"."+strconv.Itoa(i)) != nil {
-			return
-		}
-	}
-}
+// size is the current file's size with the buffered records: what it
+// will be once they are written.
+func (w *Writer) size() int64 { return w.out.Size() + int64(len(w.buf)) }
 
 // Write appends one kernel record (type from the netlink header, payload
 // "audit(SEC.MSEC:SERIAL): ..."). The record is buffered; it reaches the
@@ -300,9 +254,7 @@ func (w *Writer) Write(typ uint16, payload []byte) error {
 			return fmt.Errorf("%w: %d bytes buffered for %s: %v", ErrDropped, len(w.buf), w.cfg.Path, w.lastErr)
 		}
 	}
-	n := len(w.buf)
 	w.buf = w.names.appendLine(w.buf, w.cfg.Node, typ, payload)
-	w.size += int64(len(w.buf) - n)
 	w.stats.Records++
 
 	now := w.cfg.Now()
@@ -310,7 +262,7 @@ func (w *Writer) Write(typ uint16, payload []byte) error {
 		w.armTimer()
 		return nil // the disk failed just now: retry at most every FlushEvery
 	}
-	if w.size >= w.cfg.MaxFileSize && w.cfg.NumLogs >= 2 {
+	if w.size() >= w.cfg.MaxFileSize && w.cfg.NumLogs >= 2 {
 		return w.rotateLocked()
 	}
 	if len(w.buf) >= flushThreshold || now.Sub(w.lastFlush) >= w.cfg.FlushEvery {
@@ -352,19 +304,13 @@ func (w *Writer) flushLocked() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	if w.f == nil {
-		if err := w.openCurrent(); err != nil {
-			return w.fail(err)
-		}
+	// All of it or nothing (rotate takes a partial write back): the
+	// records stay buffered until the disk takes them whole.
+	if _, err := w.out.Write(w.buf); err != nil {
+		return w.fail(fmt.Errorf("auditlog: %w", err))
 	}
-	n, err := w.f.Write(w.buf)
-	if n > 0 {
-		w.stats.Bytes += uint64(n)
-		w.buf = w.buf[:copy(w.buf, w.buf[n:])]
-	}
-	if err != nil {
-		return w.fail(fmt.Errorf("auditlog: writing %s: %w", w.cfg.Path, err))
-	}
+	w.stats.Bytes += uint64(len(w.buf))
+	w.buf = w.buf[:0]
 	w.lastErr = nil
 	return nil
 }
@@ -394,8 +340,10 @@ func (w *Writer) Rotate() error {
 	return w.flushLocked()
 }
 
-// rotateLocked is auditd's rotate_logs: flush, make the file read-only,
-// close it, shift the numbered files up and open a new audit.log.
+// rotateLocked is auditd's rotate_logs: flush, fsync, shift the numbered
+// files up, make the old file read-only and open a new audit.log (see
+// internal/rotate). When the renames fail the records go on to the
+// current file, as auditd's do.
 func (w *Writer) rotateLocked() error {
 	if w.cfg.NumLogs < 2 {
 		return nil
@@ -405,32 +353,10 @@ func (w *Writer) rotateLocked() error {
 	if err := w.flushLocked(); err != nil {
 		return err
 	}
-	var errs []error
-	if w.f != nil {
-		if err := w.f.Sync(); err != nil {
-			errs = append(errs, w.fail(fmt.Errorf("auditlog: fsync %s: %w", w.cfg.Path, err)))
-		}
-		w.f.Chmod(w.cfg.Mode &^ 0o222) // as auditd: a failure is not fatal
-		w.f.Close()
-		w.f = nil
+	if err := w.out.Rotate(); err != nil {
+		return w.fail(fmt.Errorf("auditlog: rotating: %w", err))
 	}
-	p := w.cfg.Path
-	for i := w.cfg.NumLogs - 1; i > 1; i-- {
-		err := os.Rename(p+"."+strconv.Itoa(i-1), p+"."+strconv.Itoa(i))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, w.fail(fmt.Errorf("auditlog: rotating: %w", err)))
-		}
-	}
-	if err := os.Rename(p, p+".1"); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		errs = append(errs, w.fail(fmt.Errorf("auditlog: rotating: %w", err)))
-		os.Chmod(p, w.cfg.Mode) // keep appending to it, as auditd
-	} else {
-		w.stats.Rotations++
-	}
-	if err := w.openCurrent(); err != nil {
-		errs = append(errs, w.fail(err))
-	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // Close writes DAEMON_END, flushes, fsyncs and closes the log.
@@ -454,24 +380,20 @@ func (w *Writer) Close() error {
 		}
 		w.buf = nil
 	}
-	var serr, cerr error
-	if w.f != nil {
-		if e := w.f.Sync(); e != nil {
-			serr = w.fail(fmt.Errorf("auditlog: fsync %s: %w", w.cfg.Path, e))
-		}
-		if e := w.f.Close(); e != nil {
-			cerr = w.fail(fmt.Errorf("auditlog: closing %s: %w", w.cfg.Path, e))
-		}
-		w.f = nil
+	var cerr error
+	if e := w.out.Close(); e != nil { // fsync, close
+		cerr = w.fail(fmt.Errorf("auditlog: %w", e))
 	}
-	return errors.Join(err, serr, cerr)
+	return errors.Join(err, cerr)
 }
 
 // Stats returns the counters so far.
 func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.stats
+	st := w.stats
+	st.Rotations = w.out.Rotations()
+	return st
 }
 
 // appendDaemon buffers one of the daemon's own records, in the shape
@@ -533,9 +455,7 @@ func (w *Writer) appendDaemon(typ uint16) {
 	if len(p) > maxDaemonPayload {
 		p = p[:maxDaemonPayload]
 	}
-	n := len(w.buf)
 	w.buf = w.names.appendLine(w.buf, w.cfg.Node, typ, p)
-	w.size += int64(len(w.buf) - n)
 }
 
 func selfIdentity(version string) identity {

@@ -14,6 +14,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/lineaged/lineaged/internal/rotate"
 )
 
 type fakeClock struct {
@@ -470,64 +474,100 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// memFile is a log file in memory that fails on demand.
-type memFile struct {
+// faultLog makes the log files a Writer opens fail on demand, as a disk
+// that fills does (also in the middle of a line). The files are real, so
+// truncation, rotation and modes are the kernel's; written keeps a copy
+// of what the writes took (the fuzz target reads it).
+type faultLog struct {
 	mu       sync.Mutex
-	data     bytes.Buffer
-	failNext int   // bytes accepted before failing (-1: never fail)
-	err      error // returned once failNext bytes were taken
+	failNext int   // bytes taken before failing
+	err      error // nil: writes succeed
 	syncErr  error
 	closed   bool
+	written  bytes.Buffer
 }
 
-func (m *memFile) Write(b []byte) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.err != nil && m.failNext >= 0 {
-		n := min(len(b), m.failNext)
-		m.data.Write(b[:n])
-		m.failNext -= n
-		if n < len(b) {
-			return n, m.err
-		}
-		return n, nil
+type faultFile struct {
+	*os.File
+	l *faultLog
+}
+
+func (f faultFile) Write(b []byte) (int, error) {
+	l := f.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var err error
+	if l.err != nil && len(b) > l.failNext {
+		b, err = b[:l.failNext], l.err
 	}
-	return m.data.Write(b)
-}
-func (m *memFile) Sync() error             { return m.syncErr }
-func (m *memFile) Chmod(fs.FileMode) error { return nil }
-func (m *memFile) Close() error            { m.closed = true; return nil }
-
-func (m *memFile) fail(after int, err error) {
-	m.mu.Lock()
-	m.failNext, m.err = after, err
-	m.mu.Unlock()
-}
-
-func (m *memFile) heal() {
-	m.mu.Lock()
-	m.err = nil
-	m.mu.Unlock()
+	n, werr := f.File.Write(b)
+	l.written.Write(b[:n])
+	if l.err != nil {
+		l.failNext -= n
+	}
+	if werr != nil {
+		err = werr
+	}
+	return n, err
 }
 
-func (m *memFile) String() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.data.String()
+func (f faultFile) Sync() error {
+	f.l.mu.Lock()
+	err := f.l.syncErr
+	f.l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return f.File.Sync()
 }
 
-func memOpen(m *memFile) opener {
-	return func(string, fs.FileMode) (logFile, int64, error) { return m, int64(m.data.Len()), nil }
+func (f faultFile) Close() error {
+	f.l.mu.Lock()
+	f.l.closed = true
+	f.l.mu.Unlock()
+	return f.File.Close()
+}
+
+func (l *faultLog) open(name string, flag int, perm fs.FileMode) (rotate.OSFile, error) {
+	f, err := os.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return faultFile{f, l}, nil
+}
+
+func (l *faultLog) fail(after int, err error) {
+	l.mu.Lock()
+	l.failNext, l.err = after, err
+	l.mu.Unlock()
+}
+
+func (l *faultLog) heal() {
+	l.mu.Lock()
+	l.err = nil
+	l.mu.Unlock()
+}
+
+// taken returns what the writes took since the last call, and forgets it.
+func (l *faultLog) taken() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.written.String()
+	l.written.Reset()
+	return s
 }
 
 // TestDiskErrors: a failing disk (ENOSPC, also mid-line) is reported and
 // counted; accepted records stay buffered and reach the file, in order
-// and whole, when the disk recovers; past the buffer limit records are
-// refused (ErrDropped) and counted.
+// and whole (the partial line taken back), when the disk recovers; past
+// the buffer limit records are refused (ErrDropped) and counted; the
+// trouble is logged once, and the recovery.
 func TestDiskErrors(t *testing.T) {
 	clk := newClock()
-	m := &memFile{}
-	w, err := openWith(Config{Path: filepath.Join(t.TempDir(), "audit.log"), FlushEvery: time.Hour, Now: clk.Now, TypeName: typeName309(t)}, memOpen(m))
+	m := &faultLog{}
+	p := filepath.Join(t.TempDir(), "audit.log")
+	var logs bytes.Buffer
+	w, err := openWith(Config{Path: p, FlushEvery: time.Hour, Now: clk.Now, TypeName: typeName309(t), Log: zerolog.New(&logs)}, m.open)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -537,6 +577,9 @@ func TestDiskErrors(t *testing.T) {
 	err = w.Write(1300, record(2, 100))
 	if !errors.Is(err, syscall.ENOSPC) || errors.Is(err, ErrDropped) || !strings.Contains(err.Error(), "audit.log") {
 		t.Fatalf("Write on a full disk: %v", err)
+	}
+	if ls := lines(t, p); len(ls) != 1 || typeOf(ls[0]) != "DAEMON_START" {
+		t.Errorf("after a failed write the file holds %q, want DAEMON_START alone (the partial line taken back)", ls)
 	}
 	w.Write(1300, record(3, 100)) // within the back-off: buffered, no retry, no error
 	if err := w.Flush(); !errors.Is(err, syscall.ENOSPC) {
@@ -559,19 +602,22 @@ func TestDiskErrors(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Split(strings.TrimSuffix(m.String(), "\n"), "\n")
+	got := lines(t, p)
 	if len(got) != 5 || typeOf(got[0]) != "DAEMON_START" || typeOf(got[4]) != "DAEMON_END" {
-		t.Fatalf("file:\n%s", m.String())
+		t.Fatalf("file:\n%s", strings.Join(got, "\n"))
 	}
 	for i, l := range got[1:4] {
 		if want := string(names309(t).appendLine(nil, "", 1300, record(i+1, 100))); l+"\n" != want {
 			t.Errorf("line %d: %q, want %q", i+1, l, want)
 		}
 	}
+	if n := strings.Count(logs.String(), `"level":"warn"`); n != 1 || !strings.Contains(logs.String(), "writing again") {
+		t.Errorf("log, want one warning and the recovery:\n%s", logs.String())
+	}
 
 	// Close on a failing disk: error returned, buffered records counted lost.
-	m2 := &memFile{}
-	w, _ = openWith(Config{Path: filepath.Join(t.TempDir(), "audit.log"), Now: clk.Now, TypeName: typeName309(t)}, memOpen(m2))
+	m2 := &faultLog{}
+	w, _ = openWith(Config{Path: filepath.Join(t.TempDir(), "audit.log"), Now: clk.Now, TypeName: typeName309(t)}, m2.open)
 	w.Write(1300, record(1, 100))
 	w.Write(1300, record(2, 100))
 	m2.fail(0, syscall.EIO)
