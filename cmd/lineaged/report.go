@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	// Named apart from main.go's own progress type, which replay uses
+	// until it moves onto this package too.
+	pbar "github.com/lineaged/lineaged/internal/progress"
 	"github.com/lineaged/lineaged/report"
 )
 
@@ -33,7 +34,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "directory to write the report into (created)")
 	title := fs.String("title", "", "the report's title")
 	rulesFile := fs.String("rules", "", "audit rules in force (`FILE`, as auditctl -l prints them), for inputs without lineaged's settings event (a replay)")
-	progress := fs.String("progress", "auto", "progress bar on stderr: auto (inputs of 8 MiB or more), always or never")
+	progressMode := fs.String("progress", "auto", "progress bar on stderr: auto (inputs of 8 MiB or more), always or never")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -83,16 +84,18 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 			total += st.Size()
 		}
 	}
-	show := *progress == "always" || (*progress == "auto" && total >= 8<<20)
-	var bar *progressBar
-	if show {
-		bar = newProgressBar(stderr)
-		opt.Progress = bar.update
+	pm, err := pbar.ParseMode(*progressMode)
+	if err != nil {
+		fmt.Fprintf(stderr, "lineaged report: --progress: %v\n", err)
+		return 2
+	}
+	bar := pbar.New(stderr, total, pbar.Config{Mode: pm, Threshold: 8 << 20, Lines: true,
+		Label: "lineaged report", Note: "inputs are read twice"})
+	if bar != nil {
+		opt.Progress = bar.Update
 	}
 	r, err := report.Build(fs.Args(), opt)
-	if bar != nil {
-		bar.done()
-	}
+	bar.Done()
 	if err != nil {
 		fmt.Fprintf(stderr, "lineaged %v\n", err)
 		return 1
@@ -127,55 +130,4 @@ func parseReportTime(s string, now time.Time) (time.Time, error) {
 		return now.Add(-d).UTC(), nil
 	}
 	return time.Time{}, fmt.Errorf("%q is neither RFC 3339, a date (2006-01-02) nor a duration (24h)", s)
-}
-
-// progressBar draws on a terminal with \r, and writes a line every 10%
-// elsewhere (a log keeps no carriage returns).
-type progressBar struct {
-	w       io.Writer
-	tty     bool
-	start   time.Time
-	last    time.Time
-	lastPct int
-}
-
-func newProgressBar(w io.Writer) *progressBar {
-	p := &progressBar{w: w, start: time.Now(), lastPct: -1}
-	if f, ok := w.(*os.File); ok {
-		if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
-			p.tty = true
-		}
-	}
-	return p
-}
-
-func (p *progressBar) update(done, total int64) {
-	if total <= 0 {
-		return
-	}
-	pct := int(done * 100 / total)
-	now := time.Now()
-	if p.tty {
-		if now.Sub(p.last) < 150*time.Millisecond && pct < 100 {
-			return
-		}
-		p.last = now
-		const width = 30
-		fill := pct * width / 100
-		rate := float64(done) / now.Sub(p.start).Seconds() / (1 << 20)
-		fmt.Fprintf(p.w, "\rreading [%s%s] %3d%% %.1f/%.1f MiB %.0f MiB/s ",
-			strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct,
-			float64(done)/(1<<20), float64(total)/(1<<20), rate)
-		return
-	}
-	if pct/10 > p.lastPct/10 || p.lastPct < 0 {
-		p.lastPct = pct
-		fmt.Fprintf(p.w, "lineaged report: %d%% (%.1f of %.1f MiB read; inputs are read twice)\n", pct, float64(done)/(1<<20), float64(total)/(1<<20))
-	}
-}
-
-func (p *progressBar) done() {
-	if p.tty {
-		fmt.Fprint(p.w, "\n")
-	}
 }
