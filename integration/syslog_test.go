@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/lineaged/lineaged/syslogout"
 )
 
@@ -242,13 +244,13 @@ func syslogRestart(t *testing.T, useTLS bool, n int) {
 	rs := newRsyslog(t, bin, tlsFiles)
 	rs.start()
 	addr := fmt.Sprintf("127.0.0.1:%d", rs.port)
-	logf := func(f string, a ...any) { t.Logf(f, a...) }
+	lg := zerolog.New(zerolog.NewTestWriter(t))
 
 	if useTLS {
 		// A client trusting another CA must refuse the server.
 		_, otherPool := writeTLSFiles(t, t.TempDir())
 		bad, err := syslogout.Open(syslogout.Config{Address: addr, TLS: &tls.Config{RootCAs: otherPool},
-			SpoolDir: filepath.Join(t.TempDir(), "spool"), CloseTimeout: time.Second, Logf: logf})
+			SpoolDir: filepath.Join(t.TempDir(), "spool"), CloseTimeout: time.Second, Log: lg})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,7 +270,7 @@ func syslogRestart(t *testing.T, useTLS bool, n int) {
 	}
 
 	w, err := syslogout.Open(syslogout.Config{Address: addr, TLS: clientTLS, Hostname: "it-host",
-		SpoolDir: filepath.Join(t.TempDir(), "spool"), CloseTimeout: 10 * time.Second, Logf: logf})
+		SpoolDir: filepath.Join(t.TempDir(), "spool"), CloseTimeout: 10 * time.Second, Log: lg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // Config configures a Writer. Address and SpoolDir are required.
@@ -92,7 +94,11 @@ type Config struct {
 	// it, Write spools.
 	MemQueue int
 
-	Logf func(format string, args ...any) // default: discard
+	// Log receives what the writer does on its own, in its goroutine:
+	// connections made (Info), lost, refused, and lines dropped or
+	// skipped as corrupt (Warn, at most every 10 s for drops), each
+	// failed reconnection attempt (Debug). The zero Logger discards.
+	Log zerolog.Logger
 }
 
 // Stats counts messages (one per JSON line).
@@ -202,9 +208,7 @@ func Open(cfg Config) (*Writer, error) {
 	if cfg.MemQueue <= 0 {
 		cfg.MemQueue = 1 << 20
 	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
-	}
+	cfg.Log = cfg.Log.With().Str("output", "syslog").Str("address", cfg.Address).Logger()
 	if cfg.TLS != nil {
 		cfg.TLS = cfg.TLS.Clone()
 		if cfg.TLS.ServerName == "" {
@@ -229,7 +233,8 @@ func Open(cfg Config) (*Writer, error) {
 	}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	if sp.lines > 0 {
-		cfg.Logf("syslogout: %d lines (%d bytes) spooled by an earlier run, sending them first", sp.lines, sp.bytes)
+		cfg.Log.Info().Int("lines", sp.lines).Int64("bytes", sp.bytes).Str("spool", cfg.SpoolDir).
+			Msg("lines spooled by an earlier run are sent first")
 	}
 	go w.run()
 	return w, nil
@@ -373,7 +378,7 @@ func (w *Writer) dropLocked(n int, err error, why string) {
 	w.st.Dropped += uint64(n)
 	if now := time.Now(); now.Sub(w.logDropAt) >= 10*time.Second {
 		w.logDropAt = now
-		w.cfg.Logf("syslogout: %d lines dropped (%d in all): %s", n, w.st.Dropped, why)
+		w.cfg.Log.Warn().Int("lines", n).Uint64("dropped_total", w.st.Dropped).Str("reason", why).Msg("lines dropped")
 	}
 }
 
@@ -544,7 +549,9 @@ func (w *Writer) run() {
 				w.noteErr(err)
 				if err.Error() != lastErr {
 					lastErr = err.Error()
-					w.cfg.Logf("syslogout: cannot connect to %s (retrying every %v at most): %v", w.cfg.Address, maxBackoff, err)
+					w.cfg.Log.Warn().Err(err).Dur("retry_max", maxBackoff).Msg("cannot connect; retrying")
+				} else {
+					w.cfg.Log.Debug().Err(err).Msg("cannot connect")
 				}
 				if quitting {
 					break
@@ -630,9 +637,9 @@ func (w *Writer) up(c *conn) {
 	if w.conns > 1 {
 		w.st.Reconnects++
 	}
-	queued := len(w.resend) + w.sp.lines
+	queued, reconnects := len(w.resend)+w.sp.lines, w.st.Reconnects
 	w.mu.Unlock()
-	w.cfg.Logf("syslogout: connected to %s, %d lines to send first", w.cfg.Address, queued)
+	w.cfg.Log.Info().Int("queued", queued).Uint64("reconnects", reconnects).Msg("connected")
 }
 
 // down closes c after it failed: everything unconfirmed will be sent
@@ -655,7 +662,7 @@ func (w *Writer) down(c *conn, err error) {
 	w.st.LastError = err.Error()
 	n := len(w.resend)
 	w.mu.Unlock()
-	w.cfg.Logf("syslogout: connection to %s lost: %v; %d unconfirmed lines will be sent again", w.cfg.Address, err, n)
+	w.cfg.Log.Warn().Err(err).Int("resend", n).Msg("connection lost; unconfirmed lines will be sent again")
 }
 
 // take returns the next batch to send, oldest first: lines to resend, then
@@ -681,7 +688,7 @@ func (w *Writer) take() (msgs [][]byte, resent int, full bool) {
 		m, corrupt, lost, err := w.sp.read(budget)
 		if corrupt > 0 {
 			w.st.Corrupt += uint64(corrupt)
-			w.cfg.Logf("syslogout: %d corrupt spool records skipped", corrupt)
+			w.cfg.Log.Warn().Int("records", corrupt).Str("spool", w.cfg.SpoolDir).Msg("corrupt spool records skipped")
 		}
 		w.dropLocked(lost, err, "")
 		if len(m) == 0 && corrupt == 0 && lost == 0 && err == nil {
@@ -852,6 +859,6 @@ func (w *Writer) finish() {
 	}
 	w.connected = false
 	if q := w.sp.lines; q > 0 {
-		w.cfg.Logf("syslogout: %d lines left in the spool %s for the next start", q, w.cfg.SpoolDir)
+		w.cfg.Log.Info().Int("lines", q).Str("spool", w.cfg.SpoolDir).Msg("lines left in the spool for the next start")
 	}
 }

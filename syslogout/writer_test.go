@@ -1,28 +1,67 @@
 package syslogout
 
 import (
+	"bytes"
 	"crypto/tls"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 func open(t *testing.T, cfg Config) *Writer {
+	w, _ := openLogged(t, cfg)
+	return w
+}
+
+// openLogged opens a Writer whose log goes to the test's log and to the
+// returned buffer (JSON lines, debug and up).
+func openLogged(t *testing.T, cfg Config) (*Writer, *logBuffer) {
 	t.Helper()
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = filepath.Join(t.TempDir(), "spool")
 	}
-	cfg.Logf = t.Logf
+	lb := &logBuffer{}
+	cfg.Log = zerolog.New(zerolog.MultiLevelWriter(zerolog.NewTestWriter(t), lb)).Level(zerolog.DebugLevel)
 	w, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close() })
-	return w
+	return w, lb
+}
+
+// logBuffer keeps log entries written from the writer's goroutine.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// count is how many entries have level and a message containing msg.
+func (l *logBuffer) count(level, msg string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, line := range strings.Split(l.b.String(), "\n") {
+		var e struct{ Level, Message string }
+		if json.Unmarshal([]byte(line), &e) == nil && e.Level == level && strings.Contains(e.Message, msg) {
+			n++
+		}
+	}
+	return n
 }
 
 func write(t *testing.T, w *Writer, from, to int) {
@@ -149,12 +188,21 @@ func TestSpoolWhileDown(t *testing.T) {
 // the newest lines, in order, and arrived + dropped = written.
 func TestSpoolLimitDropsCounted(t *testing.T) {
 	addr := freeAddr(t)
-	w := open(t, Config{Address: addr, MaxSpool: 16 << 10, ResendWindow: 200 * time.Millisecond})
+	w, logs := openLogged(t, Config{Address: addr, MaxSpool: 16 << 10, ResendWindow: 200 * time.Millisecond})
 	const n = 1000
 	write(t, w, 0, n)
 	st := w.Stats()
 	if st.Dropped == 0 || st.SpoolBytes > 16<<10 {
 		t.Fatalf("spool over its limit without drops: %+v", st)
+	}
+	// Dropping is trouble, said at most every 10 s however many go.
+	if d := logs.count("warn", "lines dropped"); d != 1 {
+		t.Errorf("%d warnings of dropped lines, want 1", d)
+	}
+	// The receiver is down: said once (Warn), retries at Debug.
+	waitFor(t, 5*time.Second, "a failed reconnection", func() bool { return logs.count("debug", "cannot connect") > 0 })
+	if c := logs.count("warn", "cannot connect"); c != 1 {
+		t.Errorf("%d warnings that the receiver is down, want 1", c)
 	}
 	r := newReceiver(t, addr, nil)
 	waitFor(t, 10*time.Second, "the spool to drain", func() bool { return w.Stats().Queued == 0 })
@@ -206,7 +254,7 @@ func TestRestartSendsSpoolFirst(t *testing.T) {
 // duplicates counted.
 func TestReceiverDiesResend(t *testing.T) {
 	r := newReceiver(t, "127.0.0.1:0", nil)
-	w := open(t, Config{Address: r.addr})
+	w, logs := openLogged(t, Config{Address: r.addr})
 	write(t, w, 0, 200)
 	waitFor(t, 5*time.Second, "200 messages", func() bool { return len(r.messages()) >= 200 })
 	r.paused.Store(true)
@@ -238,6 +286,10 @@ func TestReceiverDiesResend(t *testing.T) {
 	t.Logf("received %d, duplicates %d, stats %+v", len(got), dups, st)
 	if st.Resent == 0 || st.Spooled == 0 || st.Reconnects != 1 {
 		t.Errorf("stats: %+v", st)
+	}
+	// Connecting is news (Info), losing the connection trouble (Warn).
+	if c, l := logs.count("info", "connected"), logs.count("warn", "connection lost"); c != 2 || l != 1 {
+		t.Errorf("log: %d connected (info), %d lost (warn); want 2 and 1", c, l)
 	}
 	// After the resent lines, order holds: the tail is 400..599 in order.
 	if !slices.Equal(got[len(got)-200:], seq(400, 600)) {

@@ -28,6 +28,7 @@ import (
 	"github.com/lineaged/lineaged/event"
 	"github.com/lineaged/lineaged/fanotify"
 	"github.com/lineaged/lineaged/feature"
+	"github.com/lineaged/lineaged/internal/logging"
 	"github.com/lineaged/lineaged/output"
 	"github.com/lineaged/lineaged/syslogout"
 )
@@ -96,12 +97,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "lineaged run: "+format+"\n", a...) }
+	// The leveled logger of the packages that take one (syslogout,
+	// auditlog): console text on standard error, info and up.
+	lg, _ := logging.New(stderr, logging.FormatConsole, "info", "lineaged run")
 
 	// A copy of every line to syslog, when configured.
 	var slog *syslogout.Writer
 	if sc := c.Output.Syslog; sc.Address != "" {
 		scfg := syslogout.Config{Address: sc.Address, Hostname: c.Host, AppName: "lineaged",
-			Facility: int(sc.Facility), SpoolDir: sc.SpoolDir, MaxSpool: sc.MaxSpool, Logf: logf}
+			Facility: int(sc.Facility), SpoolDir: sc.SpoolDir, MaxSpool: sc.MaxSpool, Log: lg}
 		if sc.TLS {
 			tc, err := syslogTLS(sc.CAFile, sc.ServerName)
 			if err != nil {
@@ -142,7 +146,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	// The native audit.log, when configured.
 	var alog *auditlog.Writer
 	if al := c.AuditLog; al.File != "" {
-		alog, err = auditlog.Open(auditlog.Config{Path: al.File, MaxFileSize: al.MaxSize, NumLogs: int(al.Keep) + 1, FlushEvery: time.Second, TypeName: audit.TypeName})
+		alog, err = auditlog.Open(auditlog.Config{Path: al.File, MaxFileSize: al.MaxSize, NumLogs: int(al.Keep) + 1, FlushEvery: time.Second, TypeName: audit.TypeName, Log: lg})
 		if err != nil {
 			fmt.Fprintf(stderr, "lineaged run: audit_log: %v\n", err)
 			return 1
