@@ -389,13 +389,12 @@ func (r *File) rotate() error {
 	if err := r.openPending(); err != nil {
 		return errors.Join(append(errs, fmt.Errorf("%w (writing on to %s)", err, r.numbered(1)))...)
 	}
-	if err := atomicfile.SyncDir(filepath.Dir(r.cfg.Path)); err != nil {
-		r.log.Warn().Err(err).Msg("rotated, but the renames may not survive a power cut")
-	}
 	return errors.Join(errs...)
 }
 
-// openPending opens the new file of a rotation and closes the old one.
+// openPending opens the new file of a rotation, closes the old one and
+// fsyncs the directory, so that the renames and the new name survive a
+// power cut together.
 func (r *File) openPending() error {
 	f, size, err := r.open()
 	if err != nil {
@@ -406,6 +405,9 @@ func (r *File) openPending() error {
 	}
 	r.f, r.size, r.torn, r.pending = f, size, false, false
 	r.rotations++
+	if err := atomicfile.SyncDir(filepath.Dir(r.cfg.Path)); err != nil {
+		r.log.Warn().Err(err).Msg("rotated, but the renames may not survive a power cut")
+	}
 	return nil
 }
 
