@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"text/tabwriter"
 	"time"
 
@@ -143,14 +141,4 @@ func cmdBaseline(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stderr, baselineUsage)
 	return 2
-}
-
-// loadOrNew loads a baseline, or starts an empty one when the file does
-// not exist yet.
-func loadOrNew(path string) (*baseline.Baseline, error) {
-	b, err := baseline.Load(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return baseline.New(), nil
-	}
-	return b, err
 }

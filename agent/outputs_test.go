@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"bytes"
@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rs/zerolog"
 )
 
 func TestOutputRotation(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "events.jsonl")
-	r, err := openOutput(path, 100, 2)
+	r, err := openOutput(path, 100, 2, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestOutputRotation(t *testing.T) {
 func TestOutputReopen(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "events.jsonl")
-	r, err := openOutput(path, 0, 5)
+	r, err := openOutput(path, 0, 5, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
