@@ -6,15 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/lineaged/lineaged/fanotify"
 )
 
 func mustParse(t *testing.T, data string) *Config {
@@ -59,7 +57,7 @@ func TestDefault(t *testing.T) {
 		Audit: Audit{Mode: "auto", RulesDir: "/etc/lineaged/rules.d", BacklogLimit: 8192,
 			RateLimit: 0, Failure: 1, BacklogWaitTime: nil, AllowImmutable: false},
 		Proc:    Proc{Enabled: true},
-		Files:   Files{Enabled: true, Defaults: true, Watches: []fanotify.Watch{}, Exclude: []string{}},
+		Files:   Files{Enabled: true, Defaults: true, Watches: []Watch{}, Exclude: []string{}},
 		Network: Network{SnapshotEvery: 10 * time.Second},
 		Output: Output{File: "/var/log/lineaged/events.jsonl", FlushEvery: 100 * time.Millisecond,
 			MaxSize: 100 << 20, Keep: 5,
@@ -77,13 +75,9 @@ func TestDefault(t *testing.T) {
 	if !equal(c, want) {
 		t.Fatalf("Default() =\n%+v\nwant\n%+v", c, want)
 	}
-	pol := c.FilePolicy()
-	if err := pol.Validate(); err != nil {
-		t.Fatalf("default file policy: %v", err)
-	}
 	// Each call returns its own copy.
 	c.Redactions[0].Name = "changed"
-	c.Files.Watches = append(c.Files.Watches[:0], fanotify.Watch{Path: "/x"})
+	c.Files.Watches = append(c.Files.Watches[:0], Watch{Path: "/x"})
 	if !equal(Default(), want) {
 		t.Fatal("changing one Default() changed the next")
 	}
@@ -221,9 +215,9 @@ redact:
 		Audit: Audit{Mode: "multicast", RulesDir: "/srv/rules", BacklogLimit: 65536, RateLimit: 500,
 			Failure: 0, BacklogWaitTime: &wait, AllowImmutable: true},
 		Proc: Proc{Enabled: false},
-		Files: Files{Enabled: false, Defaults: false, Watches: []fanotify.Watch{
-			{Path: "/srv/app/config", Ops: fanotify.OpModify | fanotify.OpCloseWrite, Class: "app-config"},
-			{Path: "/opt/*/bin", Ops: fanotify.OpExec | fanotify.OpOpen, Recursive: true},
+		Files: Files{Enabled: false, Defaults: false, Watches: []Watch{
+			{Path: "/srv/app/config", Ops: []string{"modify", "close-write"}, Class: "app-config"},
+			{Path: "/opt/*/bin", Ops: []string{"open", "exec"}, Recursive: true},
 		}, Exclude: []string{"/srv/app/config/cache"}, UnlimitedQueue: true},
 		Network: Network{SnapshotEvery: 0},
 		Output: Output{File: "-", FlushEvery: time.Millisecond, MaxSize: 0, Keep: 9,
@@ -333,6 +327,12 @@ func TestErrors(t *testing.T) {
 			"lineaged.yml:5: files.watches[0].recurse: unknown key (allowed: path, ops, class, recursive)"},
 		{"files:\n  exclude:\n    - tmp\n", `lineaged.yml:3: files.exclude[0]: "tmp": not absolute`},
 		{"files:\n  exclude: [/home/*/cache]\n", `lineaged.yml:2: files.exclude[0]: "/home/*/cache": patterns are not supported here`},
+		{"files:\n  watches:\n    - path: /srv\n      ops: \"\"\n",
+			`lineaged.yml:4: files.watches[0].ops: "": no file operation named`},
+		{"files:\n  watches:\n    - path: /srv\n      ops: 3\n",
+			`lineaged.yml:4: files.watches[0].ops: "3": want open, modify, close-write, exec or all, as a list or separated by commas`},
+		{"files:\n  watches:\n    - path: /\n      ops: open\n", `lineaged.yml:3: files.watches[0]: path "/": / itself cannot be watched: name the directories`},
+		{"files:\n  exclude: [/srv/../x]\n", `lineaged.yml:2: files.exclude[0]: "/srv/../x": not clean (write "/x")`},
 		{"files:\n  defaults: false\n", "lineaged.yml:2: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
 		{"files:\n  defaults: false\n  watches: []\n", "lineaged.yml:3: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
 		{"audit: own\n", `lineaged.yml:1: audit: "own" is not a mapping; want keys: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable`},
@@ -383,31 +383,53 @@ func TestListsReplace(t *testing.T) {
 	if s := "mysql --password=hunter2"; c.Redact(s) != s {
 		t.Fatalf("no redactions, yet %q changed", s)
 	}
-	pol := c.FilePolicy()
-	n := len(fanotify.DefaultPolicy().Watches)
-	if len(pol.Watches) != n+1 || pol.Watches[n] != (fanotify.Watch{Path: "/srv", Ops: fanotify.OpAll}) {
-		t.Fatalf("policy watches %v", pol.Watches)
+	if len(c.Files.Watches) != 1 || !reflect.DeepEqual(c.Files.Watches[0], Watch{Path: "/srv", Ops: FileOps}) || !c.Files.Defaults {
+		t.Fatalf("files: %+v", c.Files)
 	}
 }
 
-func TestFilePolicy(t *testing.T) {
-	c := mustParse(t, "files:\n  defaults: false\n  watches:\n    - path: /srv\n      ops: open\n  exclude: [/srv/cache]\n  unlimited_queue: true\n")
-	want := fanotify.Policy{
-		Watches:        []fanotify.Watch{{Path: "/srv", Ops: fanotify.OpOpen}},
+// TestFileOps: the ops of a watch come out in FileOps's order, once
+// each, whatever order and form the file gave them in.
+func TestFileOps(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"open", []string{"open"}},
+		{"exec,open", []string{"open", "exec"}},
+		{"close-write open close-write", []string{"open", "close-write"}},
+		{"[exec, 'modify,open']", []string{"open", "modify", "exec"}},
+		{"all", FileOps},
+		{"modify,all", FileOps},
+		{"[all]", FileOps},
+	} {
+		c := mustParse(t, "files:\n  watches:\n    - path: /srv\n      ops: "+tc.in+"\n")
+		if got := c.Files.Watches[0].Ops; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ops: %s gave %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestFiles(t *testing.T) {
+	c := mustParse(t, "files:\n  defaults: false\n  watches:\n    - path: /srv\n      ops: open\n      class: app\n  exclude: [/srv/cache]\n  unlimited_queue: true\n")
+	want := Files{
+		Enabled:        true,
+		Watches:        []Watch{{Path: "/srv", Ops: []string{"open"}, Class: "app"}},
 		Exclude:        []string{"/srv/cache"},
 		UnlimitedQueue: true,
 	}
-	if got := c.FilePolicy(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %+v want %+v", got, want)
-	}
-	// The policy is a copy: changing it leaves the configuration alone.
-	p := c.FilePolicy()
-	p.Watches[0].Path, p.Exclude[0] = "/x", "/y"
-	if c.Files.Watches[0].Path != "/srv" || c.Files.Exclude[0] != "/srv/cache" {
-		t.Fatal("FilePolicy shares its slices with the configuration")
+	if !reflect.DeepEqual(c.Files, want) {
+		t.Fatalf("got %+v want %+v", c.Files, want)
 	}
 	// files.enabled: false needs no watch at all.
 	mustParse(t, "files:\n  enabled: false\n  defaults: false\n")
+	// A copy shares no watch, nor a watch's ops, with its original.
+	c2 := c.clone()
+	c2.Files.Watches[0].Ops[0] = "exec"
+	c2.Files.Watches[0].Path = "/x"
+	if !reflect.DeepEqual(c.Files, want) {
+		t.Fatalf("changing a copy changed the original: %+v", c.Files)
+	}
 }
 
 func TestRedact(t *testing.T) {
@@ -463,7 +485,7 @@ func TestSettings(t *testing.T) {
 		{"proc.enabled", "true"},
 		{"files.enabled", "true"},
 		{"files.defaults", "true"},
-		{"files.watches", "1 (+ " + strconv.Itoa(len(fanotify.DefaultPolicy().Watches)) + " defaults)"},
+		{"files.watches", "1 (+ defaults)"},
 		{"files.watches[0]", "/srv ops=open,exec class=app recursive"},
 		{"files.exclude", "/a, /b"},
 		{"files.unlimited_queue", "false"},
@@ -499,6 +521,10 @@ func TestSettings(t *testing.T) {
 	}
 	if s := Default().Settings(); s[7] != (KV{"audit.backlog_wait_time", "null"}) {
 		t.Fatalf("unset backlog_wait_time: %v", s[7])
+	}
+	c = mustParse(t, "files:\n  defaults: false\n  watches:\n    - {path: /srv, ops: all}\n")
+	if i := slices.IndexFunc(c.Settings(), func(kv KV) bool { return kv.Key == "files.watches" }); c.Settings()[i].Value != "1" || c.Settings()[i+1].Value != "/srv ops=open,modify,close-write,exec" {
+		t.Fatalf("without defaults: %v", c.Settings()[i:i+2])
 	}
 }
 

@@ -26,7 +26,6 @@ import (
 	"github.com/lineaged/lineaged/auditlog"
 	"github.com/lineaged/lineaged/config"
 	"github.com/lineaged/lineaged/event"
-	"github.com/lineaged/lineaged/fanotify"
 	"github.com/lineaged/lineaged/feature"
 	"github.com/lineaged/lineaged/output"
 	"github.com/lineaged/lineaged/syslogout"
@@ -372,11 +371,10 @@ func (fl *runFlags) load() (*config.Config, string, error) {
 		if err != nil {
 			return nil, "", fmt.Errorf("--watch %s: %w", w, err)
 		}
-		c.Files.Watches = append(c.Files.Watches, fanotify.Watch{Path: abs, Ops: fanotify.OpOpen | fanotify.OpModify | fanotify.OpCloseWrite, Class: "operator"})
+		c.Files.Watches = append(c.Files.Watches, config.Watch{Path: abs, Ops: []string{"open", "modify", "close-write"}, Class: "operator"})
 	}
 	if c.Files.Enabled {
-		pol := c.FilePolicy()
-		if err := pol.Validate(); err != nil {
+		if _, err := agent.FilePolicy(c.Files, nil); err != nil {
 			return nil, "", fmt.Errorf("--watch: %w", err)
 		}
 	}
@@ -414,7 +412,10 @@ func liveConfig(c *config.Config, src string, logf func(string, ...any)) (agent.
 		cfg.Redact = c.Redact
 	}
 	if c.Files.Enabled {
-		pol := c.FilePolicy()
+		pol, err := agent.FilePolicy(c.Files, nil)
+		if err != nil {
+			return cfg, err
+		}
 		cfg.Files = &pol
 	}
 	if c.BatchWindow <= 0 {
@@ -489,7 +490,10 @@ func (fl *runFlags) reload(running *config.Config, logf func(string, ...any)) ag
 		rl.Redact = c.Redact
 	}
 	if c.Files.Enabled {
-		pol := c.FilePolicy()
+		pol, err := agent.FilePolicy(c.Files, nil)
+		if err != nil {
+			return agent.Reload{Invalid: err, Source: src}
+		}
 		rl.Files = &pol
 	}
 	if running.Audit.Mode != "off" {
