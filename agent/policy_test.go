@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"io"
 	"math/bits"
 	"reflect"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/lineaged/lineaged/config"
 	"github.com/lineaged/lineaged/fanotify"
+	"github.com/lineaged/lineaged/internal/logging"
 )
 
 func TestFilePolicy(t *testing.T) {
@@ -91,9 +93,9 @@ func TestFilePolicyErrors(t *testing.T) {
 	}
 }
 
-// TestConfigVocabulary: config keeps its own copy of the names of file
-// operations, so that it imports nothing of lineaged; here it is held to
-// fanotify's.
+// TestConfigVocabulary: config keeps its own copies of the names of file
+// operations and of log formats and levels, so that it imports nothing
+// of lineaged; here they are held to fanotify's and logging's.
 func TestConfigVocabulary(t *testing.T) {
 	if got := strings.Join(config.FileOps, ","); got != fanotify.OpAll.String() {
 		t.Errorf("config.FileOps %q, fanotify's operations %q (same names, same order)", got, fanotify.OpAll.String())
@@ -108,6 +110,21 @@ func TestConfigVocabulary(t *testing.T) {
 	}
 	if op, err := fanotify.ParseOps("all"); err != nil || op != all || all != fanotify.OpAll {
 		t.Errorf(`"all" is %v (%v); config's names make %v; fanotify.OpAll %v`, op, err, all, fanotify.OpAll)
+	}
+
+	for _, lv := range config.LogLevels {
+		if _, err := logging.ParseLevel(lv); err != nil {
+			t.Errorf("config.LogLevels %q: %v", lv, err)
+		}
+	}
+	for _, f := range config.LogFormats {
+		if _, err := logging.New(io.Discard, f, "info", "lineaged"); err != nil {
+			t.Errorf("config.LogFormats %q: %v", f, err)
+		}
+	}
+	d := config.Default().Log
+	if _, err := logging.New(io.Discard, d.Format, d.Level, "lineaged"); err != nil {
+		t.Errorf("default log settings %+v: %v", d, err)
 	}
 }
 

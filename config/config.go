@@ -55,6 +55,7 @@ type Config struct {
 	Metrics  Metrics  // metrics:
 	UI       UI       // ui:
 	Detect   Detect   // detect:
+	Log      Log      // log:
 	// BatchWindow (batch_window) is how long the agent waits once a
 	// source is readable, so that one read takes a batch. 0 to 1s.
 	BatchWindow time.Duration
@@ -177,6 +178,21 @@ type Detect struct {
 	RateWindow  time.Duration // rate_window
 	Disable     []string      // disable: rule ids switched off
 }
+
+// Log is the log: section: lineaged's own log (what it does and the
+// trouble it survives), not the events.
+type Log struct {
+	Format string // format: one of LogFormats
+	Level  string // level: one of LogLevels, the least severe entry written
+}
+
+// LogFormats and LogLevels are the values log.format and log.level take:
+// internal/logging's, copied so that config imports nothing of lineaged
+// (a test in package agent fails if the two differ).
+var (
+	LogFormats = []string{"console", "json"}
+	LogLevels  = []string{"debug", "info", "warn", "error"}
+)
 
 // Redaction is one entry of redact:.
 type Redaction struct {
@@ -435,6 +451,8 @@ func (c *Config) Settings() []KV {
 		KV{"detect.rate_limit", u(c.Detect.RateLimit)},
 		KV{"detect.rate_window", d(c.Detect.RateWindow)},
 		KV{"detect.disable", strings.Join(c.Detect.Disable, ", ")},
+		KV{"log.format", c.Log.Format},
+		KV{"log.level", c.Log.Level},
 		KV{"batch_window", d(c.BatchWindow)},
 		KV{"heartbeat_every", d(c.HeartbeatEvery)},
 		KV{"redact", strings.Join(names, ", ")},
@@ -643,6 +661,12 @@ func (p *parser) apply(c *Config, data []byte) {
 						}
 					})
 				}},
+			})
+		}},
+		{"log", func(k string, v *yaml.Node) {
+			p.mapping(v, k, []field{
+				{"format", func(k string, v *yaml.Node) { p.oneOf(k, v, &c.Log.Format, LogFormats...) }},
+				{"level", func(k string, v *yaml.Node) { p.oneOf(k, v, &c.Log.Level, LogLevels...) }},
 			})
 		}},
 		{"batch_window", func(k string, v *yaml.Node) {

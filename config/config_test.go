@@ -65,6 +65,7 @@ func TestDefault(t *testing.T) {
 		AuditLog: AuditLog{MaxSize: 8 << 20, Keep: 4},
 		Detect: Detect{Enabled: true, Baseline: "/var/lib/lineaged/baseline.jsonl", LearnFor: 24 * time.Hour, SaveEvery: 5 * time.Minute,
 			SigmaDirs: []string{"/etc/lineaged/sigma"}, FoldWindow: time.Hour, RateLimit: 20, RateWindow: 10 * time.Minute},
+		Log:            Log{Format: "console", Level: "info"},
 		BatchWindow:    20 * time.Millisecond,
 		HeartbeatEvery: 5 * time.Minute,
 		Redactions: []Redaction{
@@ -195,6 +196,9 @@ detect:
   rate_limit: 5
   rate_window: 1m
   disable: [lineaged.novel]
+log:
+  format: json
+  level: debug
 metrics:
   listen: 0.0.0.0:9464
   allow_remote: true
@@ -228,6 +232,7 @@ redact:
 		Detect: Detect{Enabled: false, Baseline: "/srv/base.jsonl", LearnFor: 2 * time.Hour, SaveEvery: time.Minute, ExpireAfter: 720 * time.Hour,
 			SigmaDirs: []string{"/srv/sigma", "/etc/sigma"}, FoldWindow: 10 * time.Minute, RateLimit: 5, RateWindow: time.Minute,
 			Disable: []string{"lineaged.novel"}},
+		Log:            Log{Format: "json", Level: "debug"},
 		BatchWindow:    0,
 		HeartbeatEvery: 90 * time.Minute,
 		Redactions: []Redaction{
@@ -261,7 +266,7 @@ func TestErrors(t *testing.T) {
 		{"# c\n\naudit:\n  mode: sideways\n",
 			`lineaged.yml:4: audit.mode: "sideways" is not one of auto, own, multicast, off`},
 		{"audit:\n  mode: [own]\n", `lineaged.yml:2: audit.mode: a list is not one of auto, own, multicast, off`},
-		{"colour: red\n", "lineaged.yml:1: colour: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, batch_window, heartbeat_every, redact)"},
+		{"colour: red\n", "lineaged.yml:1: colour: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, log, batch_window, heartbeat_every, redact)"},
 		{"host:\n  - a\n", "lineaged.yml:2: host: a list is not a string"},
 		{"host: 1234\n", `lineaged.yml:1: host: "1234" is not a string (quote it if it is meant as text)`},
 		{"audit:\n  backlog_limit: abc\n", `lineaged.yml:2: audit.backlog_limit: "abc" is not a whole number from 1 to 10000000`},
@@ -333,11 +338,16 @@ func TestErrors(t *testing.T) {
 			`lineaged.yml:4: files.watches[0].ops: "3": want open, modify, close-write, exec or all, as a list or separated by commas`},
 		{"files:\n  watches:\n    - path: /\n      ops: open\n", `lineaged.yml:3: files.watches[0]: path "/": / itself cannot be watched: name the directories`},
 		{"files:\n  exclude: [/srv/../x]\n", `lineaged.yml:2: files.exclude[0]: "/srv/../x": not clean (write "/x")`},
+		{"log:\n  format: text\n", `lineaged.yml:2: log.format: "text" is not one of console, json`},
+		{"log:\n  level: verbose\n", `lineaged.yml:2: log.level: "verbose" is not one of debug, info, warn, error`},
+		{"log:\n  level: INFO\n", `lineaged.yml:2: log.level: "INFO" is not one of debug, info, warn, error`},
+		{"log:\n  colour: red\n", "lineaged.yml:2: log.colour: unknown key (allowed: format, level)"},
+		{"log: json\n", `lineaged.yml:1: log: "json" is not a mapping; want keys: format, level`},
 		{"files:\n  defaults: false\n", "lineaged.yml:2: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
 		{"files:\n  defaults: false\n  watches: []\n", "lineaged.yml:3: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
 		{"audit: own\n", `lineaged.yml:1: audit: "own" is not a mapping; want keys: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable`},
-		{"- a\n- b\n", "lineaged.yml:1: (top level): a list is not a mapping; want keys: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, batch_window, heartbeat_every, redact"},
-		{"x: &m /a\nstate_dir: *m\n", "lineaged.yml:1: x: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, batch_window, heartbeat_every, redact)\n" +
+		{"- a\n- b\n", "lineaged.yml:1: (top level): a list is not a mapping; want keys: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, log, batch_window, heartbeat_every, redact"},
+		{"x: &m /a\nstate_dir: *m\n", "lineaged.yml:1: x: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, log, batch_window, heartbeat_every, redact)\n" +
 			"lineaged.yml:2: state_dir: aliases (*m) are not supported: write the value out"},
 		{"audit:\n  <<: {mode: own}\n", "lineaged.yml:2: audit: a key must be a plain name; allowed: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable"},
 		{"audit:\n  mode: own\n---\nhost: x\n", "lineaged.yml:3: a second YAML document (after ---): put everything in one (YAML syntax)"},
@@ -512,6 +522,8 @@ func TestSettings(t *testing.T) {
 		{"detect.enabled", "true"}, {"detect.baseline", "/var/lib/lineaged/baseline.jsonl"}, {"detect.learn_for", "24h0m0s"},
 		{"detect.save_every", "5m0s"}, {"detect.expire_after", "0s"}, {"detect.sigma_dirs", "/etc/lineaged/sigma"},
 		{"detect.fold_window", "1h0m0s"}, {"detect.rate_limit", "20"}, {"detect.rate_window", "10m0s"}, {"detect.disable", ""},
+		{"log.format", "console"},
+		{"log.level", "info"},
 		{"batch_window", "20ms"},
 		{"heartbeat_every", "5m0s"},
 		{"redact", "key-value, url-credentials"},

@@ -23,6 +23,8 @@ func FuzzParse(f *testing.F) {
 		"files:\n  defaults: false\n  watches:\n    - {path: /srv, ops: [open, exec], recursive: true}\n  exclude: [/srv/tmp]\n",
 		"files:\n  watches:\n    - path: rel\n      ops: opne\n",
 		"files:\n  watches:\n    - {path: '/home/*/.ssh', ops: 'exec open,all'}\n  exclude: ['/a/../b', /]\n",
+		"log:\n  format: json\n  level: warn\n",
+		"log:\n  format: text\n  level: [info]\n",
 		"redact:\n  - name: x\n    pattern: (a)(?P<n>b)\n    replacement: ${n}$1$$\n",
 		"redact:\n  - name: x\n    pattern: (unclosed\n",
 		"a: &x [*x]\nhost: *x\n",
@@ -98,6 +100,9 @@ func FuzzParse(f *testing.F) {
 			if checkFilePath(e) != "" || hasPattern(e) {
 				t.Fatalf("exclude %q accepted", e)
 			}
+		}
+		if !slices.Contains(LogFormats, c.Log.Format) || !slices.Contains(LogLevels, c.Log.Level) {
+			t.Fatalf("log %+v", c.Log)
 		}
 		if len(c.Settings()) < 21 {
 			t.Fatal("Settings lost keys")
