@@ -77,7 +77,10 @@ func (e expect) meet(rules []*auditRule) (by []*auditRule, missing []string) {
 	for _, sc := range e.syscalls {
 		found := false
 		for _, r := range rules {
-			if (r.Arch() == e.arch || r.Arch() == "") && r.HasSyscall(sc) && (e.filter == nil || e.filter(r)) {
+			// A rule on one path (-F path=, -F dir=; auditctl -l prints
+			// them with -S all) audits the syscalls made on that path,
+			// not the syscall at large.
+			if (r.Arch() == e.arch || r.Arch() == "") && r.HasSyscall(sc) && r.WatchedPath() == "" && (e.filter == nil || e.filter(r)) {
 				found = true
 				if !seen[r] {
 					seen[r] = true

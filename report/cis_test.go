@@ -64,3 +64,33 @@ func TestCISReadsAuditctlListing(t *testing.T) {
 		}
 	}
 }
+
+// TestCISPathRuleIsNoSyscallRule: a rule on one path audits the
+// syscalls made on that path, not the syscall everywhere. auditctl -l
+// prints the privileged-command rules with -S all, which must not make
+// the chmod, mount or unlink items covered.
+func TestCISPathRuleIsNoSyscallRule(t *testing.T) {
+	rules := []string{
+		"-a always,exit -S all -F path=/usr/bin/passwd -F perm=x -F auid>=1000 -F auid!=-1 -F key=privileged-passwd",
+		"-a always,exit -F arch=b64 -S all -F dir=/etc/ssh -F perm=wa -F key=sshd",
+	}
+	status := map[string]*CISItem{}
+	for _, it := range evaluateCIS(rules, "", nil, nil, nil) {
+		status[it.ID] = it
+	}
+	for _, id := range []string{"4.1.3", "4.1.9", "4.1.10", "4.1.12", "4.1.13"} {
+		if it := status[id]; it.Status != "missing" {
+			t.Errorf("CIS %s = %s by %v, want missing: path rules audit no syscall at large", id, it.Status, it.Met)
+		}
+	}
+	if it := status["4.1.11"]; it.Status != "partial" || len(it.Met) != 1 || it.Met[0] != "/usr/bin/passwd" {
+		t.Errorf("CIS 4.1.11 = %+v, want partial by the passwd rule", it)
+	}
+	// The same syscalls on every path do count.
+	all := evaluateCIS([]string{"-a always,exit -S all -F key=everything"}, "", nil, nil, nil)
+	for _, it := range all {
+		if it.ID == "4.1.12" && it.Status != "covered" {
+			t.Errorf("-S all without a path: 4.1.12 = %s", it.Status)
+		}
+	}
+}
