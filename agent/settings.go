@@ -53,10 +53,9 @@ func FromConfig(c *config.Config, source string) (*Settings, error) {
 		s.Rules, s.RuleNotes = rs, notes
 	}
 	if c.Files.Enabled {
-		pol := c.FilePolicy()
-		pol.Exclude = append(pol.Exclude, OwnPaths(c)...)
-		if err := pol.Validate(); err != nil {
-			return nil, fmt.Errorf("files: %w", err)
+		pol, err := FilePolicy(c.Files, OwnPaths(c))
+		if err != nil {
+			return nil, err
 		}
 		s.Files = &pol
 	}

@@ -66,7 +66,7 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if job.RunID == "" {
 		job.RunID = runID()
 	}
-	job.Log, _ = logging.New(stderr, logging.FormatConsole, "info", "lineaged replay")
+	job.Log, _ = logging.New(stderr, c.Log.Format, c.Log.Level, "lineaged replay")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stopProfiles, err := agent.StartProfiles(ctx, *cpuProfile, "", time.Minute, job.Log)

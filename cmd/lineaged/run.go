@@ -18,7 +18,6 @@ import (
 	"github.com/lineaged/lineaged/agent"
 	"github.com/lineaged/lineaged/audit"
 	"github.com/lineaged/lineaged/config"
-	"github.com/lineaged/lineaged/fanotify"
 	"github.com/lineaged/lineaged/feature"
 	"github.com/lineaged/lineaged/internal/logging"
 )
@@ -95,7 +94,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(2, err)
 	}
-	log, err := logging.New(stderr, logging.FormatConsole, "info", "lineaged run")
+	log, err := logging.New(stderr, set.Config.Log.Format, set.Config.Log.Level, "lineaged run")
 	if err != nil {
 		return fail(2, err)
 	}
@@ -229,7 +228,7 @@ func (fl *runFlags) override(c *config.Config) error {
 		if aerr != nil {
 			return fmt.Errorf("--watch %s: %w", w, aerr)
 		}
-		c.Files.Watches = append(c.Files.Watches, fanotify.Watch{Path: a, Ops: fanotify.OpOpen | fanotify.OpModify | fanotify.OpCloseWrite, Class: "operator"})
+		c.Files.Watches = append(c.Files.Watches, config.Watch{Path: a, Ops: []string{"open", "modify", "close-write"}, Class: "operator"})
 	}
 	return err
 }
