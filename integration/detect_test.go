@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lineaged/lineaged/agent"
+	"github.com/lineaged/lineaged/baseline"
+	"github.com/lineaged/lineaged/config"
+	"github.com/lineaged/lineaged/detect"
 )
 
 // scenario is one attack script of scenarios/ and the alert it must raise.
@@ -242,6 +249,7 @@ func TestIntegrationDetect(t *testing.T) {
 	alogs := rotated(alog)
 	replayed, stderr := runReplay(t, nil, append([]string{"--baseline", learnedCopy, "--alerts-only", "--run-id", "r"}, alogs...)...)
 	t.Logf("replay: %s", strings.TrimSpace(stderr))
+	checkAgreement(t, alogs, learnedCopy)
 	live := map[string]bool{}
 	for _, a := range alertsFrom(readEvents(t, out)) {
 		live[alertID(a)] = true
@@ -394,5 +402,37 @@ func TestIntegrationBenignReplay(t *testing.T) {
 	want := []string{"lineaged.novel /usr/bin/cp", "lineaged.novel /usr/bin/sleep"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("alerts on the benign second half: %q, want %q", got, want)
+	}
+}
+
+// checkAgreement runs the scenario suite's audit records through the live
+// path and through replay (agent.Agreement), each judged by an engine
+// over the learned baseline: one pipeline (SPEC §8) writes the same lines,
+// alerts and redaction included.
+func checkAgreement(t *testing.T, logs []string, base string) {
+	t.Helper()
+	var all []byte
+	for _, f := range logs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	engine := func() agent.Detector {
+		b, err := baseline.Load(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return detect.New(detect.Config{Baseline: b})
+	}
+	cfg := agent.ReplayConfig{Host: "scenarios", IDPrefix: "agree", Redact: config.Default().Redact}
+	diffs, n, err := agent.Agreement(func() io.Reader { return bytes.NewReader(all) }, cfg, engine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("live path and replay: %d lines compared, %d differ", n, len(diffs))
+	for _, d := range diffs[:min(5, len(diffs))] {
+		t.Errorf("live path and replay differ: %s", d)
 	}
 }

@@ -42,16 +42,6 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	job.Files, job.SigmaDirs = fs.Args(), sigmaDirs
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
-	c, _, err := loadConfig(*cfgPath, explicit)
-	if err != nil {
-		fmt.Fprintf(stderr, "lineaged replay: %v\n", err)
-		return 2
-	}
-	if len(c.Redactions) > 0 {
-		job.Redact = c.Redact
-	}
 	if job.Learn && job.Baseline == "" {
 		fmt.Fprintln(stderr, "lineaged replay: --learn needs --baseline FILE (the file to build or extend)")
 		return 2
@@ -60,13 +50,10 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lineaged replay: name at least one audit log, or - for standard input")
 		return 2
 	}
-	if job.Host == "" {
-		job.Host, _ = os.Hostname()
+	if err := replayDefaults(fs, &job, *cfgPath, stderr); err != nil {
+		fmt.Fprintf(stderr, "lineaged replay: %v\n", err)
+		return 2
 	}
-	if job.RunID == "" {
-		job.RunID = runID()
-	}
-	job.Log, _ = logging.New(stderr, c.Log.Format, c.Log.Level, "lineaged replay")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stopProfiles, err := agent.StartProfiles(ctx, *cpuProfile, "", time.Minute, job.Log)
@@ -115,4 +102,27 @@ func printReplay(w io.Writer, res agent.ReplayResult, el time.Duration) {
 		}
 		fmt.Fprintf(w, "  %s\n", m)
 	}
+}
+
+// replayDefaults fills what the flags left out: the redactions and the
+// log settings of the configuration (as run has them), the host name and
+// a run id.
+func replayDefaults(fs *flag.FlagSet, job *agent.ReplayJob, cfgPath string, stderr io.Writer) error {
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	c, _, err := loadConfig(cfgPath, explicit)
+	if err != nil {
+		return err
+	}
+	if len(c.Redactions) > 0 {
+		job.Redact = c.Redact
+	}
+	if job.Host == "" {
+		job.Host, _ = os.Hostname()
+	}
+	if job.RunID == "" {
+		job.RunID = runID()
+	}
+	job.Log, err = logging.New(stderr, c.Log.Format, c.Log.Level, "lineaged replay")
+	return err
 }
