@@ -161,6 +161,7 @@ func KeepRestartOnly(running, next *config.Config) []string {
 	keep("output.syslog", r.Output.Syslog, n.Output.Syslog, func() { n.Output.Syslog = r.Output.Syslog })
 	keep("audit_log", r.AuditLog, n.AuditLog, func() { n.AuditLog = r.AuditLog })
 	keep("detect", r.Detect, n.Detect, func() { n.Detect = r.Detect })
+	keep("log", r.Log, n.Log, func() { n.Log = r.Log })
 	keep("metrics.listen", r.Metrics.Listen, n.Metrics.Listen, func() { n.Metrics.Listen = r.Metrics.Listen })
 	keep("ui.listen", r.UI.Listen, n.UI.Listen, func() { n.UI.Listen = r.UI.Listen })
 	keep("ui.allow_remote", r.UI.AllowRemote, n.UI.AllowRemote, func() { n.UI.AllowRemote = r.UI.AllowRemote })
