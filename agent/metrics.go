@@ -1,12 +1,24 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/lineaged/lineaged/config"
+	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/syslogout"
 )
 
-// Counters are the live agent's figures, published for the metrics
-// endpoint (SPEC §6): totals since start unless named otherwise.
+// Counters are the live agent's figures, published twice a second for
+// the metrics endpoint and the live view (SPEC §6): totals since start
+// unless named otherwise.
 type Counters struct {
 	EventsWritten uint64
 	// BySource counts written events per event.module.
@@ -27,16 +39,11 @@ type Counters struct {
 	AuditInFlight  int // audit events being reassembled
 	Alerts         uint64
 	UptimeSeconds  int64
-	// Sources says, per source, whether it runs and how (for the live
-	// view's health table).
-	Sources []SourceState
-}
-
-// SourceState is one source's state: Name is audit, proc, fanotify,
-// sock_diag or output; State is running, off or degraded; Detail says why
-// or how (the audit mode, the reason a source is off).
-type SourceState struct {
-	Name, State, Detail string
+	// Sources says, per source and for the output, whether it runs, how,
+	// and its two figures (the live view's health table).
+	Sources []event.Health
+	// Syslog is the syslog writer's counters (nil without output.syslog).
+	Syslog *syslogout.Stats
 }
 
 // WritePrometheus writes c in the Prometheus text exposition format.
@@ -51,8 +58,8 @@ func WritePrometheus(w io.Writer, c *Counters) error {
 		p("# HELP %s %s\n# TYPE %s %s\n%s %v\n", name, help, name, typ, name, v)
 	}
 	p("# HELP lineaged_events_total Events written, by source (event.module).\n# TYPE lineaged_events_total counter\n")
-	for _, src := range []string{"auditd", "proc", "fanotify", "sock_diag", "lineaged"} {
-		p("lineaged_events_total{source=%q} %d\n", src, c.BySource[src])
+	for _, src := range []event.Module{event.ModuleAudit, event.ModuleProc, event.ModuleFanotify, event.ModuleSockDiag, event.ModuleLineaged} {
+		p("lineaged_events_total{source=%q} %d\n", src, c.BySource[string(src)])
 	}
 	metric("lineaged_audit_kernel_lost_total", "counter", "Audit records the kernel dropped since lineaged started (backlog full or rate limit).", c.AuditKernelLost)
 	metric("lineaged_audit_sequence_gaps_total", "counter", "Audit serials that never reached lineaged.", c.AuditSequenceGaps)
@@ -68,5 +75,52 @@ func WritePrometheus(w io.Writer, c *Counters) error {
 	metric("lineaged_pending_execs", "gauge", "Connector execs waiting for their audit twin.", c.PendingExecs)
 	metric("lineaged_audit_events_in_flight", "gauge", "Audit events being reassembled.", c.AuditInFlight)
 	metric("lineaged_uptime_seconds", "gauge", "Seconds since lineaged started.", c.UptimeSeconds)
+	if c.Syslog != nil {
+		writeSyslog(p, c.Syslog)
+	}
 	return err
+}
+
+// writeSyslog adds the syslog writer's counters.
+func writeSyslog(p func(string, ...any), st *syslogout.Stats) {
+	up := 0
+	if st.Connected {
+		up = 1
+	}
+	p("# HELP lineaged_syslog_messages_total Syslog messages by outcome (sent includes resends).\n# TYPE lineaged_syslog_messages_total counter\n")
+	for _, x := range []struct {
+		k string
+		v uint64
+	}{{"sent", st.Sent}, {"resent", st.Resent}, {"confirmed", st.Confirmed}, {"spooled", st.Spooled}, {"dropped", st.Dropped}, {"corrupt", st.Corrupt}} {
+		p("lineaged_syslog_messages_total{outcome=%q} %d\n", x.k, x.v)
+	}
+	p("# HELP lineaged_syslog_queued Syslog messages not yet confirmed.\n# TYPE lineaged_syslog_queued gauge\nlineaged_syslog_queued %d\n", st.Queued)
+	p("# HELP lineaged_syslog_connected Whether the syslog receiver is connected.\n# TYPE lineaged_syslog_connected gauge\nlineaged_syslog_connected %d\n", up)
+}
+
+// serveMetrics serves the latest counters in the Prometheus text format
+// at http://ADDR/metrics until the returned stop is called. The
+// configuration refuses an address off loopback unless allow_remote is
+// set; this checks again.
+func serveMetrics(m config.Metrics, latest *atomic.Pointer[Counters], log zerolog.Logger) (stop func(), err error) {
+	if !m.AllowRemote && !config.IsLoopback(m.Listen) {
+		return nil, fmt.Errorf("metrics: %s is not a loopback address (metrics.allow_remote is false)", m.Listen)
+	}
+	ln, err := net.Listen("tcp", m.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_ = WritePrometheus(w, latest.Load())
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("metrics server stopped")
+		}
+	}()
+	log.Info().Msgf("metrics on http://%s/metrics", ln.Addr())
+	return func() { srv.Close() }, nil
 }

@@ -5,55 +5,110 @@ package agent
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lineaged/lineaged/audit"
 	"github.com/lineaged/lineaged/event"
-	"github.com/lineaged/lineaged/fanotify"
+	"github.com/lineaged/lineaged/proc"
 )
 
-// openFiles opens the fanotify watcher for pol (nil: the default policy),
-// reporting why when it cannot: the agent runs on without file watches.
-func (r *liveRun) openFiles(pol *fanotify.Policy) *fanotify.Watcher {
-	p := fanotify.DefaultPolicy()
-	if pol != nil {
-		p = *pol
+// reload applies a new configuration. Each part is applied on its own: a
+// bad rule file keeps the rules in force and still lets the rest change.
+// The output is flushed and reopened first, so that lines written before
+// the reload are in the old file, later ones in the new.
+func (a *liveAgent) reload(rl Reload) error {
+	var errs []error
+	if err := a.out.reopen(); err != nil {
+		errs = append(errs, err)
 	}
-	p.Exclude = append(append([]string(nil), p.Exclude...), r.cfg.OwnPaths...)
-	fw, err := fanotify.Open(p)
+	if rl.Err != nil {
+		err := fmt.Errorf("configuration not reloaded, the one in force stays: %w", rl.Err)
+		a.failedReload(errors.Join(append(errs, err)...))
+		return err
+	}
+	for _, n := range KeepRestartOnly(a.set.Config, rl.Config) {
+		a.log.Warn().Msg("reload: " + n)
+	}
+	next, err := FromConfig(rl.Config, rl.Source)
 	if err != nil {
-		r.cfg.Logf("fanotify unavailable, continuing without it: %v", err)
-		r.self(event.ActionSourceUnavailable, "fanotify unavailable: "+err.Error())
-		r.setSource("fanotify", "off", err.Error())
-		return nil
+		err = fmt.Errorf("configuration not reloaded, the one in force stays: %w", err)
+		a.failedReload(errors.Join(append(errs, err)...))
+		return err
 	}
-	r.setSource("fanotify", "running", fmt.Sprintf("%d paths watched", len(p.Watches)))
-	for _, n := range fw.Notes() {
-		r.cfg.Logf("fanotify: %s", n)
+	for _, n := range next.RuleNotes {
+		a.log.Warn().Msg(n)
 	}
-	if sk := fw.Skipped(); len(sk) > 0 {
-		var names []string
-		for _, x := range sk {
-			names = append(names, x.Path)
+	if a.audit.Mode() == audit.ModeOwn {
+		rs, err := next.ownRules()
+		if err == nil {
+			err = a.audit.Reload(rs)
 		}
-		r.cfg.Logf("fanotify: %d watch paths absent on this host, skipped: %s", len(sk), strings.Join(names, ", "))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("audit rules: %w (the previous rules stay in force)", err))
+		}
 	}
-	return fw
+	a.p.SetRedact(next.Redact)
+	errs = append(errs, a.reloadFiles(next))
+	a.set = next
+	a.settingsEvent(event.ActionReloaded)
+	if err := errors.Join(errs...); err != nil {
+		a.failedReload(err)
+		return err
+	}
+	return nil
+}
+
+// reloadFiles puts the new watch policy in force: the new watcher is
+// opened before the old one closes, so no file event falls between them
+// (some may come twice).
+func (a *liveAgent) reloadFiles(next *Settings) error {
+	old := a.files
+	a.files = nil
+	var err error
+	if next.Files != nil {
+		if a.files = a.openFiles(next.Files); a.files == nil {
+			err = errors.New("fanotify: the new watch policy could not be opened")
+		}
+	} else {
+		a.sourceOff("fanotify", "turned off by configuration (files.enabled: false)")
+	}
+	if old != nil {
+		a.filesOverflowsBefore += old.Watcher().Stats().Overflows // counters stay totals across reloads
+		old.Close()
+	}
+	return err
+}
+
+// failedReload reports what a reload could not do.
+func (a *liveAgent) failedReload(err error) {
+	a.log.Error().Err(err).Msg("reload")
+	e := event.Event{
+		TimeMsec: time.Now().UnixMilli(),
+		Category: event.CategoryConfiguration, Type: event.TypeChange, Action: event.ActionReloadFailed, Outcome: event.OutcomeFailure,
+		Module: event.ModuleLineaged, Message: err.Error(),
+	}
+	a.p.Write(&e, nil)
+}
+
+// self writes one of lineaged's own events.
+func (a *liveAgent) self(action event.Action, msg string) {
+	e := event.Event{
+		TimeMsec: time.Now().UnixMilli(),
+		Category: event.CategoryHost, Type: event.TypeInfo, Action: action, Outcome: event.OutcomeSuccess,
+		Module: event.ModuleLineaged, Message: msg,
+	}
+	a.p.Write(&e, nil)
 }
 
 // settingsEvent writes what is in force: the settings and the audit rules
 // the kernel has now (SPEC §5: at start and on every reload).
-func (r *liveRun) settingsEvent(action event.Action, source string, settings []event.KV) {
-	info := &event.ConfigInfo{Source: source, Settings: append(settings[:len(settings):len(settings)], kernelSettings()...)}
-	if info.Source == "" {
-		info.Source = "built-in"
-	}
+func (a *liveAgent) settingsEvent(action event.Action) {
+	kv := append(a.set.KV[:len(a.set.KV):len(a.set.KV)], kernelSettings()...)
+	info := &event.ConfigInfo{Source: a.set.Source, Settings: kv}
 	msg := "lineaged settings in force"
-	if r.live != nil && r.live.Mode() != audit.ModeOff {
-		rules, err := r.live.Rules()
+	if a.audit.Mode() != audit.ModeOff {
+		rules, err := a.audit.Rules()
 		if err != nil {
 			msg += "; the audit rules could not be listed: " + err.Error()
 		}
@@ -61,216 +116,137 @@ func (r *liveRun) settingsEvent(action event.Action, source string, settings []e
 	} else {
 		msg += "; audit is off: no rules"
 	}
-	e := &r.ev
-	*e = event.Event{
+	e := event.Event{
 		TimeMsec: time.Now().UnixMilli(),
 		Category: event.CategoryConfiguration, Type: event.TypeInfo, Action: action, Outcome: event.OutcomeSuccess,
 		Module: event.ModuleLineaged, Message: msg, Config: info,
 	}
-	r.write(e)
+	a.p.Write(&e, nil)
 }
 
-// kernelSettings are the kernel's side of what is in force, as the
-// report's CIS 4.1.1.3, 4.1.2.4 and 4.1.17 need it: the audit state
-// (enabled 2 is immutable) and audit= / audit_backlog_limit= on the kernel
-// command line. What cannot be read is left out (the report then says to
-// check by hand), never guessed.
-func kernelSettings() []event.KV {
-	var kv []event.KV
-	if st, err := audit.ReadStatus(); err == nil {
-		kv = append(kv,
-			event.KV{Key: "kernel.audit_enabled", Value: strconv.FormatUint(uint64(st.Enabled), 10)},
-			event.KV{Key: "kernel.audit_backlog_limit", Value: strconv.FormatUint(uint64(st.BacklogLimit), 10)},
-			event.KV{Key: "kernel.audit_failure", Value: strconv.FormatUint(uint64(st.Failure), 10)})
+// checkDropped reports lines the output dropped, once writes work again
+// (an event written while the disk is full would be dropped in turn).
+func (a *liveAgent) checkDropped(now time.Time) {
+	n, failing := a.out.dropped()
+	if failing || n <= a.droppedReported {
+		return
 	}
-	if b, err := os.ReadFile("/proc/cmdline"); err == nil {
-		audit, backlog := "absent", "absent"
-		for _, f := range strings.Fields(string(b)) {
-			if v, ok := strings.CutPrefix(f, "audit="); ok {
-				audit = v
-			}
-			if v, ok := strings.CutPrefix(f, "audit_backlog_limit="); ok {
-				backlog = v
-			}
-		}
-		kv = append(kv, event.KV{Key: "kernel.cmdline_audit", Value: audit},
-			event.KV{Key: "kernel.cmdline_audit_backlog_limit", Value: backlog})
+	lost := n - a.droppedReported
+	a.droppedReported = n
+	e := event.Event{
+		TimeMsec: now.UnixMilli(),
+		Category: event.CategoryHost, Type: event.TypeInfo, Action: event.ActionOutputLinesDropped, Outcome: event.OutcomeFailure,
+		Module:  event.ModuleLineaged,
+		Message: fmt.Sprintf("%d event lines could not be written to the output (disk full or I/O error) and were dropped; writing works again", lost),
+		Labels:  []event.KV{{Key: "count", Value: strconv.FormatUint(lost, 10)}, {Key: "total", Value: strconv.FormatUint(n, 10)}},
 	}
-	return kv
-}
-
-// reload applies a new configuration. Each part is applied on its own: a
-// bad rule file keeps the rules in force and still lets the rest change.
-// The output is flushed and reopened first, so that lines written before
-// the reload are in the old file, later ones in the new.
-func (r *liveRun) reload(rl Reload, readFiles func(*fanotify.Watcher)) error {
-	var errs []error
-	if err := r.sink.Flush(); err != nil {
-		errs = append(errs, fmt.Errorf("flushing the output: %w", err))
-	}
-	if ro, ok := r.sink.(Reopener); ok {
-		if err := ro.Reopen(); err != nil {
-			errs = append(errs, fmt.Errorf("reopening the output: %w", err))
-		}
-	}
-	if rl.Invalid != nil {
-		err := fmt.Errorf("configuration not reloaded, the one in force stays: %w", rl.Invalid)
-		errs = append(errs, err)
-		r.failedReload(errors.Join(errs...))
-		return err
-	}
-	if r.live != nil && r.live.Mode() == audit.ModeOwn {
-		rs := rl.Rules
-		var err error
-		if rs == nil {
-			rs, err = audit.ParseRules("built-in default.rules", strings.NewReader(audit.DefaultRules))
-		}
-		if err == nil {
-			err = r.live.Reload(rs)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("audit rules: %w (the previous rules stay in force)", err))
-		}
-	}
-	r.cfg.Redact = rl.Redact
-	r.cfg.Heartbeat = rl.Heartbeat
-	if rl.FlushEvery > 0 {
-		r.cfg.FlushEvery = rl.FlushEvery
-	}
-	switch {
-	case rl.BatchWindow == 0:
-		r.cfg.BatchWindow = DefaultBatchWindow
-	default:
-		r.cfg.BatchWindow = rl.BatchWindow
-	}
-	// File watches: the new watcher is opened before the old one closes,
-	// so no file event falls between them (some may come twice).
-	old := r.fw
-	r.fw = nil
-	if !rl.FilesOff {
-		r.fw = r.openFiles(rl.Files)
-		if r.fw != nil {
-			go readFiles(r.fw)
-		} else {
-			errs = append(errs, errors.New("fanotify: the new watch policy could not be opened"))
-		}
-	}
-	if old != nil {
-		r.filesOverflowsBefore += old.Stats().Overflows // counters stay totals across reloads
-		old.Close()
-	}
-	r.cfg.Files, r.cfg.FilesOff = rl.Files, rl.FilesOff
-	r.cfg.Settings, r.cfg.ConfigSource = rl.Settings, rl.Source
-	r.settingsEvent(event.ActionReloaded, rl.Source, rl.Settings)
-	if err := errors.Join(errs...); err != nil {
-		r.failedReload(err)
-		return err
-	}
-	return nil
-}
-
-// failedReload reports what a reload could not do.
-func (r *liveRun) failedReload(err error) {
-	r.cfg.Logf("reload: %v", err)
-	e := &r.ev
-	*e = event.Event{
-		TimeMsec: time.Now().UnixMilli(),
-		Category: event.CategoryConfiguration, Type: event.TypeChange, Action: event.ActionReloadFailed, Outcome: event.OutcomeFailure,
-		Module: event.ModuleLineaged, Message: err.Error(),
-	}
-	r.write(e)
+	a.p.Write(&e, nil)
 }
 
 // heartbeat writes the agent's counters: a SIEM that stops receiving them
 // knows the agent (or its forwarding) is down.
-func (r *liveRun) heartbeat(now time.Time) {
-	r.lastBeat = now
-	gs := r.graph.Stats()
+func (a *liveAgent) heartbeat(now time.Time) {
+	a.lastBeat = now
+	c := a.counters(now)
 	labels := []event.KV{
-		{Key: "uptime_s", Value: strconv.FormatInt(int64(now.Sub(r.started)/time.Second), 10)},
-		{Key: "events_written", Value: strconv.FormatUint(r.written, 10)},
-		{Key: "execs_merged", Value: strconv.FormatUint(r.merged, 10)},
-		{Key: "audit_receive_errors", Value: strconv.FormatUint(r.auditErrs, 10)},
-		{Key: "audit_sequence_gaps", Value: strconv.FormatUint(r.ra.Stats().Lost, 10)},
-		{Key: "proc_overruns", Value: strconv.FormatUint(r.overruns, 10)},
-		{Key: "graph_processes", Value: strconv.Itoa(gs.Nodes)},
+		{Key: "uptime_s", Value: strconv.FormatInt(c.UptimeSeconds, 10)},
+		{Key: "events_written", Value: strconv.FormatUint(c.EventsWritten, 10)},
+		{Key: "execs_merged", Value: strconv.FormatUint(c.ExecsMerged, 10)},
+		{Key: "audit_receive_errors", Value: strconv.FormatUint(c.AuditReceiveErrs, 10)},
+		{Key: "audit_sequence_gaps", Value: strconv.FormatUint(c.AuditSequenceGaps, 10)},
+		{Key: "proc_overruns", Value: strconv.FormatUint(c.ProcOverruns, 10)},
+		{Key: "graph_processes", Value: strconv.Itoa(c.GraphProcesses)},
 	}
-	if r.fw != nil {
-		fs := r.fw.Stats()
+	if a.files != nil {
+		h := a.files.Health()
 		labels = append(labels,
-			event.KV{Key: "fanotify_events", Value: strconv.FormatUint(fs.Events, 10)},
-			event.KV{Key: "fanotify_overflows", Value: strconv.FormatUint(fs.Overflows, 10)})
+			event.KV{Key: "fanotify_events", Value: strconv.FormatUint(a.files.Watcher().Stats().Events, 10)},
+			event.KV{Key: "fanotify_overflows", Value: strconv.FormatUint(h.Lost, 10)})
 	}
-	e := &r.ev
-	*e = event.Event{
+	e := event.Event{
 		TimeMsec: now.UnixMilli(),
 		Category: event.CategoryHost, Type: event.TypeInfo, Action: event.ActionHeartbeat, Outcome: event.OutcomeSuccess,
 		Module: event.ModuleLineaged, Message: "lineaged is running", Labels: labels,
 	}
-	r.write(e)
+	a.p.Write(&e, nil)
 }
 
-// redact applies the configured redaction to an event's command line.
-// Args are copied before rewriting: sources may share them.
-func (r *liveRun) redact(e *event.Event) {
-	f := r.cfg.Redact
-	if f == nil {
-		return
+func (a *liveAgent) procStats() proc.SourceStats {
+	if a.proc == nil {
+		return proc.SourceStats{}
 	}
-	p := &e.Process
-	var out []string
-	for i, a := range p.Args {
-		if ra := f(a); ra != a {
-			if out == nil {
-				out = append([]string(nil), p.Args...)
-			}
-			out[i] = ra
+	return a.proc.Stats()
+}
+
+// publish hands the counters to the metrics endpoint and the live view.
+func (a *liveAgent) publish(now time.Time) { a.latest.Store(a.counters(now)) }
+
+// counters gathers the agent's figures.
+func (a *liveAgent) counters(now time.Time) *Counters {
+	ps := a.p.Stats()
+	as := a.audit.Stats()
+	dropped, failing := a.out.dropped()
+	c := &Counters{
+		EventsWritten: ps.Written, BySource: ps.BySource, Alerts: ps.Alerts,
+		AuditKernelLost: as.KernelLost, AuditSequenceGaps: as.SequenceGaps, AuditReceiveErrs: as.ReceiveErrs,
+		AuditLogErrors: as.RecordLogErrs, AuditInFlight: as.InFlight,
+		ProcOverruns: a.procStats().Overruns, OutputErrors: ps.OutErrs, OutputDropped: dropped,
+		ExecsMerged: a.merge.merged, PendingExecs: len(a.merge.pending),
+		GraphProcesses: a.p.GraphStats().Nodes,
+		UptimeSeconds:  int64(now.Sub(a.started) / time.Second),
+	}
+	c.FanotifyOverflows = a.filesOverflowsBefore
+	c.Sources = append(c.Sources, a.audit.Health())
+	for _, s := range []event.Source{a.procSource(), a.filesSource(), a.socketsSource()} {
+		if s != nil {
+			c.Sources = append(c.Sources, s.Health())
 		}
 	}
-	if out != nil {
-		p.Args = out
+	c.Sources = append(c.Sources, a.off...)
+	if a.files != nil {
+		c.FanotifyOverflows += a.files.Health().Lost
 	}
-	if p.Title != "" {
-		p.Title = f(p.Title)
-	}
-}
-
-// counters snapshots the agent's figures for Publish.
-func (r *liveRun) counters(now time.Time) *Counters {
-	c := &Counters{
-		EventsWritten:     r.written,
-		Alerts:            r.alerts,
-		BySource:          make(map[string]uint64, len(r.bySource)),
-		AuditKernelLost:   r.kernelLost,
-		AuditSequenceGaps: r.ra.Stats().Lost,
-		AuditReceiveErrs:  r.auditErrs,
-		ProcOverruns:      r.overruns,
-		OutputErrors:      r.outErrs,
-		OutputDropped:     r.outDropped,
-		AuditLogErrors:    r.recordLogErrs,
-		ExecsMerged:       r.merged,
-		GraphProcesses:    r.graph.Stats().Nodes,
-		PendingExecs:      len(r.pendingProc),
-		AuditInFlight:     r.ra.InFlight(),
-		UptimeSeconds:     int64(now.Sub(r.started) / time.Second),
-	}
-	for k, v := range r.bySource {
-		c.BySource[k] = v
-	}
-	c.Sources = append([]SourceState(nil), r.sources...)
-	out := SourceState{Name: "output", State: "running", Detail: "writing"}
-	switch {
-	case r.outFailing:
-		out.State, out.Detail = "degraded", "dropping lines: the output cannot be written (disk full or I/O error)"
-	case r.sinkErr != nil:
-		out.State, out.Detail = "degraded", r.sinkErr.Error()
-	case r.outDropped > 0:
-		out.Detail = fmt.Sprintf("writing again; %d lines were dropped", r.outDropped)
-	}
-	c.Sources = append(c.Sources, out)
-	c.FanotifyOverflows = r.filesOverflowsBefore
-	if r.fw != nil {
-		c.FanotifyOverflows += r.fw.Stats().Overflows
+	c.Sources = append(c.Sources, a.outputHealth(ps, dropped, failing))
+	if a.out.slog != nil {
+		st := a.out.slog.Stats()
+		c.Syslog = &st
 	}
 	return c
+}
+
+// The running sources as event.Source, nil when not running (a nil
+// pointer in an interface is not nil).
+func (a *liveAgent) procSource() event.Source {
+	if a.proc == nil {
+		return nil
+	}
+	return a.proc
+}
+
+func (a *liveAgent) filesSource() event.Source {
+	if a.files == nil {
+		return nil
+	}
+	return a.files
+}
+
+func (a *liveAgent) socketsSource() event.Source {
+	if a.sockets == nil {
+		return nil
+	}
+	return a.sockets
+}
+
+// outputHealth is the output's row of the health table.
+func (a *liveAgent) outputHealth(ps PipelineStats, dropped uint64, failing bool) event.Health {
+	h := event.Health{Name: "output", State: event.StateRunning, Detail: "writing", Events: ps.Written, Lost: dropped + ps.OutErrs}
+	switch {
+	case failing:
+		h.State, h.Detail = event.StateDegraded, "dropping lines: the output cannot be written (disk full or I/O error)"
+	case a.p.Err() != nil:
+		h.State, h.Detail = event.StateDegraded, a.p.Err().Error()
+	case dropped > 0:
+		h.Detail = fmt.Sprintf("writing again; %d lines were dropped", dropped)
+	}
+	return h
 }

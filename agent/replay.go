@@ -1,9 +1,6 @@
 package agent
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -14,22 +11,6 @@ import (
 	"github.com/lineaged/lineaged/event"
 	"github.com/lineaged/lineaged/graph"
 )
-
-// Sink receives finished events. The event is only valid during the call.
-type Sink interface {
-	Write(e *event.Event) error
-}
-
-// Detector judges finished events (package detect's Engine). Observe sees
-// every event after it has its event.id; it passes alerts to emit, which
-// gives them ids and writes them. Tick (live) and Flush (end) close what
-// detection holds open: folded repeats, rate windows, package-manager
-// runs.
-type Detector interface {
-	Observe(e *event.Event, emit func(*event.Event))
-	Tick(nowMsec int64, emit func(*event.Event))
-	Flush(emit func(*event.Event))
-}
 
 // ReplayConfig configures a replay.
 type ReplayConfig struct {
@@ -44,36 +25,26 @@ type ReplayConfig struct {
 	// Detector, when set, judges every event after it is written and
 	// may add alerts (detection, learning).
 	Detector Detector
+	// Redact hides secrets in command lines, as live (nil: none).
+	Redact func(string) string
 	// MaxInFlight and TimeoutMsec tune reassembly (defaults 64 events and
-	// 2 s of log time).
+	// 2 s of log time); MaxLine is the longest line accepted (1 MiB).
 	MaxInFlight int
 	TimeoutMsec int64
-	// Progress, when set, is called now and then with bytes read so far.
-	Progress func(read int64)
+	MaxLine     int
 	// MaxProcesses caps the processes each host's graph indexes (default
 	// DefaultReplayProcesses). Most logs have no exit records, so the graph
 	// cannot know when a process ended: it keeps the most recently active
 	// ones (a new child refreshes its ancestors) and evicts the rest.
 	MaxProcesses int
-	// MaxLine is the longest line accepted (default 1 MiB); longer lines
-	// are reported as malformed, never cut silently.
-	MaxLine int
+	// Progress, when set, is called now and then with bytes read so far.
+	Progress func(read int64)
 }
 
-// Input is one log to replay.
-type Input struct {
-	Name string    // file name for reports ("-" for stdin)
-	R    io.Reader // plain or gzip; gzip is detected by its magic bytes
-}
-
-// Malformed is one line that could not be parsed.
-type Malformed struct {
-	File   string
-	Line   int
-	Reason string
-}
-
-func (m Malformed) String() string { return m.File + ":" + strconv.Itoa(m.Line) + ": " + m.Reason }
+// DefaultReplayProcesses is the default per-host process index of a replay:
+// far above the live process count of a server, and small enough that a
+// long log without exit records replays in bounded memory.
+const DefaultReplayProcesses = 16384
 
 // Summary is what a replay did.
 type Summary struct {
@@ -86,301 +57,75 @@ type Summary struct {
 	AlertRepeats   uint64 // its alert-repeated events (folded repeats' counts)
 	EventsBuilt    uint64
 	MalformedCount uint64
-	Malformed      []Malformed // the first maxMalformedKept positions
+	Malformed      []audit.Malformed // the first audit.MaxMalformedKept positions
 	Reassembly     audit.ReassemblerStats
 	Normalize      audit.NormalizeStats
-	Graph          graph.Stats // summed over nodes
+	Graph          graph.Stats // summed over hosts
 	Nodes          int         // distinct audit nodes (hosts) seen
 }
 
-const maxMalformedKept = 1000
-
-// DefaultReplayProcesses is the default per-host process index of a replay:
-// far above the live process count of a server, and small enough that a
-// long log without exit records replays in bounded memory.
-const DefaultReplayProcesses = 16384
-
-// Replay reads raw audit logs and writes one event per reassembled audit
-// event to sink, each enriched with its process ancestry. It never stops at
-// a bad line: malformed lines are counted, their positions kept, and a
-// summary event (event.action "replay-summary") closes the stream.
-func Replay(ctx context.Context, cfg ReplayConfig, inputs []Input, sink Sink) (Summary, error) {
-	if cfg.MaxInFlight == 0 {
-		cfg.MaxInFlight = 64
-	}
-	if cfg.TimeoutMsec == 0 {
-		cfg.TimeoutMsec = 2000
-	}
+// Replay reads raw audit logs and runs them through the pipeline `run`
+// uses, with the log as the source and log time as the clock: one event
+// per reassembled audit event, enriched with its ancestry, judged, and
+// written to sink. It never stops at a bad line: malformed lines are
+// counted, their positions kept, and a summary event (event.action
+// replay-summary) closes the stream. An interrupt (ctx) stops reading;
+// what was read is still finished and written, with the summary.
+func Replay(ctx context.Context, cfg ReplayConfig, inputs []audit.Input, sink Sink) (Summary, error) {
 	if cfg.MaxProcesses <= 0 {
 		cfg.MaxProcesses = DefaultReplayProcesses
 	}
-	if cfg.MaxLine == 0 {
-		cfg.MaxLine = 1 << 20
-	}
-	p := &pipeline{cfg: cfg, sink: sink, hosts: map[string]*hostState{}, pool: &audit.RecordPool{}}
-	p.norm = audit.NewNormalizer(cfg.Host)
-	var firstErr error
-	for _, in := range inputs {
+	src := audit.NewLogSource(audit.LogConfig{Host: cfg.Host, MaxInFlight: cfg.MaxInFlight,
+		TimeoutMsec: cfg.TimeoutMsec, MaxLine: cfg.MaxLine, Progress: cfg.Progress}, inputs)
+	p := NewPipeline(PipelineConfig{
+		Host: cfg.Host, IDPrefix: cfg.IDPrefix, AlertsOnly: cfg.AlertsOnly,
+		Graph:    graph.Config{MaxNodes: cfg.MaxProcesses},
+		Redact:   cfg.Redact,
+		Detector: cfg.Detector,
+	}, sink)
+	var stopped error
+	for {
 		if err := ctx.Err(); err != nil {
-			// Interrupted: what was read is still finished and written,
-			// with the summary, before returning.
-			firstErr = err
+			stopped = err
 			break
 		}
-		p.sum.Files++
-		if err := p.readInput(ctx, in); err != nil {
-			// A file that cannot be read is an error for that file; the
-			// others are still replayed.
-			err = fmt.Errorf("%s: %w", in.Name, err)
-			if firstErr == nil {
-				firstErr = err
-			}
-			p.malformed(in.Name, 0, err.Error())
+		if err := src.ReadBatch(p.Handle); errors.Is(err, io.EOF) {
+			break
 		}
 	}
-	for _, h := range p.hostOrder {
-		h.ra.Flush()
+	if stopped != nil {
+		// Interrupted: complete what is in flight.
+		src.Flush(p.Handle)
 	}
-	if p.cfg.Detector != nil {
-		p.cfg.Detector.Flush(p.alert)
+	p.Flush()
+	sum := summarize(src.Stats(), p)
+	if !cfg.AlertsOnly {
+		e := summaryEvent(&sum, src.Stats().Clock, cfg.Host)
+		p.Write(&e, nil)
+		sum.Events = p.Stats().Written
 	}
-	p.finish()
-	return p.sum, errors.Join(firstErr, p.sinkErr)
+	return sum, errors.Join(stopped, src.Err(), p.Err())
 }
 
-// hostState is what is kept per audit node (host): records of different
-// hosts never meet in one event, and their pids never in one graph.
-type hostState struct {
-	ra    *audit.Reassembler
-	graph *graph.Graph
-	clock int64 // newest record time seen from this host (log time)
-}
-
-type pipeline struct {
-	cfg       ReplayConfig
-	sink      Sink
-	norm      *audit.Normalizer
-	pool      *audit.RecordPool
-	hosts     map[string]*hostState
-	hostOrder []*hostState
-	ev        event.Event
-	idBuf     []byte
-	seq       uint64
-	clock     int64
-	sum       Summary
-	sinkErr   error
-}
-
-// hostFor returns the state of the node a record came from ("" for
-// records without node=).
-func (p *pipeline) hostFor(node []byte) *hostState {
-	if h, ok := p.hosts[string(node)]; ok {
-		return h
-	}
-	name := string(node)
-	host := name
-	if host == "" {
-		host = p.cfg.Host
-	}
-	h := &hostState{graph: graph.New(graph.Config{Host: host, MaxNodes: p.cfg.MaxProcesses})}
-	h.ra = audit.NewReassembler(p.cfg.MaxInFlight, p.cfg.TimeoutMsec, func(g *audit.Group) { p.emit(h, g) })
-	h.ra.SetPool(p.pool)
-	p.hosts[name] = h
-	p.hostOrder = append(p.hostOrder, h)
-	return h
-}
-
-func (p *pipeline) nextID() string {
-	p.seq++
-	p.idBuf = append(p.idBuf[:0], p.cfg.IDPrefix...)
-	p.idBuf = append(p.idBuf, '-')
-	p.idBuf = strconv.AppendUint(p.idBuf, p.seq, 10)
-	return string(p.idBuf)
-}
-
-// emit is the reassembler's callback: normalise, enrich, write.
-func (p *pipeline) emit(h *hostState, g *audit.Group) {
-	e := &p.ev
-	p.norm.Normalize(g, e)
-	p.sum.EventsBuilt++
-	h.graph.Enrich(e)
-	p.write(e)
-}
-
-func (p *pipeline) write(e *event.Event) {
-	e.ID = p.nextID()
-	if !p.cfg.AlertsOnly || e.Kind == event.KindAlert || e.Alert != nil {
-		if err := p.sink.Write(e); err != nil {
-			if p.sinkErr == nil {
-				p.sinkErr = fmt.Errorf("writing output: %w", err)
-			}
-		} else {
-			p.sum.Events++
-		}
-	}
-	if p.cfg.Detector != nil && e.Kind == event.KindEvent {
-		p.cfg.Detector.Observe(e, p.alert)
+func summarize(ls audit.LogStats, p *Pipeline) Summary {
+	ps := p.Stats()
+	return Summary{
+		Files: ls.Files, Lines: ls.Lines, Bytes: ls.Bytes, Records: ls.Records,
+		Events: ps.Written, Alerts: ps.Alerts, AlertRepeats: ps.Repeats,
+		EventsBuilt: ls.Events, MalformedCount: ls.MalformedCount, Malformed: ls.Malformed,
+		Reassembly: ls.Reassembly, Normalize: ls.Normalize, Graph: p.GraphStats(), Nodes: ls.Nodes,
 	}
 }
 
-// alert writes an alert (or an alert's repeat count) raised by the
-// Detector.
-func (p *pipeline) alert(a *event.Event) {
-	if a.Kind == event.KindAlert {
-		p.sum.Alerts++
-	} else {
-		p.sum.AlertRepeats++
+// summaryEvent is the replay-summary event that closes a replay's stream.
+func summaryEvent(s *Summary, clock int64, host string) event.Event {
+	e := event.Event{
+		TimeMsec: clock, Host: host,
+		Category: event.CategoryHost, Type: event.TypeInfo, Action: event.ActionReplaySummary, Outcome: event.OutcomeSuccess,
 	}
-	p.write(a)
-}
-
-func (p *pipeline) malformed(file string, line int, reason string) {
-	p.sum.MalformedCount++
-	if len(p.sum.Malformed) < maxMalformedKept {
-		p.sum.Malformed = append(p.sum.Malformed, Malformed{File: file, Line: line, Reason: reason})
-	}
-}
-
-// countingReader counts bytes for the progress report.
-type countingReader struct {
-	r io.Reader
-	n *int64
-}
-
-func (c countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	*c.n += int64(n)
-	return n, err
-}
-
-func (p *pipeline) readInput(ctx context.Context, in Input) error {
-	br := bufio.NewReaderSize(countingReader{in.R, &p.sum.Bytes}, 256<<10)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("gzip header: %w", err)
-		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 256<<10)
-	}
-	var long []byte // a line longer than the reader's buffer, assembled
-	tooLong := false
-	lineNo := 0
-	lastProgress := p.sum.Bytes
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// Part of a line longer than the buffer: keep it up to
-			// MaxLine; past that, drop the rest and report the line.
-			if !tooLong {
-				if len(long)+len(chunk) > p.cfg.MaxLine {
-					tooLong, long = true, long[:0]
-				} else {
-					long = append(long, chunk...)
-				}
-			}
-			continue
-		}
-		line := chunk
-		switch {
-		case tooLong:
-			lineNo++
-			p.sum.Lines++
-			p.malformed(in.Name, lineNo, "line longer than "+strconv.Itoa(p.cfg.MaxLine)+" bytes (not processed)")
-			tooLong, line = false, nil
-		case len(long) > 0:
-			long = append(long, chunk...)
-			line = long
-		}
-		if len(line) > 0 {
-			lineNo++
-			p.sum.Lines++
-			p.line(in.Name, lineNo, line)
-		}
-		long = long[:0]
-		if cap(long) > 4<<20 {
-			long = nil // do not keep a huge buffer for the rest of the file
-		}
-		if err != nil {
-			if err == io.EOF {
-				break
-			}
-			return fmt.Errorf("read after line %d: %w", lineNo, err)
-		}
-		if lineNo&0x3fff == 0 {
-			if cerr := ctx.Err(); cerr != nil {
-				return cerr
-			}
-			if p.cfg.Progress != nil && p.sum.Bytes-lastProgress > 4<<20 {
-				lastProgress = p.sum.Bytes
-				p.cfg.Progress(p.sum.Bytes)
-			}
-		}
-	}
-	return nil
-}
-
-func (p *pipeline) line(file string, n int, line []byte) {
-	line = bytes.TrimRight(line, "\r\n")
-	if len(bytes.TrimSpace(line)) == 0 {
-		return // blank lines are not records and not errors
-	}
-	if len(line) > p.cfg.MaxLine {
-		p.malformed(file, n, "line longer than "+strconv.Itoa(p.cfg.MaxLine)+" bytes (not processed)")
-		return
-	}
-	r := p.pool.Get()
-	if err := r.Parse(line); err != nil {
-		p.pool.Put(r)
-		p.malformed(file, n, err.Error())
-		return
-	}
-	p.sum.Records++
-	h := p.hostFor(r.Node)
-	// The replay clock is log time: the newest record time seen from the
-	// host. Events older than the timeout relative to it are complete.
-	if t := r.TimeMsec(); t > h.clock {
-		h.clock = t
-	}
-	if t := r.TimeMsec(); t > p.clock {
-		p.clock = t
-	}
-	h.ra.Push(r, h.clock)
-}
-
-// finish emits the replay summary event and fills the summary.
-func (p *pipeline) finish() {
-	p.sum.Normalize = p.norm.Stats
-	p.sum.Nodes = len(p.hosts)
-	for _, h := range p.hostOrder {
-		r := h.ra.Stats()
-		p.sum.Reassembly.Events += r.Events
-		p.sum.Reassembly.Records += r.Records
-		p.sum.Reassembly.Lost += r.Lost
-		p.sum.Reassembly.Late += r.Late
-		p.sum.Reassembly.Resets += r.Resets
-		p.sum.Reassembly.Expired += r.Expired
-		p.sum.Reassembly.Overflowed += r.Overflowed
-		s := h.graph.Stats()
-		p.sum.Graph.Nodes += s.Nodes
-		p.sum.Graph.Exited += s.Exited
-		p.sum.Graph.Created += s.Created
-		p.sum.Graph.Evicted += s.Evicted
-		p.sum.Graph.PIDReuse += s.PIDReuse
-	}
-	e := &p.ev
-	*e = event.Event{
-		TimeMsec: p.clock,
-		Host:     p.cfg.Host,
-		Category: event.CategoryHost,
-		Type:     event.TypeInfo,
-		Action:   event.ActionReplaySummary,
-		Outcome:  event.OutcomeSuccess,
-	}
-	if p.sum.MalformedCount > 0 {
+	if s.MalformedCount > 0 {
 		e.Outcome = event.OutcomeFailure
 	}
-	s := &p.sum
 	e.Message = fmt.Sprintf("replayed %d files, %d lines, %d records into %d events; %d malformed lines",
 		s.Files, s.Lines, s.Records, s.EventsBuilt, s.MalformedCount)
 	for i, m := range s.Malformed {
@@ -407,7 +152,5 @@ func (p *pipeline) finish() {
 	u("graph_nodes", uint64(s.Graph.Nodes))
 	u("graph_evicted", s.Graph.Evicted)
 	u("pid_reuse", s.Graph.PIDReuse)
-	if !p.cfg.AlertsOnly {
-		p.write(e)
-	}
+	return e
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lineaged/lineaged/audit"
 	"github.com/lineaged/lineaged/event"
 )
 
@@ -50,7 +51,7 @@ func TestReplayLongLines(t *testing.T) {
 	in := execLines(1, "one") + execLines(2, "x", big) +
 		"type=EXECVE msg=audit(100.000:3): " + huge + "\n" + execLines(4, "four")
 	c := &collect{}
-	sum, err := Replay(context.Background(), ReplayConfig{IDPrefix: "t"}, []Input{{Name: "mem", R: strings.NewReader(in)}}, c)
+	sum, err := Replay(context.Background(), ReplayConfig{IDPrefix: "t"}, []audit.Input{{Name: "mem", R: strings.NewReader(in)}}, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestReplayGzipAndIDs(t *testing.T) {
 	}
 	zw.Close()
 	c := &collect{}
-	sum, err := Replay(context.Background(), ReplayConfig{IDPrefix: "run"}, []Input{{Name: "x.gz", R: &gz}}, c)
+	sum, err := Replay(context.Background(), ReplayConfig{IDPrefix: "run"}, []audit.Input{{Name: "x.gz", R: &gz}}, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestReplayGzipAndIDs(t *testing.T) {
 // summary (it goes to the caller through Summary).
 func TestReplayAlertsOnly(t *testing.T) {
 	c := &collect{}
-	sum, err := Replay(context.Background(), ReplayConfig{AlertsOnly: true}, []Input{{Name: "m", R: strings.NewReader(execLines(1, "a"))}}, c)
+	sum, err := Replay(context.Background(), ReplayConfig{AlertsOnly: true}, []audit.Input{{Name: "m", R: strings.NewReader(execLines(1, "a"))}}, c)
 	if err != nil || len(c.evs) != 0 || sum.EventsBuilt != 1 {
 		t.Errorf("err %v, wrote %d, built %d", err, len(c.evs), sum.EventsBuilt)
 	}
@@ -127,7 +128,7 @@ func (e *sinkErr) Error() string { return e.s }
 // TestReplaySinkErrorReported: an output that fails is an error of the
 // replay, never silent.
 func TestReplaySinkErrorReported(t *testing.T) {
-	_, err := Replay(context.Background(), ReplayConfig{}, []Input{{Name: "m", R: strings.NewReader(execLines(1, "a"))}}, &failSink{})
+	_, err := Replay(context.Background(), ReplayConfig{}, []audit.Input{{Name: "m", R: strings.NewReader(execLines(1, "a"))}}, &failSink{})
 	if err == nil || !strings.Contains(err.Error(), "no space left") {
 		t.Errorf("err = %v", err)
 	}
@@ -142,7 +143,7 @@ func FuzzReplay(f *testing.F) {
 	f.Add([]byte("type=SYSCALL msg=audit(1.0:1): x\r\n\n  \ntype=X"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c := &collect{}
-		sum, _ := Replay(context.Background(), ReplayConfig{MaxLine: 4096}, []Input{{Name: "f", R: bytes.NewReader(in)}}, c)
+		sum, _ := Replay(context.Background(), ReplayConfig{MaxLine: 4096}, []audit.Input{{Name: "f", R: bytes.NewReader(in)}}, c)
 		if len(in) > 1 && in[0] == 0x1f && in[1] == 0x8b {
 			return // gzip: the line count of the decompressed stream is unknown here
 		}
@@ -168,8 +169,8 @@ func TestOrderByTime(t *testing.T) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte(older))
 	zw.Close()
-	ins := []Input{{Name: "audit.log", R: strings.NewReader(newer)}, {Name: "audit.log.1.gz", R: &gz}}
-	out, changed := OrderByTime(ins)
+	ins := []audit.Input{{Name: "audit.log", R: strings.NewReader(newer)}, {Name: "audit.log.1.gz", R: &gz}}
+	out, changed := audit.OrderByTime(ins)
 	if !changed || out[0].Name != "audit.log.1.gz" || out[1].Name != "audit.log" {
 		t.Fatalf("order %v %v", out[0].Name, changed)
 	}
@@ -181,8 +182,8 @@ func TestOrderByTime(t *testing.T) {
 	}
 	// Standard input among them: left as given, and the returned readers
 	// (not the originals, whose heads were read) hold everything.
-	ins = []Input{{Name: "a", R: strings.NewReader(newer)}, {Name: "-", R: strings.NewReader(older)}}
-	out, changed = OrderByTime(ins)
+	ins = []audit.Input{{Name: "a", R: strings.NewReader(newer)}, {Name: "-", R: strings.NewReader(older)}}
+	out, changed = audit.OrderByTime(ins)
 	if changed || out[0].Name != "a" {
 		t.Errorf("reordered with stdin: %v", changed)
 	}
@@ -203,7 +204,7 @@ func TestReplayNodesKeptApart(t *testing.T) {
 		in.WriteString("node=db1 " + b[i] + "\n")
 	}
 	c := &collect{}
-	sum, err := Replay(context.Background(), ReplayConfig{}, []Input{{Name: "m", R: strings.NewReader(in.String())}}, c)
+	sum, err := Replay(context.Background(), ReplayConfig{}, []audit.Input{{Name: "m", R: strings.NewReader(in.String())}}, c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,14 @@
 package agent
 
 import (
+	"os"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/lineaged/lineaged/audit"
+	"github.com/lineaged/lineaged/event"
 	"github.com/lineaged/lineaged/fanotify"
 	"github.com/lineaged/lineaged/feature"
 	"github.com/lineaged/lineaged/netlink"
@@ -72,4 +74,33 @@ func Status() HostStatus {
 		hs.Capabilities = append(hs.Capabilities, p()...)
 	}
 	return hs
+}
+
+// kernelSettings are the kernel's side of what is in force, as the
+// report's CIS 4.1.1.3, 4.1.2.4 and 4.1.17 need it: the audit state
+// (enabled 2 is immutable) and audit= / audit_backlog_limit= on the kernel
+// command line. What cannot be read is left out (the report then says to
+// check by hand), never guessed.
+func kernelSettings() []event.KV {
+	var kv []event.KV
+	if st, err := audit.ReadStatus(); err == nil {
+		kv = append(kv,
+			event.KV{Key: "kernel.audit_enabled", Value: strconv.FormatUint(uint64(st.Enabled), 10)},
+			event.KV{Key: "kernel.audit_backlog_limit", Value: strconv.FormatUint(uint64(st.BacklogLimit), 10)},
+			event.KV{Key: "kernel.audit_failure", Value: strconv.FormatUint(uint64(st.Failure), 10)})
+	}
+	if b, err := os.ReadFile("/proc/cmdline"); err == nil {
+		audit, backlog := "absent", "absent"
+		for _, f := range strings.Fields(string(b)) {
+			if v, ok := strings.CutPrefix(f, "audit="); ok {
+				audit = v
+			}
+			if v, ok := strings.CutPrefix(f, "audit_backlog_limit="); ok {
+				backlog = v
+			}
+		}
+		kv = append(kv, event.KV{Key: "kernel.cmdline_audit", Value: audit},
+			event.KV{Key: "kernel.cmdline_audit_backlog_limit", Value: backlog})
+	}
+	return kv
 }

@@ -40,22 +40,11 @@ var (
 
 // Record parses datagram i into r.
 func (b *Batch) Record(i int, r *Record) error {
-	data, port, trunc := b.b.Datagram(i)
-	switch {
-	case port != 0:
-		return ErrForeign
-	case trunc:
-		return ErrTruncated
-	case len(data) < syscall.NLMSG_HDRLEN:
-		return fmt.Errorf("%d bytes, too few for a netlink header: %w", len(data), ErrNotRecord)
+	t, payload, err := b.Raw(i)
+	if err != nil {
+		return err
 	}
-	// The audit payload runs to the end of the datagram: kernels have
-	// sent wrong nlmsg_len values (go-libaudit ignores it for this reason).
-	t := uint16(data[4]) | uint16(data[5])<<8
-	if t < TypeFirstUser {
-		return ErrNotRecord
-	}
-	return r.ParseKernel(t, data[syscall.NLMSG_HDRLEN:])
+	return r.ParseKernel(t, payload)
 }
 
 // ReadBatch fills b with the records queued on the socket: when wait is
@@ -98,17 +87,25 @@ func (l *Live) Pending() []RawRecord {
 }
 
 // Raw returns datagram i's record type and payload (valid until the next
-// read into b); ok is false for what Record would refuse.
-func (b *Batch) Raw(i int) (typ uint16, payload []byte, ok bool) {
+// read into b), or why it is not a record: ErrForeign, ErrTruncated or
+// ErrNotRecord.
+func (b *Batch) Raw(i int) (typ uint16, payload []byte, err error) {
 	data, port, trunc := b.b.Datagram(i)
-	if port != 0 || trunc || len(data) < syscall.NLMSG_HDRLEN {
-		return 0, nil, false
+	switch {
+	case port != 0:
+		return 0, nil, ErrForeign
+	case trunc:
+		return 0, nil, ErrTruncated
+	case len(data) < syscall.NLMSG_HDRLEN:
+		return 0, nil, fmt.Errorf("%d bytes, too few for a netlink header: %w", len(data), ErrNotRecord)
 	}
+	// The audit payload runs to the end of the datagram: kernels have
+	// sent wrong nlmsg_len values (go-libaudit ignores it for this reason).
 	t := uint16(data[4]) | uint16(data[5])<<8
 	if t < TypeFirstUser {
-		return 0, nil, false
+		return 0, nil, ErrNotRecord
 	}
-	return t, data[syscall.NLMSG_HDRLEN:], true
+	return t, data[syscall.NLMSG_HDRLEN:], nil
 }
 
 // ReadBuffer is the socket receive buffer the kernel granted (bytes).

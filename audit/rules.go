@@ -13,12 +13,14 @@ import (
 	"strings"
 
 	"github.com/elastic/go-libaudit/v2/rule"
-	"github.com/elastic/go-libaudit/v2/rule/flags"
+
+	"github.com/lineaged/lineaged/internal/auditrule"
 )
 
 // RuleSet is a parsed set of audit rules in auditctl syntax: the rules in
 // kernel wire format, in load order, and the control settings the files
-// carry, which go-libaudit's rule parser leaves to its caller.
+// carry. Lines are read by internal/auditrule (the one reader of the
+// syntax, shared with the report) and built by go-libaudit's rule.Build.
 type RuleSet struct {
 	Rules []LoadedRule
 	// Control lines; nil when the files do not set them.
@@ -124,70 +126,107 @@ func (rs *RuleSet) parse(name string, r io.Reader) error {
 
 func (rs *RuleSet) parseLine(name string, n int, line string) error {
 	fail := func(err error) error { return RuleError{File: name, Line: n, Text: line, Err: err} }
-	fields := strings.Fields(line)
-	// Control lines (auditctl options that are not rules).
-	num := func(min, max uint64) (*uint32, error) {
-		if len(fields) != 2 {
-			return nil, fmt.Errorf("%s takes one number", fields[0])
-		}
-		v, err := strconv.ParseUint(fields[1], 10, 32)
-		if err != nil || v < min || v > max {
-			return nil, fmt.Errorf("%s %q: want a number from %d to %d", fields[0], fields[1], min, max)
-		}
-		u := uint32(v)
-		return &u, nil
-	}
-	var err error
-	switch fields[0] {
-	case "-D":
-		if len(fields) == 1 {
-			rs.DeleteAll = true
-			rs.Rules = nil // what came before is deleted too
-			return nil
-		}
-		// -D -k key: delete by key, not supported as a control line.
-		return fail(errors.New("-D with arguments (delete by key) is not supported in rule files"))
-	case "-b":
-		rs.BacklogLimit, err = num(0, 1<<31)
-	case "-f":
-		rs.Failure, err = num(0, 2)
-	case "-r":
-		rs.RateLimit, err = num(0, 1<<31)
-	case "-e":
-		rs.Enabled, err = num(0, 2)
-	case "--backlog_wait_time":
-		rs.BacklogWaitTime, err = num(0, 600000)
-	case "-i", "-c", "--loginuid-immutable", "--reset-lost", "--reset_backlog_wait_time_actual":
-		// auditctl options that do not change the rule set: ignore -i
-		// (ignore errors) and -c (continue) like augenrules; the rest are
-		// reported as skipped so the operator sees them.
-		if fields[0] != "-i" && fields[0] != "-c" {
-			rs.Skipped = append(rs.Skipped, RuleError{File: name, Line: n, Text: line, Err: errors.New("option not applied by lineaged")})
-		}
-		return nil
-	default:
-		r, perr := flags.Parse(line)
-		if perr != nil {
-			return fail(perr)
-		}
-		wire, berr := rule.Build(r)
-		if berr != nil {
-			// Syscalls unknown on this arch (e.g. b32-only names) are
-			// skipped with the reason, not fatal: rule sets are shared
-			// across architectures.
-			if strings.Contains(berr.Error(), "unknown syscall") {
-				rs.Skipped = append(rs.Skipped, RuleError{File: name, Line: n, Text: line, Err: berr})
-				return nil
-			}
-			return fail(berr)
-		}
-		rs.Rules = append(rs.Rules, LoadedRule{Text: line, File: name + ":" + strconv.Itoa(n), Wire: wire})
-		return nil
-	}
+	r, err := auditrule.Parse(line)
 	if err != nil {
 		return fail(err)
 	}
+	switch r.Kind {
+	case auditrule.DeleteAll:
+		if len(r.Keys) > 0 {
+			return fail(errors.New("-D with arguments (delete by key) is not supported in rule files"))
+		}
+		rs.DeleteAll = true
+		rs.Rules = nil // what came before is deleted too
+		return nil
+	case auditrule.Control:
+		if err := rs.control(r); err != nil {
+			return fail(err)
+		}
+		if r.Value == "" && r.Option != "-i" && r.Option != "-c" {
+			// auditctl options that do not change the rule set: -i
+			// (ignore errors) and -c (continue) are ignored as augenrules
+			// does; the rest are reported as skipped so the operator sees
+			// them.
+			rs.Skipped = append(rs.Skipped, RuleError{File: name, Line: n, Text: line, Err: errors.New("option not applied by lineaged")})
+		}
+		return nil
+	}
+	wire, err := rule.Build(libauditRule(r))
+	if err != nil {
+		// Syscalls unknown on this arch (e.g. b32-only names) are skipped
+		// with the reason, not fatal: rule sets are shared across
+		// architectures.
+		if strings.Contains(err.Error(), "unknown syscall") {
+			rs.Skipped = append(rs.Skipped, RuleError{File: name, Line: n, Text: line, Err: err})
+			return nil
+		}
+		return fail(err)
+	}
+	rs.Rules = append(rs.Rules, LoadedRule{Text: line, File: name + ":" + strconv.Itoa(n), Wire: wire})
 	return nil
+}
+
+// control applies a control line that sets a value (-b, -f, -r, -e,
+// --backlog_wait_time), in auditctl's ranges.
+func (rs *RuleSet) control(r auditrule.Rule) error {
+	num := func(dst **uint32, min, max uint64) error {
+		v, err := strconv.ParseUint(r.Value, 10, 32)
+		if err != nil || v < min || v > max {
+			return fmt.Errorf("%s %q: want a number from %d to %d", r.Option, r.Value, min, max)
+		}
+		u := uint32(v)
+		*dst = &u
+		return nil
+	}
+	switch r.Option {
+	case "-b":
+		return num(&rs.BacklogLimit, 0, 1<<31)
+	case "-f":
+		return num(&rs.Failure, 0, 2)
+	case "-r":
+		return num(&rs.RateLimit, 0, 1<<31)
+	case "-e":
+		return num(&rs.Enabled, 0, 2)
+	case "--backlog_wait_time":
+		return num(&rs.BacklogWaitTime, 0, 600000)
+	}
+	return nil
+}
+
+// libauditRule turns a parsed syscall rule or watch into go-libaudit's
+// form, for rule.Build: go-libaudit holds the field, syscall and
+// architecture tables, so the wire format is built where it is tested
+// against the kernel's own bytes.
+func libauditRule(r auditrule.Rule) rule.Rule {
+	if r.Kind == auditrule.Watch {
+		var perms []rule.AccessType
+		for _, c := range r.Perms {
+			switch c {
+			case 'r':
+				perms = append(perms, rule.ReadAccessType)
+			case 'w':
+				perms = append(perms, rule.WriteAccessType)
+			case 'x':
+				perms = append(perms, rule.ExecuteAccessType)
+			case 'a':
+				perms = append(perms, rule.AttributeChangeAccessType)
+			}
+		}
+		return &rule.FileWatchRule{Type: rule.FileWatchRuleType, Path: r.Path, Permissions: perms, Keys: r.Keys}
+	}
+	typ := rule.AppendSyscallRuleType
+	if r.Prepend {
+		typ = rule.PrependSyscallRuleType
+	}
+	filters := make([]rule.FilterSpec, len(r.Fields))
+	for i, f := range r.Fields {
+		ft := rule.ValueFilterType
+		if f.Compare {
+			ft = rule.InterFieldFilterType
+		}
+		filters[i] = rule.FilterSpec{Type: ft, LHS: f.Name, Comparator: f.Op, RHS: f.Value}
+	}
+	return &rule.SyscallRule{Type: typ, List: r.List, Action: r.Action, Filters: filters, Syscalls: r.Syscalls, Keys: r.Keys}
 }
 
 // DefaultRules is lineaged's built-in rule set (default.rules).

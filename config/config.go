@@ -19,8 +19,6 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/lineaged/lineaged/fanotify"
 )
 
 // DefaultPath is where lineaged run looks for its configuration.
@@ -57,6 +55,7 @@ type Config struct {
 	Metrics  Metrics  // metrics:
 	UI       UI       // ui:
 	Detect   Detect   // detect:
+	Log      Log      // log:
 	// BatchWindow (batch_window) is how long the agent waits once a
 	// source is readable, so that one read takes a batch. 0 to 1s.
 	BatchWindow time.Duration
@@ -88,15 +87,36 @@ type Proc struct {
 	Enabled bool // enabled
 }
 
-// Files is the files: section; FilePolicy turns it into a
-// fanotify.Policy.
+// Files is the files: section, as written: the agent turns it into
+// fanotify's policy (agent.FilePolicy), adding the built-in watches when
+// Defaults is set and lineaged's own paths to the exclusions. config
+// stays plain data so that reading a file imports no kernel source.
 type Files struct {
-	Enabled        bool             // enabled
-	Defaults       bool             // defaults: include fanotify.DefaultPolicy's watches
-	Watches        []fanotify.Watch // watches: in addition to the defaults
-	Exclude        []string         // exclude: absolute paths, no patterns
-	UnlimitedQueue bool             // unlimited_queue
+	Enabled        bool     // enabled
+	Defaults       bool     // defaults: include the built-in watches
+	Watches        []Watch  // watches: in addition to the defaults
+	Exclude        []string // exclude: absolute, clean paths, no patterns
+	UnlimitedQueue bool     // unlimited_queue
 }
+
+// Watch is one entry of files.watches.
+type Watch struct {
+	// Path (path) is absolute and clean, and not / itself; any element
+	// may be a filepath.Match pattern (/home/*/.ssh).
+	Path string
+	// Ops (ops) are the operations reported, each one of FileOps, in
+	// FileOps's order and without repeats, whatever order the file gave
+	// them in; "all" is written out as every one.
+	Ops       []string
+	Class     string // class: a word carried by the events ("" for none)
+	Recursive bool   // recursive: the directory's whole subtree
+}
+
+// FileOps are the operation names files.watches[].ops takes (besides
+// "all", every one of them), in the order Settings prints them. They are
+// fanotify's names; config keeps its own copy so that it imports no
+// kernel source, and a test in package agent fails if the two differ.
+var FileOps = []string{"open", "modify", "close-write", "exec"}
 
 // Network is the network: section.
 type Network struct {
@@ -158,6 +178,21 @@ type Detect struct {
 	RateWindow  time.Duration // rate_window
 	Disable     []string      // disable: rule ids switched off
 }
+
+// Log is the log: section: lineaged's own log (what it does and the
+// trouble it survives), not the events.
+type Log struct {
+	Format string // format: one of LogFormats
+	Level  string // level: one of LogLevels, the least severe entry written
+}
+
+// LogFormats and LogLevels are the values log.format and log.level take:
+// internal/logging's, copied so that config imports nothing of lineaged
+// (a test in package agent fails if the two differ).
+var (
+	LogFormats = []string{"console", "json"}
+	LogLevels  = []string{"debug", "info", "warn", "error"}
+)
 
 // Redaction is one entry of redact:.
 type Redaction struct {
@@ -239,6 +274,9 @@ func (c *Config) clone() *Config {
 		d.Audit.BacklogWaitTime = &w
 	}
 	d.Files.Watches = slices.Clone(c.Files.Watches)
+	for i := range d.Files.Watches {
+		d.Files.Watches[i].Ops = slices.Clone(d.Files.Watches[i].Ops)
+	}
 	d.Files.Exclude = slices.Clone(c.Files.Exclude)
 	d.Redactions = slices.Clone(c.Redactions)
 	return &d
@@ -331,24 +369,11 @@ func (c *Config) Redact(s string) string {
 	return s
 }
 
-// FilePolicy returns the fanotify policy of the files section: the
-// default watches when files.defaults is set, then files.watches.
-// lineaged's own paths are for the caller to add to Exclude.
-func (c *Config) FilePolicy() fanotify.Policy {
-	var p fanotify.Policy
-	if c.Files.Defaults {
-		p = fanotify.DefaultPolicy()
-	}
-	p.Watches = append(p.Watches, c.Files.Watches...)
-	p.Exclude = append([]string(nil), c.Files.Exclude...)
-	p.UnlimitedQueue = c.Files.UnlimitedQueue
-	return p
-}
-
 // Settings lists every setting in force, in the order of default.yml,
 // for the event lineaged writes at start and at reload. Values read as
 // they would in the file; user watches follow files.watches, one line
-// each, as files.watches[i].
+// each, as files.watches[i]. The keys are read by the report's CIS
+// section and by operators' tooling: keep them stable.
 func (c *Config) Settings() []KV {
 	d := func(v time.Duration) string { return v.String() }
 	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
@@ -358,9 +383,11 @@ func (c *Config) Settings() []KV {
 	if c.Audit.BacklogWaitTime != nil {
 		wait = u(*c.Audit.BacklogWaitTime)
 	}
+	// The built-in watches are the agent's (fanotify's) to count; config
+	// only knows that they are included.
 	watches := strconv.Itoa(len(c.Files.Watches))
 	if c.Files.Defaults {
-		watches += fmt.Sprintf(" (+ %d defaults)", len(fanotify.DefaultPolicy().Watches))
+		watches += " (+ defaults)"
 	}
 	var names []string
 	for _, r := range c.Redactions {
@@ -382,7 +409,7 @@ func (c *Config) Settings() []KV {
 		{"files.watches", watches},
 	}
 	for i, w := range c.Files.Watches {
-		v := w.Path + " ops=" + w.Ops.String()
+		v := w.Path + " ops=" + strings.Join(w.Ops, ",")
 		if w.Class != "" {
 			v += " class=" + w.Class
 		}
@@ -424,6 +451,8 @@ func (c *Config) Settings() []KV {
 		KV{"detect.rate_limit", u(c.Detect.RateLimit)},
 		KV{"detect.rate_window", d(c.Detect.RateWindow)},
 		KV{"detect.disable", strings.Join(c.Detect.Disable, ", ")},
+		KV{"log.format", c.Log.Format},
+		KV{"log.level", c.Log.Level},
 		KV{"batch_window", d(c.BatchWindow)},
 		KV{"heartbeat_every", d(c.HeartbeatEvery)},
 		KV{"redact", strings.Join(names, ", ")},
@@ -632,6 +661,12 @@ func (p *parser) apply(c *Config, data []byte) {
 						}
 					})
 				}},
+			})
+		}},
+		{"log", func(k string, v *yaml.Node) {
+			p.mapping(v, k, []field{
+				{"format", func(k string, v *yaml.Node) { p.oneOf(k, v, &c.Log.Format, LogFormats...) }},
+				{"level", func(k string, v *yaml.Node) { p.oneOf(k, v, &c.Log.Level, LogLevels...) }},
 			})
 		}},
 		{"batch_window", func(k string, v *yaml.Node) {
@@ -968,16 +1003,64 @@ func (p *parser) list(key string, v *yaml.Node, what string, each func(key strin
 	}
 }
 
-// fanotifyError strips the field prefix fanotify puts on its messages
-// ("watches[0].", "exclude[0] "): the key in front of ours says it better.
-func fanotifyError(err error, prefix string) string {
-	return strings.TrimPrefix(err.Error(), prefix)
+// parseFileOps reads operation names separated by commas or spaces, as
+// fanotify.ParseOps does, into the canonical form Watch.Ops documents.
+func parseFileOps(text string) ([]string, error) {
+	set := map[string]bool{}
+	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		switch {
+		case f == "all":
+			for _, o := range FileOps {
+				set[o] = true
+			}
+		case slices.Contains(FileOps, f):
+			set[f] = true
+		default:
+			return nil, fmt.Errorf("unknown file operation %q (want %s or all)", f, strings.Join(FileOps, ", "))
+		}
+	}
+	if len(set) == 0 {
+		return nil, errors.New("no file operation named")
+	}
+	var ops []string
+	for _, o := range FileOps {
+		if set[o] {
+			ops = append(ops, o)
+		}
+	}
+	return ops, nil
 }
 
-func (p *parser) watches(key string, v *yaml.Node, dst *[]fanotify.Watch) {
-	ws := []fanotify.Watch{}
+// checkFilePath is fanotify's rule for a watched or excluded path, which
+// config applies itself so that the error carries the file's line: ""
+// when p is fine, else what is wrong. agent.FilePolicy checks again with
+// fanotify's own Validate, and a fuzz test there fails if config ever
+// accepts what fanotify refuses.
+func checkFilePath(p string) string {
+	switch {
+	case p == "":
+		return "empty"
+	case strings.IndexByte(p, 0) >= 0:
+		return "contains a NUL byte"
+	case !filepath.IsAbs(p):
+		return "not absolute"
+	case filepath.Clean(p) != p:
+		return fmt.Sprintf("not clean (write %q)", filepath.Clean(p))
+	case p == "/":
+		// A recursive mark on / would send every file operation of the
+		// root filesystem.
+		return "/ itself cannot be watched: name the directories"
+	}
+	return ""
+}
+
+// hasPattern reports whether p holds filepath.Match metacharacters.
+func hasPattern(p string) bool { return strings.ContainsAny(p, `*?[\`) }
+
+func (p *parser) watches(key string, v *yaml.Node, dst *[]Watch) {
+	ws := []Watch{}
 	p.list(key, v, "watches (path, ops, class, recursive)", func(k string, e *yaml.Node) {
-		var w fanotify.Watch
+		var w Watch
 		var bad bool
 		seen := p.mapping(e, k, []field{
 			{"path", func(k string, v *yaml.Node) { bad = !p.str(k, v, &w.Path, false) || bad }},
@@ -996,10 +1079,10 @@ func (p *parser) watches(key string, v *yaml.Node, dst *[]fanotify.Watch) {
 				}
 				var err error
 				if ok {
-					err = w.Ops.UnmarshalText([]byte(text))
+					w.Ops, err = parseFileOps(text)
 				}
 				if !ok || err != nil {
-					why := "want open, modify, close-write, exec or all, as a list or separated by commas"
+					why := "want " + strings.Join(FileOps, ", ") + " or all, as a list or separated by commas"
 					if err != nil {
 						why = err.Error()
 					}
@@ -1022,10 +1105,14 @@ func (p *parser) watches(key string, v *yaml.Node, dst *[]fanotify.Watch) {
 		if bad {
 			return
 		}
-		// One watch at a time, so the error carries this entry's line.
-		one := fanotify.Policy{Watches: []fanotify.Watch{w}}
-		if err := one.Validate(); err != nil {
-			p.fail(seen["path"], k, "%s", fanotifyError(err, "watches[0]."))
+		why := checkFilePath(w.Path)
+		if why == "" && hasPattern(w.Path) {
+			if _, err := filepath.Match(w.Path, ""); err != nil {
+				why = err.Error()
+			}
+		}
+		if why != "" {
+			p.fail(seen["path"], k, "path %q: %s", w.Path, why)
 			return
 		}
 		ws = append(ws, w)
@@ -1040,11 +1127,13 @@ func (p *parser) exclude(key string, v *yaml.Node, dst *[]string) {
 		if !p.str(k, e, &s, false) {
 			return
 		}
-		// fanotify's own rules, checked one path at a time for the line;
-		// the watch is only there because Validate wants one.
-		one := fanotify.Policy{Watches: []fanotify.Watch{{Path: "/etc", Ops: fanotify.OpOpen}}, Exclude: []string{s}}
-		if err := one.Validate(); err != nil {
-			p.fail(e, k, "%s", fanotifyError(err, "exclude[0] "))
+		why := checkFilePath(s)
+		if why == "" && hasPattern(s) {
+			// Exclusions are matched as path prefixes, not patterns.
+			why = "patterns are not supported here"
+		}
+		if why != "" {
+			p.fail(e, k, "%q: %s", s, why)
 			return
 		}
 		ex = append(ex, s)
@@ -1144,11 +1233,12 @@ func checkReplacement(re *regexp.Regexp, repl string) string {
 	return ""
 }
 
-// checkFiles validates the merged file policy: an entry can be valid and
-// the whole still not (no watch at all). The error goes to the line of
-// files.watches, else files.defaults, else files.
+// checkFiles checks what no single entry shows: that there is something
+// to watch at all. The error goes to the line of files.watches, else
+// files.defaults, else files. The rest of the policy's validity (the
+// built-in watches, lineaged's own paths) is agent.FilePolicy's.
 func (p *parser) checkFiles(c *Config) {
-	if !c.Files.Enabled {
+	if !c.Files.Enabled || c.Files.Defaults || len(c.Files.Watches) > 0 {
 		return
 	}
 	line := 1
@@ -1158,15 +1248,7 @@ func (p *parser) checkFiles(c *Config) {
 			break
 		}
 	}
-	at := &yaml.Node{Line: line}
-	if !c.Files.Defaults && len(c.Files.Watches) == 0 {
-		p.fail(at, "files.watches", "no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false")
-		return
-	}
-	pol := c.FilePolicy()
-	if err := pol.Validate(); err != nil {
-		p.fail(at, "files", "%v", err)
-	}
+	p.fail(&yaml.Node{Line: line}, "files.watches", "no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false")
 }
 
 // listen reads a host:port ("" is off).

@@ -6,15 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/lineaged/lineaged/fanotify"
 )
 
 func mustParse(t *testing.T, data string) *Config {
@@ -59,7 +57,7 @@ func TestDefault(t *testing.T) {
 		Audit: Audit{Mode: "auto", RulesDir: "/etc/lineaged/rules.d", BacklogLimit: 8192,
 			RateLimit: 0, Failure: 1, BacklogWaitTime: nil, AllowImmutable: false},
 		Proc:    Proc{Enabled: true},
-		Files:   Files{Enabled: true, Defaults: true, Watches: []fanotify.Watch{}, Exclude: []string{}},
+		Files:   Files{Enabled: true, Defaults: true, Watches: []Watch{}, Exclude: []string{}},
 		Network: Network{SnapshotEvery: 10 * time.Second},
 		Output: Output{File: "/var/log/lineaged/events.jsonl", FlushEvery: 100 * time.Millisecond,
 			MaxSize: 100 << 20, Keep: 5,
@@ -67,6 +65,7 @@ func TestDefault(t *testing.T) {
 		AuditLog: AuditLog{MaxSize: 8 << 20, Keep: 4},
 		Detect: Detect{Enabled: true, Baseline: "/var/lib/lineaged/baseline.jsonl", LearnFor: 24 * time.Hour, SaveEvery: 5 * time.Minute,
 			SigmaDirs: []string{"/etc/lineaged/sigma"}, FoldWindow: time.Hour, RateLimit: 20, RateWindow: 10 * time.Minute},
+		Log:            Log{Format: "console", Level: "info"},
 		BatchWindow:    20 * time.Millisecond,
 		HeartbeatEvery: 5 * time.Minute,
 		Redactions: []Redaction{
@@ -77,13 +76,9 @@ func TestDefault(t *testing.T) {
 	if !equal(c, want) {
 		t.Fatalf("Default() =\n%+v\nwant\n%+v", c, want)
 	}
-	pol := c.FilePolicy()
-	if err := pol.Validate(); err != nil {
-		t.Fatalf("default file policy: %v", err)
-	}
 	// Each call returns its own copy.
 	c.Redactions[0].Name = "changed"
-	c.Files.Watches = append(c.Files.Watches[:0], fanotify.Watch{Path: "/x"})
+	c.Files.Watches = append(c.Files.Watches[:0], Watch{Path: "/x"})
 	if !equal(Default(), want) {
 		t.Fatal("changing one Default() changed the next")
 	}
@@ -201,6 +196,9 @@ detect:
   rate_limit: 5
   rate_window: 1m
   disable: [lineaged.novel]
+log:
+  format: json
+  level: debug
 metrics:
   listen: 0.0.0.0:9464
   allow_remote: true
@@ -221,9 +219,9 @@ redact:
 		Audit: Audit{Mode: "multicast", RulesDir: "/srv/rules", BacklogLimit: 65536, RateLimit: 500,
 			Failure: 0, BacklogWaitTime: &wait, AllowImmutable: true},
 		Proc: Proc{Enabled: false},
-		Files: Files{Enabled: false, Defaults: false, Watches: []fanotify.Watch{
-			{Path: "/srv/app/config", Ops: fanotify.OpModify | fanotify.OpCloseWrite, Class: "app-config"},
-			{Path: "/opt/*/bin", Ops: fanotify.OpExec | fanotify.OpOpen, Recursive: true},
+		Files: Files{Enabled: false, Defaults: false, Watches: []Watch{
+			{Path: "/srv/app/config", Ops: []string{"modify", "close-write"}, Class: "app-config"},
+			{Path: "/opt/*/bin", Ops: []string{"open", "exec"}, Recursive: true},
 		}, Exclude: []string{"/srv/app/config/cache"}, UnlimitedQueue: true},
 		Network: Network{SnapshotEvery: 0},
 		Output: Output{File: "-", FlushEvery: time.Millisecond, MaxSize: 0, Keep: 9,
@@ -234,6 +232,7 @@ redact:
 		Detect: Detect{Enabled: false, Baseline: "/srv/base.jsonl", LearnFor: 2 * time.Hour, SaveEvery: time.Minute, ExpireAfter: 720 * time.Hour,
 			SigmaDirs: []string{"/srv/sigma", "/etc/sigma"}, FoldWindow: 10 * time.Minute, RateLimit: 5, RateWindow: time.Minute,
 			Disable: []string{"lineaged.novel"}},
+		Log:            Log{Format: "json", Level: "debug"},
 		BatchWindow:    0,
 		HeartbeatEvery: 90 * time.Minute,
 		Redactions: []Redaction{
@@ -267,7 +266,7 @@ func TestErrors(t *testing.T) {
 		{"# c\n\naudit:\n  mode: sideways\n",
 			`lineaged.yml:4: audit.mode: "sideways" is not one of auto, own, multicast, off`},
 		{"audit:\n  mode: [own]\n", `lineaged.yml:2: audit.mode: a list is not one of auto, own, multicast, off`},
-		{"colour: red\n", "lineaged.yml:1: colour: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, batch_window, heartbeat_every, redact)"},
+		{"colour: red\n", "lineaged.yml:1: colour: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, log, batch_window, heartbeat_every, redact)"},
 		{"host:\n  - a\n", "lineaged.yml:2: host: a list is not a string"},
 		{"host: 1234\n", `lineaged.yml:1: host: "1234" is not a string (quote it if it is meant as text)`},
 		{"audit:\n  backlog_limit: abc\n", `lineaged.yml:2: audit.backlog_limit: "abc" is not a whole number from 1 to 10000000`},
@@ -333,11 +332,22 @@ func TestErrors(t *testing.T) {
 			"lineaged.yml:5: files.watches[0].recurse: unknown key (allowed: path, ops, class, recursive)"},
 		{"files:\n  exclude:\n    - tmp\n", `lineaged.yml:3: files.exclude[0]: "tmp": not absolute`},
 		{"files:\n  exclude: [/home/*/cache]\n", `lineaged.yml:2: files.exclude[0]: "/home/*/cache": patterns are not supported here`},
+		{"files:\n  watches:\n    - path: /srv\n      ops: \"\"\n",
+			`lineaged.yml:4: files.watches[0].ops: "": no file operation named`},
+		{"files:\n  watches:\n    - path: /srv\n      ops: 3\n",
+			`lineaged.yml:4: files.watches[0].ops: "3": want open, modify, close-write, exec or all, as a list or separated by commas`},
+		{"files:\n  watches:\n    - path: /\n      ops: open\n", `lineaged.yml:3: files.watches[0]: path "/": / itself cannot be watched: name the directories`},
+		{"files:\n  exclude: [/srv/../x]\n", `lineaged.yml:2: files.exclude[0]: "/srv/../x": not clean (write "/x")`},
+		{"log:\n  format: text\n", `lineaged.yml:2: log.format: "text" is not one of console, json`},
+		{"log:\n  level: verbose\n", `lineaged.yml:2: log.level: "verbose" is not one of debug, info, warn, error`},
+		{"log:\n  level: INFO\n", `lineaged.yml:2: log.level: "INFO" is not one of debug, info, warn, error`},
+		{"log:\n  colour: red\n", "lineaged.yml:2: log.colour: unknown key (allowed: format, level)"},
+		{"log: json\n", `lineaged.yml:1: log: "json" is not a mapping; want keys: format, level`},
 		{"files:\n  defaults: false\n", "lineaged.yml:2: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
 		{"files:\n  defaults: false\n  watches: []\n", "lineaged.yml:3: files.watches: no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false"},
 		{"audit: own\n", `lineaged.yml:1: audit: "own" is not a mapping; want keys: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable`},
-		{"- a\n- b\n", "lineaged.yml:1: (top level): a list is not a mapping; want keys: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, batch_window, heartbeat_every, redact"},
-		{"x: &m /a\nstate_dir: *m\n", "lineaged.yml:1: x: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, batch_window, heartbeat_every, redact)\n" +
+		{"- a\n- b\n", "lineaged.yml:1: (top level): a list is not a mapping; want keys: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, log, batch_window, heartbeat_every, redact"},
+		{"x: &m /a\nstate_dir: *m\n", "lineaged.yml:1: x: unknown key (allowed: host, state_dir, audit, proc, files, network, output, audit_log, metrics, ui, detect, log, batch_window, heartbeat_every, redact)\n" +
 			"lineaged.yml:2: state_dir: aliases (*m) are not supported: write the value out"},
 		{"audit:\n  <<: {mode: own}\n", "lineaged.yml:2: audit: a key must be a plain name; allowed: mode, rules_dir, backlog_limit, rate_limit, failure, backlog_wait_time, allow_immutable"},
 		{"audit:\n  mode: own\n---\nhost: x\n", "lineaged.yml:3: a second YAML document (after ---): put everything in one (YAML syntax)"},
@@ -383,31 +393,53 @@ func TestListsReplace(t *testing.T) {
 	if s := "mysql --password=hunter2"; c.Redact(s) != s {
 		t.Fatalf("no redactions, yet %q changed", s)
 	}
-	pol := c.FilePolicy()
-	n := len(fanotify.DefaultPolicy().Watches)
-	if len(pol.Watches) != n+1 || pol.Watches[n] != (fanotify.Watch{Path: "/srv", Ops: fanotify.OpAll}) {
-		t.Fatalf("policy watches %v", pol.Watches)
+	if len(c.Files.Watches) != 1 || !reflect.DeepEqual(c.Files.Watches[0], Watch{Path: "/srv", Ops: FileOps}) || !c.Files.Defaults {
+		t.Fatalf("files: %+v", c.Files)
 	}
 }
 
-func TestFilePolicy(t *testing.T) {
-	c := mustParse(t, "files:\n  defaults: false\n  watches:\n    - path: /srv\n      ops: open\n  exclude: [/srv/cache]\n  unlimited_queue: true\n")
-	want := fanotify.Policy{
-		Watches:        []fanotify.Watch{{Path: "/srv", Ops: fanotify.OpOpen}},
+// TestFileOps: the ops of a watch come out in FileOps's order, once
+// each, whatever order and form the file gave them in.
+func TestFileOps(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"open", []string{"open"}},
+		{"exec,open", []string{"open", "exec"}},
+		{"close-write open close-write", []string{"open", "close-write"}},
+		{"[exec, 'modify,open']", []string{"open", "modify", "exec"}},
+		{"all", FileOps},
+		{"modify,all", FileOps},
+		{"[all]", FileOps},
+	} {
+		c := mustParse(t, "files:\n  watches:\n    - path: /srv\n      ops: "+tc.in+"\n")
+		if got := c.Files.Watches[0].Ops; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ops: %s gave %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestFiles(t *testing.T) {
+	c := mustParse(t, "files:\n  defaults: false\n  watches:\n    - path: /srv\n      ops: open\n      class: app\n  exclude: [/srv/cache]\n  unlimited_queue: true\n")
+	want := Files{
+		Enabled:        true,
+		Watches:        []Watch{{Path: "/srv", Ops: []string{"open"}, Class: "app"}},
 		Exclude:        []string{"/srv/cache"},
 		UnlimitedQueue: true,
 	}
-	if got := c.FilePolicy(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %+v want %+v", got, want)
-	}
-	// The policy is a copy: changing it leaves the configuration alone.
-	p := c.FilePolicy()
-	p.Watches[0].Path, p.Exclude[0] = "/x", "/y"
-	if c.Files.Watches[0].Path != "/srv" || c.Files.Exclude[0] != "/srv/cache" {
-		t.Fatal("FilePolicy shares its slices with the configuration")
+	if !reflect.DeepEqual(c.Files, want) {
+		t.Fatalf("got %+v want %+v", c.Files, want)
 	}
 	// files.enabled: false needs no watch at all.
 	mustParse(t, "files:\n  enabled: false\n  defaults: false\n")
+	// A copy shares no watch, nor a watch's ops, with its original.
+	c2 := c.clone()
+	c2.Files.Watches[0].Ops[0] = "exec"
+	c2.Files.Watches[0].Path = "/x"
+	if !reflect.DeepEqual(c.Files, want) {
+		t.Fatalf("changing a copy changed the original: %+v", c.Files)
+	}
 }
 
 func TestRedact(t *testing.T) {
@@ -463,7 +495,7 @@ func TestSettings(t *testing.T) {
 		{"proc.enabled", "true"},
 		{"files.enabled", "true"},
 		{"files.defaults", "true"},
-		{"files.watches", "1 (+ " + strconv.Itoa(len(fanotify.DefaultPolicy().Watches)) + " defaults)"},
+		{"files.watches", "1 (+ defaults)"},
 		{"files.watches[0]", "/srv ops=open,exec class=app recursive"},
 		{"files.exclude", "/a, /b"},
 		{"files.unlimited_queue", "false"},
@@ -490,6 +522,8 @@ func TestSettings(t *testing.T) {
 		{"detect.enabled", "true"}, {"detect.baseline", "/var/lib/lineaged/baseline.jsonl"}, {"detect.learn_for", "24h0m0s"},
 		{"detect.save_every", "5m0s"}, {"detect.expire_after", "0s"}, {"detect.sigma_dirs", "/etc/lineaged/sigma"},
 		{"detect.fold_window", "1h0m0s"}, {"detect.rate_limit", "20"}, {"detect.rate_window", "10m0s"}, {"detect.disable", ""},
+		{"log.format", "console"},
+		{"log.level", "info"},
 		{"batch_window", "20ms"},
 		{"heartbeat_every", "5m0s"},
 		{"redact", "key-value, url-credentials"},
@@ -499,6 +533,10 @@ func TestSettings(t *testing.T) {
 	}
 	if s := Default().Settings(); s[7] != (KV{"audit.backlog_wait_time", "null"}) {
 		t.Fatalf("unset backlog_wait_time: %v", s[7])
+	}
+	c = mustParse(t, "files:\n  defaults: false\n  watches:\n    - {path: /srv, ops: all}\n")
+	if i := slices.IndexFunc(c.Settings(), func(kv KV) bool { return kv.Key == "files.watches" }); c.Settings()[i].Value != "1" || c.Settings()[i+1].Value != "/srv ops=open,modify,close-write,exec" {
+		t.Fatalf("without defaults: %v", c.Settings()[i:i+2])
 	}
 }
 

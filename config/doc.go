@@ -12,4 +12,10 @@
 //
 // Lists replace the default list rather than extend it, except the file
 // watches, whose defaults are switched by files.defaults.
+//
+// The configuration is plain data: config imports nothing of lineaged,
+// so reading a file needs no kernel source. It checks what it can check
+// alone (paths, ranges, the names of file operations and log levels) and
+// leaves the rest to the packages the values are for: package agent
+// builds fanotify's policy from the files: section (agent.FilePolicy).
 package config

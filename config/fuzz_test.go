@@ -1,13 +1,15 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
 // FuzzParse: Parse never panics, and whatever it accepts is within the
-// documented bounds and usable (Settings, Redact, a valid file policy).
+// documented bounds and usable (Settings, Redact, watches fanotify would
+// take: agent's FuzzFilePolicy builds the policy itself).
 func FuzzParse(f *testing.F) {
 	f.Add(DefaultYAML())
 	for _, s := range []string{
@@ -20,6 +22,9 @@ func FuzzParse(f *testing.F) {
 		"network:\n  snapshot_every: 10 parsecs\n",
 		"files:\n  defaults: false\n  watches:\n    - {path: /srv, ops: [open, exec], recursive: true}\n  exclude: [/srv/tmp]\n",
 		"files:\n  watches:\n    - path: rel\n      ops: opne\n",
+		"files:\n  watches:\n    - {path: '/home/*/.ssh', ops: 'exec open,all'}\n  exclude: ['/a/../b', /]\n",
+		"log:\n  format: json\n  level: warn\n",
+		"log:\n  format: text\n  level: [info]\n",
 		"redact:\n  - name: x\n    pattern: (a)(?P<n>b)\n    replacement: ${n}$1$$\n",
 		"redact:\n  - name: x\n    pattern: (unclosed\n",
 		"a: &x [*x]\nhost: *x\n",
@@ -75,11 +80,29 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("redaction %+v", r)
 			}
 		}
-		if c.Files.Enabled {
-			pol := c.FilePolicy()
-			if err := pol.Validate(); err != nil {
-				t.Fatalf("accepted a file policy that fanotify refuses: %v", err)
+		if c.Files.Enabled && !c.Files.Defaults && len(c.Files.Watches) == 0 {
+			t.Fatal("files enabled with nothing to watch")
+		}
+		for _, w := range c.Files.Watches {
+			if checkFilePath(w.Path) != "" || len(w.Ops) == 0 {
+				t.Fatalf("watch %+v accepted", w)
 			}
+			last := -1
+			for _, o := range w.Ops {
+				i := slices.Index(FileOps, o)
+				if i <= last {
+					t.Fatalf("ops %q: unknown, repeated or out of order", w.Ops)
+				}
+				last = i
+			}
+		}
+		for _, e := range c.Files.Exclude {
+			if checkFilePath(e) != "" || hasPattern(e) {
+				t.Fatalf("exclude %q accepted", e)
+			}
+		}
+		if !slices.Contains(LogFormats, c.Log.Format) || !slices.Contains(LogLevels, c.Log.Level) {
+			t.Fatalf("log %+v", c.Log)
 		}
 		if len(c.Settings()) < 21 {
 			t.Fatal("Settings lost keys")

@@ -24,7 +24,7 @@ type Event struct {
 }
 
 // Module is the event.module of everything this source emits.
-const Module = "fanotify"
+const Module = event.ModuleFanotify
 
 // AppendEvents appends the normalised events of e to dst: one per
 // reported operation, in the order exec, open, modify, close-write (the

@@ -513,3 +513,34 @@ func (p *Process) ToEvent(e *event.Event) {
 func (fs FS) NetNS(pid int) uint64 {
 	return nsInode(fs.root()+"/"+strconv.Itoa(pid), "net")
 }
+
+// Exec reads what a process is running now: the target of
+// /proc/PID/exe and its arguments from /proc/PID/cmdline (two reads;
+// either is empty when unreadable, and both when the process is gone).
+// It is how an exec the proc connector reported gets its program when
+// audit is off or missed it: the connector carries neither.
+func (fs FS) Exec(pid int) (exe string, args []string) {
+	dir := fs.root() + "/" + strconv.Itoa(pid)
+	exe, _ = os.Readlink(dir + "/exe")
+	if b, err := os.ReadFile(dir + "/cmdline"); err == nil {
+		args = splitArgs(b)
+	}
+	return exe, args
+}
+
+// Seed walks /proc and hands every running process to emit as an
+// "existing" event, so that the first events already have ancestry up to
+// pid 1 (at start, and after a connector overrun lost forks and execs).
+func (fs FS) Seed(emit func(*event.Event)) error {
+	snap, err := fs.Walk()
+	if err != nil {
+		return fmt.Errorf("walking %s: %w", fs.root(), err)
+	}
+	var e event.Event
+	for i := range snap.Processes {
+		e = event.Event{}
+		snap.Processes[i].ToEvent(&e)
+		emit(&e)
+	}
+	return nil
+}

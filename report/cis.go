@@ -2,79 +2,36 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lineaged/lineaged/internal/auditrule"
 )
 
-// auditRule is one rule as `auditctl -l` (and lineaged's settings event)
-// prints it.
+// auditRule is one rule in force, as lineaged's settings event (or
+// `auditctl -l`) lists it, read by internal/auditrule: the reader package
+// audit loads rule files with, so that the report and the agent agree on
+// what a line says.
 type auditRule struct {
-	text     string
-	action   string // -a's action,list ("" for -w)
-	watch    string // -w PATH, or -F path=/dir= of a syscall rule
-	perms    string // -p, or -F perm=
-	arch     string // b64, b32 or "" (both)
-	syscalls map[string]bool
-	fields   []string // -F name=value (and -C), as written
-	key      string
+	text string
+	auditrule.Rule
 }
 
-// parseRule reads one rule; it never fails, a rule it cannot read simply
-// meets no expectation.
-func parseRule(s string) *auditRule {
-	r := &auditRule{text: s, syscalls: map[string]bool{}}
-	tok := strings.Fields(s)
-	for i := 0; i < len(tok); i++ {
-		next := func() string {
-			if i+1 < len(tok) {
-				i++
-				return tok[i]
-			}
-			return ""
+// parseRules reads the rules in force. A line that cannot be read meets
+// no expectation, nor does a never rule (lineaged's own exclusion, say):
+// it records nothing. Control lines are not rules.
+func parseRules(texts []string) []*auditRule {
+	rules := make([]*auditRule, 0, len(texts))
+	for _, t := range texts {
+		r, err := auditrule.Parse(t)
+		if err != nil || r.Action == "never" || (r.Kind != auditrule.Syscall && r.Kind != auditrule.Watch) {
+			continue
 		}
-		switch tok[i] {
-		case "-a", "-A":
-			r.action = next()
-		case "-w":
-			r.watch = next()
-		case "-p":
-			r.perms = next()
-		case "-k":
-			r.key = next()
-		case "-S":
-			for _, sc := range strings.Split(next(), ",") {
-				r.syscalls[sc] = true
-			}
-		case "-F", "-C":
-			f := next()
-			r.fields = append(r.fields, f)
-			switch {
-			case strings.HasPrefix(f, "arch="):
-				r.arch = strings.TrimPrefix(f, "arch=")
-			case strings.HasPrefix(f, "key="):
-				r.key = strings.TrimPrefix(f, "key=")
-			case strings.HasPrefix(f, "path="):
-				r.watch = strings.TrimPrefix(f, "path=")
-			case strings.HasPrefix(f, "dir="):
-				r.watch = strings.TrimPrefix(f, "dir=")
-			case strings.HasPrefix(f, "perm="):
-				r.perms = strings.TrimPrefix(f, "perm=")
-			}
-		}
+		rules = append(rules, &auditRule{text: t, Rule: r})
 	}
-	return r
-}
-
-func (r *auditRule) hasField(alts ...string) bool {
-	for _, f := range r.fields {
-		for _, a := range alts {
-			if f == a {
-				return true
-			}
-		}
-	}
-	return false
+	return rules
 }
 
 // expect is one rule a CIS item expects.
@@ -102,7 +59,7 @@ func both(names ...string) []expect {
 }
 
 func exitIs(errno string, num string) func(*auditRule) bool {
-	return func(r *auditRule) bool { return r.hasField("exit=-"+errno, "exit=-"+num) }
+	return func(r *auditRule) bool { return r.HasField("exit", "=", "-"+errno) || r.HasField("exit", "=", "-"+num) }
 }
 
 // meet checks e against the rules: the rules that meet it (their text) and
@@ -110,7 +67,7 @@ func exitIs(errno string, num string) func(*auditRule) bool {
 func (e expect) meet(rules []*auditRule) (by []*auditRule, missing []string) {
 	if e.path != "" {
 		for _, r := range rules {
-			if strings.TrimSuffix(r.watch, "/") == strings.TrimSuffix(e.path, "/") && hasPerms(r.perms, e.perms) {
+			if strings.TrimSuffix(r.WatchedPath(), "/") == strings.TrimSuffix(e.path, "/") && hasPerms(r.Permissions(), e.perms) {
 				return []*auditRule{r}, nil
 			}
 		}
@@ -120,7 +77,10 @@ func (e expect) meet(rules []*auditRule) (by []*auditRule, missing []string) {
 	for _, sc := range e.syscalls {
 		found := false
 		for _, r := range rules {
-			if (r.arch == e.arch || r.arch == "") && (r.syscalls[sc] || r.syscalls["all"]) && (e.filter == nil || e.filter(r)) {
+			// A rule on one path (-F path=, -F dir=; auditctl -l prints
+			// them with -S all) audits the syscalls made on that path,
+			// not the syscall at large.
+			if (r.Arch() == e.arch || r.Arch() == "") && r.HasSyscall(sc) && r.WatchedPath() == "" && (e.filter == nil || e.filter(r)) {
 				found = true
 				if !seen[r] {
 					seen[r] = true
@@ -199,13 +159,7 @@ func accessExpects() []expect {
 // counts events per audit key; extra counts events that evidence an item
 // without a key.
 func evaluateCIS(ruleTexts []string, source string, settings map[string]string, tags, extra map[string]int) []*CISItem {
-	rules := make([]*auditRule, 0, len(ruleTexts))
-	for _, t := range ruleTexts {
-		// A never rule (lineaged's own exclusion, say) records nothing.
-		if r := parseRule(t); !strings.Contains(r.action, "never") {
-			rules = append(rules, r)
-		}
-	}
+	rules := parseRules(ruleTexts)
 	have := settings != nil
 	set := func(k string) (string, bool) { v, ok := settings[k]; return v, ok }
 	var out []*CISItem
@@ -284,8 +238,8 @@ func evaluateCIS(ruleTexts []string, source string, settings map[string]string, 
 				var txt []string
 				for _, r := range by {
 					txt = append(txt, r.text)
-					if r.key != "" {
-						keys[r.key] = true
+					for _, k := range r.AllKeys() {
+						keys[k] = true
 					}
 				}
 				it.Met = append(it.Met, e.desc+"  ⇐  "+strings.Join(txt, " | "))
@@ -321,7 +275,7 @@ func evaluateCIS(ruleTexts []string, source string, settings map[string]string, 
 	// exec rules and the proc connector record every execution anyway.
 	execRule := false
 	for _, r := range rules {
-		if r.syscalls["execve"] && r.arch != "b32" {
+		if slices.Contains(r.Syscalls, "execve") && r.Arch() != "b32" {
 			execRule = true
 		}
 	}
@@ -329,10 +283,10 @@ func evaluateCIS(ruleTexts []string, source string, settings map[string]string, 
 	var pathRules []string
 	sudoLog := false
 	for _, r := range rules {
-		if r.watch != "" && strings.Contains(r.perms, "x") && r.hasField("perm=x") {
-			pathRules = append(pathRules, r.watch)
+		if r.WatchedPath() != "" && strings.Contains(r.Permissions(), "x") && r.HasField("perm", "=", "x") {
+			pathRules = append(pathRules, r.WatchedPath())
 		}
-		if r.watch == "/var/log/sudo.log" && hasPerms(r.perms, "wa") {
+		if r.WatchedPath() == "/var/log/sudo.log" && hasPerms(r.Permissions(), "wa") {
 			sudoLog = true
 		}
 	}

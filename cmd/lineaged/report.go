@@ -8,9 +8,7 @@ import (
 	"strings"
 	"time"
 
-	// Named apart from main.go's own progress type, which replay uses
-	// until it moves onto this package too.
-	pbar "github.com/lineaged/lineaged/internal/progress"
+	"github.com/lineaged/lineaged/internal/progress"
 	"github.com/lineaged/lineaged/report"
 )
 
@@ -43,40 +41,10 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	now := time.Now()
-	opt := report.Options{Title: *title, Now: now}
-	var err error
-	if opt.Since, err = parseReportTime(*since, now); err != nil {
-		fmt.Fprintf(stderr, "lineaged report: --since: %v\n", err)
+	opt, formats, err := reportOptions(*title, *since, *until, *rulesFile, *format)
+	if err != nil {
+		fmt.Fprintf(stderr, "lineaged report: %v\n", err)
 		return 2
-	}
-	if opt.Until, err = parseReportTime(*until, now); err != nil {
-		fmt.Fprintf(stderr, "lineaged report: --until: %v\n", err)
-		return 2
-	}
-	if !opt.Since.IsZero() && !opt.Until.IsZero() && !opt.Until.After(opt.Since) {
-		fmt.Fprintf(stderr, "lineaged report: --until %s is not after --since %s\n", *until, *since)
-		return 2
-	}
-	if *rulesFile != "" {
-		b, err := os.ReadFile(*rulesFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "lineaged report: --rules: %v\n", err)
-			return 2
-		}
-		opt.Rules, opt.RulesSource = []string{}, "rules file "+*rulesFile
-		for _, l := range strings.Split(string(b), "\n") {
-			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") && l != "No rules" {
-				opt.Rules = append(opt.Rules, l)
-			}
-		}
-	}
-	formats := strings.Split(*format, ",")
-	for _, f := range formats {
-		if f != "html" && f != "md" && f != "json" {
-			fmt.Fprintf(stderr, "lineaged report: --format %q: use html, md or json\n", f)
-			return 2
-		}
 	}
 	var total int64
 	for _, f := range fs.Args() {
@@ -84,12 +52,12 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 			total += st.Size()
 		}
 	}
-	pm, err := pbar.ParseMode(*progressMode)
+	pm, err := progress.ParseMode(*progressMode)
 	if err != nil {
 		fmt.Fprintf(stderr, "lineaged report: --progress: %v\n", err)
 		return 2
 	}
-	bar := pbar.New(stderr, total, pbar.Config{Mode: pm, Threshold: 8 << 20, Lines: true,
+	bar := progress.New(stderr, total, progress.Config{Mode: pm, Threshold: 8 << 20, Lines: true,
 		Label: "lineaged report", Note: "inputs are read twice"})
 	if bar != nil {
 		opt.Progress = bar.Update
@@ -114,6 +82,41 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lineaged report: not read: %s\n", b)
 	}
 	return 0
+}
+
+// reportOptions checks the report's flags and turns them into options.
+func reportOptions(title, since, until, rulesFile, format string) (report.Options, []string, error) {
+	now := time.Now()
+	opt := report.Options{Title: title, Now: now}
+	var err error
+	if opt.Since, err = parseReportTime(since, now); err != nil {
+		return opt, nil, fmt.Errorf("--since: %w", err)
+	}
+	if opt.Until, err = parseReportTime(until, now); err != nil {
+		return opt, nil, fmt.Errorf("--until: %w", err)
+	}
+	if !opt.Since.IsZero() && !opt.Until.IsZero() && !opt.Until.After(opt.Since) {
+		return opt, nil, fmt.Errorf("--until %s is not after --since %s", until, since)
+	}
+	if rulesFile != "" {
+		b, err := os.ReadFile(rulesFile)
+		if err != nil {
+			return opt, nil, fmt.Errorf("--rules: %w", err)
+		}
+		opt.Rules, opt.RulesSource = []string{}, "rules file "+rulesFile
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") && l != "No rules" {
+				opt.Rules = append(opt.Rules, l)
+			}
+		}
+	}
+	formats := strings.Split(format, ",")
+	for _, f := range formats {
+		if f != "html" && f != "md" && f != "json" {
+			return opt, nil, fmt.Errorf("--format %q: use html, md or json", f)
+		}
+	}
+	return opt, formats, nil
 }
 
 // parseReportTime reads --since/--until.

@@ -4,59 +4,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/lineaged/lineaged/agent"
 	"github.com/lineaged/lineaged/detect"
-	"github.com/lineaged/lineaged/event"
 	"github.com/lineaged/lineaged/sigma"
 )
-
-// defaultSigmaDir is where packages and operators put Sigma rules; it is
-// loaded when it exists and no --sigma is given.
-const defaultSigmaDir = "/etc/lineaged/sigma"
-
-// sigmaRules adapts a sigma.Set to the engine's ExternalRules.
-type sigmaRules struct{ s *sigma.Set }
-
-func (r sigmaRules) Match(e *event.Event, dst []detect.ExternalMatch) []detect.ExternalMatch {
-	for _, m := range r.s.Match(e) {
-		dst = append(dst, detect.ExternalMatch{ID: m.ID, Name: m.Title, Ruleset: "sigma", Severity: m.Severity, Techniques: m.Techniques})
-	}
-	return dst
-}
-
-// sigmaDirsOr is dirs, or the default directory when dirs is empty and it
-// exists (nil when neither).
-func sigmaDirsOr(dirs []string) []string {
-	if len(dirs) > 0 {
-		return dirs
-	}
-	if _, err := os.Stat(defaultSigmaDir); err != nil {
-		return nil
-	}
-	return []string{defaultSigmaDir}
-}
-
-// loadSigma loads the Sigma rules below dirs (or the default directory).
-// How many loaded and were skipped goes to logf; lineaged rules lists them.
-func loadSigma(dirs []string, logf func(string, ...any)) (detect.ExternalRules, error) {
-	if dirs = sigmaDirsOr(dirs); dirs == nil {
-		return nil, nil
-	}
-	s, err := sigma.Load(dirs...)
-	if err != nil {
-		return nil, err
-	}
-	logf("Sigma: %d rules loaded, %d skipped from %s (lineaged rules lists them)",
-		len(s.Rules()), len(s.Skipped()), strings.Join(dirs, ", "))
-	if len(s.Rules()) == 0 {
-		return nil, nil
-	}
-	return sigmaRules{s}, nil
-}
 
 func printDetectStats(w io.Writer, s detect.Stats) {
 	ids := make([]string, 0, len(s.ByRule))
@@ -78,7 +33,7 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var dirs stringList
-	fs.Var(&dirs, "sigma", "Sigma rules `DIR` (repeatable; default "+defaultSigmaDir+" when it exists)")
+	fs.Var(&dirs, "sigma", "Sigma rules `DIR` (repeatable; default "+agent.DefaultSigmaDir+" when it exists)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -89,8 +44,8 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", r.ID, r.Severity, strings.Join(r.Techniques, ","), r.Doc)
 	}
 	tw.Flush()
-	if dirs = sigmaDirsOr(dirs); dirs == nil {
-		fmt.Fprintf(stdout, "\nSigma: no rules (none given with --sigma, and %s does not exist)\n", defaultSigmaDir)
+	if dirs = agent.SigmaDirs(dirs); dirs == nil {
+		fmt.Fprintf(stdout, "\nSigma: no rules (none given with --sigma, and %s does not exist)\n", agent.DefaultSigmaDir)
 		return 0
 	}
 	s, err := sigma.Load(dirs...)

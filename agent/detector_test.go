@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"path/filepath"
@@ -9,6 +9,7 @@ import (
 	"github.com/lineaged/lineaged/baseline"
 	"github.com/lineaged/lineaged/config"
 	"github.com/lineaged/lineaged/event"
+	"github.com/rs/zerolog"
 )
 
 // TestLiveDetectorResumes: a new baseline starts a learning window written
@@ -20,8 +21,7 @@ func TestLiveDetectorResumes(t *testing.T) {
 	c.Detect.Baseline = filepath.Join(t.TempDir(), "sub", "b.jsonl")
 	c.Detect.LearnFor = time.Hour
 	c.Detect.SigmaDirs = nil
-	logf := func(string, ...any) {}
-	ld, mode, err := newLiveDetector(c, "built-in", nil, logf)
+	ld, mode, err := newLiveDetector(&Settings{Config: c, Source: "built-in"}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestLiveDetectorResumes(t *testing.T) {
 		Process: event.Process{EntityID: "e", PID: 9, Executable: "/usr/bin/id"}, User: event.User{ID: "0"}}, emit)
 	ld.Flush(emit)
 	// Restart inside the window: the same window, what was learned kept.
-	ld2, mode, err := newLiveDetector(c, "built-in", nil, logf)
+	ld2, mode, err := newLiveDetector(&Settings{Config: c, Source: "built-in"}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestLiveDetectorResumes(t *testing.T) {
 	if !b.LearnUntil.IsZero() || b.Len() == 0 {
 		t.Fatalf("after learning the file must hold no window and the entries: %v, %d", b.LearnUntil, b.Len())
 	}
-	_, mode, err = newLiveDetector(c, "built-in", nil, logf)
+	_, mode, err = newLiveDetector(&Settings{Config: c, Source: "built-in"}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

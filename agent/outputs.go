@@ -1,0 +1,190 @@
+package agent
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/lineaged/lineaged/audit"
+	"github.com/lineaged/lineaged/auditlog"
+	"github.com/lineaged/lineaged/config"
+	"github.com/lineaged/lineaged/internal/rotate"
+	"github.com/lineaged/lineaged/output"
+	"github.com/lineaged/lineaged/syslogout"
+)
+
+// Flusher is a Sink with a buffer.
+type Flusher interface {
+	Sink
+	Flush() error
+}
+
+// outputs are where the live agent writes: the events file (or standard
+// output), a copy of every line to syslog, and the native audit.log.
+type outputs struct {
+	sink  Flusher
+	file  *rotate.File      // nil for standard output
+	slog  *syslogout.Writer // nil without output.syslog
+	alog  *auditlog.Writer  // nil without audit_log
+	log   zerolog.Logger
+	spool string
+}
+
+// openOutputs opens what c's output and audit_log sections name; stdout
+// takes the lines when output.file is "-".
+func openOutputs(c *config.Config, stdout io.Writer, log zerolog.Logger) (o *outputs, err error) {
+	o = &outputs{log: log, spool: c.Output.Syslog.SpoolDir}
+	defer func() {
+		if err != nil {
+			o.Close()
+		}
+	}()
+	if sc := c.Output.Syslog; sc.Address != "" {
+		scfg := syslogout.Config{Address: sc.Address, Hostname: c.Host, AppName: "lineaged",
+			Facility: int(sc.Facility), SpoolDir: sc.SpoolDir, MaxSpool: sc.MaxSpool,
+			Log: log.With().Str("output", "syslog").Logger()}
+		if sc.TLS {
+			tc, err := syslogTLS(sc.CAFile, sc.ServerName)
+			if err != nil {
+				return o, fmt.Errorf("output.syslog: %w", err)
+			}
+			scfg.TLS = tc
+		}
+		if o.slog, err = syslogout.Open(scfg); err != nil {
+			return o, fmt.Errorf("output.syslog: %w", err)
+		}
+	}
+	if c.Output.File == "-" {
+		o.sink = output.NewWriterSize(tee(stdout, o.slog), 256<<10)
+	} else {
+		if o.file, err = openEvents(c.Output, log); err != nil {
+			return o, fmt.Errorf("output %s: %w", c.Output.File, err)
+		}
+		// output.Writer buffers and hands the file whole lines only: a
+		// forwarder tailing the file never reads half an event. 256 KiB:
+		// the agent flushes every flush_every anyway; a burst then costs
+		// a few write(2) calls.
+		o.sink = &fileSink{Writer: output.NewWriterSize(tee(o.file, o.slog), 256<<10), f: o.file}
+	}
+	if al := c.AuditLog; al.File != "" {
+		o.alog, err = auditlog.Open(auditlog.Config{Path: al.File, MaxFileSize: al.MaxSize, NumLogs: int(al.Keep) + 1, FlushEvery: time.Second,
+			TypeName: audit.TypeName, Log: log.With().Str("output", "audit_log").Logger()})
+		if err != nil {
+			return o, fmt.Errorf("audit_log: %w", err)
+		}
+	}
+	return o, nil
+}
+
+// Close syncs and closes what is open.
+func (o *outputs) Close() error {
+	var errs []error
+	if o.file != nil {
+		errs = append(errs, o.file.Sync(), o.file.Close())
+	}
+	if o.alog != nil {
+		if err := o.alog.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("audit log: %w", err))
+		}
+	}
+	if o.slog != nil {
+		if err := o.slog.Close(); err != nil {
+			o.log.Warn().Err(err).Str("spool", o.spool).Msg("syslog: unsent lines stay in the spool for the next start")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// reopen opens the events file anew by path (after a rotation by
+// logrotate), lines written before in the old file.
+func (o *outputs) reopen() error {
+	if err := o.sink.Flush(); err != nil {
+		return fmt.Errorf("flushing the output: %w", err)
+	}
+	if o.file != nil {
+		if err := o.file.Reopen(); err != nil {
+			return fmt.Errorf("reopening the output: %w", err)
+		}
+	}
+	return nil
+}
+
+// dropped is the number of lines the events file dropped (a full disk)
+// and whether it is dropping now.
+func (o *outputs) dropped() (uint64, bool) {
+	if o.file == nil {
+		return 0, false
+	}
+	return o.file.Dropped()
+}
+
+// openEvents opens the events file: appended, 0640, rotated by size
+// (file -> file.1 -> file.2 ..., a rename: forwarders that follow files
+// by inode finish the old one) and reopened by path on SIGHUP after a
+// rotation by logrotate (rename, never copytruncate). A write that fails
+// (a full disk) drops its whole lines and counts them; writing resumes
+// when it can. output.Writer hands it whole lines, so a rotation never
+// splits one.
+func openEvents(c config.Output, log zerolog.Logger) (*rotate.File, error) {
+	if err := os.MkdirAll(filepath.Dir(c.File), 0o750); err != nil {
+		return nil, err
+	}
+	keep := 0
+	if c.MaxSize > 0 {
+		keep = int(max(c.Keep, 1))
+	}
+	return rotate.Open(rotate.Config{Path: c.File, MaxSize: c.MaxSize, Keep: keep, Mode: 0o640,
+		Log: log.With().Str("output", "events").Logger()})
+}
+
+// fileSink is the buffered writer over the events file.
+type fileSink struct {
+	*output.Writer
+	f *rotate.File
+}
+
+// tee writes each batch of whole lines to the file (or standard output)
+// and, when configured, to syslog; a syslog problem never holds the file
+// back (the syslog writer spools and counts on its own).
+func tee(w io.Writer, slog *syslogout.Writer) io.Writer {
+	if slog == nil {
+		return w
+	}
+	return &teeWriter{w: w, slog: slog}
+}
+
+type teeWriter struct {
+	w    io.Writer
+	slog *syslogout.Writer
+}
+
+func (t *teeWriter) Write(p []byte) (int, error) {
+	_, _ = t.slog.Write(p) // never blocks on the network; counts its own losses
+	return t.w.Write(p)
+}
+
+// syslogTLS builds the TLS configuration: the receiver's certificate must
+// chain to caFile (or the system's roots) and name serverName (or the
+// address's host).
+func syslogTLS(caFile, serverName string) (*tls.Config, error) {
+	tc := &tls.Config{ServerName: serverName, MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s: no PEM certificate in it", caFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}

@@ -1,0 +1,48 @@
+package agent
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+
+	"github.com/lineaged/lineaged/config"
+	"github.com/lineaged/lineaged/ui"
+)
+
+// serveView starts the live view (lineaged run --ui ADDR). The token that
+// every request needs is written to ui.token_file (STATE_DIR/ui.token by
+// default), mode 0600, and removed when the server closes.
+func serveView(c *config.Config, latest *atomic.Pointer[Counters], log zerolog.Logger) (*ui.Server, error) {
+	if !c.UI.AllowRemote && !config.IsLoopback(c.UI.Listen) {
+		return nil, fmt.Errorf("ui: %s is not a loopback address (set ui.allow_remote: true to serve other hosts)", c.UI.Listen)
+	}
+	tokenFile := c.UI.TokenFile
+	if tokenFile == "" {
+		tokenFile = filepath.Join(c.StateDir, "ui.token")
+	}
+	srv := ui.New(ui.Config{
+		Addr: c.UI.Listen, AllowRemote: c.UI.AllowRemote, TokenFile: tokenFile, Host: c.Host,
+		Logf:   func(f string, a ...any) { log.Warn().Msgf(f, a...) },
+		Health: func() []ui.Health { return viewHealth(latest.Load()) },
+	})
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
+	log.Info().Msgf("live view on http://%s/ (token in %s: open http://%s/?token=TOKEN)", srv.Addr(), tokenFile, srv.Addr())
+	return srv, nil
+}
+
+// viewHealth is the view's health table: per source its state, events
+// and what it lost.
+func viewHealth(c *Counters) []ui.Health {
+	if c == nil {
+		return nil
+	}
+	out := make([]ui.Health, 0, len(c.Sources))
+	for _, h := range c.Sources {
+		out = append(out, ui.Health{Name: h.Name, State: h.State, Detail: h.Detail, Events: h.Events, Lost: h.Lost})
+	}
+	return out
+}
