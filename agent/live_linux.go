@@ -867,7 +867,7 @@ func (r *liveRun) setSource(name, state, detail string) {
 // not take is still judged).
 func (r *liveRun) detect(e *event.Event) {
 	if d := r.cfg.Detector; d != nil && e.Kind == event.KindEvent && e.Alert == nil {
-		d.Observe(e, r.alert)
+		d.Observe(e, r.graph.ProcOf(e), r.alert)
 	}
 }
 

@@ -26,7 +26,7 @@ type Sink interface {
 // detection holds open: folded repeats, rate windows, package-manager
 // runs.
 type Detector interface {
-	Observe(e *event.Event, emit func(*event.Event))
+	Observe(e *event.Event, p graph.Proc, emit func(*event.Event))
 	Tick(nowMsec int64, emit func(*event.Event))
 	Flush(emit func(*event.Event))
 }
@@ -203,11 +203,10 @@ func (p *pipeline) emit(h *hostState, g *audit.Group) {
 	e := &p.ev
 	p.norm.Normalize(g, e)
 	p.sum.EventsBuilt++
-	h.graph.Enrich(e)
-	p.write(e)
+	p.write(e, h.graph.Enrich(e))
 }
 
-func (p *pipeline) write(e *event.Event) {
+func (p *pipeline) write(e *event.Event, proc graph.Proc) {
 	e.ID = p.nextID()
 	if !p.cfg.AlertsOnly || e.Kind == event.KindAlert || e.Alert != nil {
 		if err := p.sink.Write(e); err != nil {
@@ -219,7 +218,7 @@ func (p *pipeline) write(e *event.Event) {
 		}
 	}
 	if p.cfg.Detector != nil && e.Kind == event.KindEvent {
-		p.cfg.Detector.Observe(e, p.alert)
+		p.cfg.Detector.Observe(e, proc, p.alert)
 	}
 }
 
@@ -231,7 +230,7 @@ func (p *pipeline) alert(a *event.Event) {
 	} else {
 		p.sum.AlertRepeats++
 	}
-	p.write(a)
+	p.write(a, graph.Proc{})
 }
 
 func (p *pipeline) malformed(file string, line int, reason string) {
@@ -408,6 +407,6 @@ func (p *pipeline) finish() {
 	u("graph_evicted", s.Graph.Evicted)
 	u("pid_reuse", s.Graph.PIDReuse)
 	if !p.cfg.AlertsOnly {
-		p.write(e)
+		p.write(e, graph.Proc{})
 	}
 }

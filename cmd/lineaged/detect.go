@@ -14,6 +14,7 @@ import (
 	"github.com/lineaged/lineaged/config"
 	"github.com/lineaged/lineaged/detect"
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/graph"
 )
 
 // liveDetector is the run command's detector: the engine, plus the
@@ -117,7 +118,9 @@ func newLiveDetector(c *config.Config, src string, sigmaDirs []string, logf func
 	return ld, mode, nil
 }
 
-func (ld *liveDetector) Observe(e *event.Event, emit func(*event.Event)) { ld.en.Observe(e, emit) }
+func (ld *liveDetector) Observe(e *event.Event, p graph.Proc, emit func(*event.Event)) {
+	ld.en.Observe(e, p, emit)
+}
 
 func (ld *liveDetector) Tick(now int64, emit func(*event.Event)) {
 	ld.en.Tick(now, emit)
