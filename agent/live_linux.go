@@ -74,6 +74,9 @@ type LiveConfig struct {
 	// loop's goroutine, after the output (the live view). It must be
 	// quick and must not keep e, whose memory is reused.
 	Observe func(e *event.Event)
+	// Graph, when set, is the lineage graph to fill (the live view reads
+	// its snapshots); nil: Run makes one with NewLiveGraph(Host).
+	Graph *graph.Graph
 	// Logf reports decisions and trouble (to standard error).
 	Logf func(format string, args ...any)
 }
@@ -101,6 +104,12 @@ const (
 	liveExitTTL  = 10_000 // msec
 	liveMaxNodes = 65536
 )
+
+// NewLiveGraph returns a lineage graph with the live agent's settings.
+func NewLiveGraph(host string) *graph.Graph {
+	// Audit and the proc connector stamp with different clocks.
+	return graph.New(graph.Config{Host: host, ClockSkew: 100, ExitTTL: liveExitTTL, MaxNodes: liveMaxNodes})
+}
 
 // auditReorderMsec is how long a complete audit event waits for a lower
 // serial still missing (audit.Reassembler.SetReorder).
@@ -270,8 +279,10 @@ func Run(ctx context.Context, cfg LiveConfig, sink Flusher) error {
 	}
 	r := &liveRun{cfg: cfg, sink: sink, fs: proc.NewFS("/proc"), started: time.Now(), lastBeat: time.Now(), bySource: map[string]uint64{}, gone: map[int]struct{}{},
 		pendingProc: map[int]*heldEvent{}, recentAudit: map[int]time.Time{}}
-	// Audit and the proc connector stamp with different clocks.
-	r.graph = graph.New(graph.Config{Host: cfg.Host, ClockSkew: 100, ExitTTL: liveExitTTL, MaxNodes: liveMaxNodes})
+	r.graph = cfg.Graph
+	if r.graph == nil {
+		r.graph = NewLiveGraph(cfg.Host)
+	}
 	r.norm = audit.NewNormalizer(cfg.Host)
 	r.ra = audit.NewReassembler(256, 2000, r.emitAudit)
 	r.ra.SetReorder(auditReorderMsec)
