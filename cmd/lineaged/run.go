@@ -28,6 +28,7 @@ import (
 	"github.com/lineaged/lineaged/event"
 	"github.com/lineaged/lineaged/fanotify"
 	"github.com/lineaged/lineaged/feature"
+	"github.com/lineaged/lineaged/internal/logging"
 	"github.com/lineaged/lineaged/output"
 	"github.com/lineaged/lineaged/syslogout"
 )
@@ -224,7 +225,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer stopMetrics()
 	}
 	if c.UI.Listen != "" {
-		srv, err := serveUI(c, &latest, logf)
+		cfg.Graph = agent.NewLiveGraph(cfg.Host)
+		uiLog, _ := logging.New(stderr, logging.FormatConsole, "info", "lineaged run") // valid format and level
+		srv, err := serveUI(c, &latest, cfg.Graph, uiLog, logf)
 		if err != nil {
 			fmt.Fprintf(stderr, "lineaged run: ui: %v\n", err)
 			return 1

@@ -5,15 +5,19 @@ import (
 	"path/filepath"
 	"sync/atomic"
 
+	"github.com/rs/zerolog"
+
 	"github.com/lineaged/lineaged/agent"
 	"github.com/lineaged/lineaged/config"
+	"github.com/lineaged/lineaged/graph"
 	"github.com/lineaged/lineaged/ui"
 )
 
 // serveUI starts the live view (lineaged run --ui ADDR). The token that
 // every request needs is written to ui.token_file (STATE_DIR/ui.token by
-// default), mode 0600, and removed at exit.
-func serveUI(c *config.Config, latest *atomic.Pointer[agent.Counters], logf func(string, ...any)) (*ui.Server, error) {
+// default), mode 0600, and removed at exit. The tree is g's: its
+// snapshots, and the exited processes it evicts.
+func serveUI(c *config.Config, latest *atomic.Pointer[agent.Counters], g *graph.Graph, log zerolog.Logger, logf func(string, ...any)) (*ui.Server, error) {
 	if !c.UI.AllowRemote && !config.IsLoopback(c.UI.Listen) {
 		return nil, fmt.Errorf("%s is not a loopback address (set ui.allow_remote: true to serve other hosts)", c.UI.Listen)
 	}
@@ -22,9 +26,10 @@ func serveUI(c *config.Config, latest *atomic.Pointer[agent.Counters], logf func
 		tokenFile = filepath.Join(c.StateDir, "ui.token")
 	}
 	srv := ui.New(ui.Config{
-		Addr: c.UI.Listen, AllowRemote: c.UI.AllowRemote, TokenFile: tokenFile, Host: c.Host, Logf: logf,
-		Health: func() []ui.Health { return uiHealth(latest.Load()) },
+		Addr: c.UI.Listen, AllowRemote: c.UI.AllowRemote, TokenFile: tokenFile, Host: c.Host, Log: log,
+		Health: func() []ui.Health { return uiHealth(latest.Load()) }, Processes: g.Snapshot,
 	})
+	g.OnEvict(srv.Evicted)
 	if err := srv.Start(); err != nil {
 		return nil, err
 	}
