@@ -204,7 +204,9 @@ type node struct {
 }
 
 // Graph is the process-lineage graph. Its methods are safe for concurrent
-// use, but Enrich is meant to be called from one goroutine, in event order.
+// use, but Enrich must be called from one goroutine (the pipeline's), in
+// event order, and a Proc's methods from that goroutine too (see the
+// package doc).
 type Graph struct {
 	mu sync.Mutex
 

@@ -145,27 +145,52 @@ func (s *Server) processes(now int64, limit int) []procJSON {
 		nodes = s.cfg.Processes(limit)
 	}
 	s.mu.Lock()
-	nodes = s.recentExited(nodes, now, limit)
+	kept := s.recentExited(now, limit)
 	counts := s.alertCounts()
 	s.mu.Unlock()
 
+	// Both lists in order, by pointer (a Node is a few hundred bytes):
+	// the snapshot comes sorted from the graph (checked, in case another
+	// source's does not), the few kept ones are sorted here, then merged.
+	a := pointTo(nodes)
+	if !slices.IsSortedFunc(a, byStart) {
+		slices.SortFunc(a, byStart)
+	}
+	b := pointTo(kept)
+	slices.SortFunc(b, byStart)
+	out := make([]procJSON, 0, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		var next procJSON
+		if len(b) == 0 || len(a) > 0 && byStart(a[0], b[0]) <= 0 {
+			next, a = a[0], a[1:]
+		} else {
+			next, b = b[0], b[1:]
+		}
+		// An exited process may be both in the snapshot (an ancestor
+		// the graph keeps through a living child) and kept here: list
+		// it once.
+		if k := len(out); k > 0 && out[k-1].EntityID == next.EntityID {
+			continue
+		}
+		if next.Args == nil {
+			next.Args = []string{}
+		}
+		next.Alerts = counts[next.EntityID]
+		out = append(out, next)
+	}
+	return out
+}
+
+func pointTo(nodes []graph.Node) []procJSON {
 	out := make([]procJSON, len(nodes))
 	for i := range nodes {
 		out[i].Node = &nodes[i]
 	}
-	slices.SortFunc(out, func(a, b procJSON) int {
-		return cmp.Or(cmp.Compare(a.StartMsec, b.StartMsec), strings.Compare(a.EntityID, b.EntityID))
-	})
-	// An exited process may be both in the snapshot (an ancestor the
-	// graph keeps through a living child) and in the ring: list it once.
-	out = slices.CompactFunc(out, func(a, b procJSON) bool { return a.EntityID == b.EntityID })
-	for i := range out {
-		if out[i].Args == nil {
-			out[i].Args = []string{}
-		}
-		out[i].Alerts = counts[out[i].EntityID]
-	}
 	return out
+}
+
+func byStart(a, b procJSON) int {
+	return cmp.Or(cmp.Compare(a.StartMsec, b.StartMsec), strings.Compare(a.EntityID, b.EntityID))
 }
 
 func (s *Server) serveAlerts(w http.ResponseWriter, r *http.Request) {

@@ -100,9 +100,10 @@ func (s *Server) keepExited(n graph.Node) {
 	s.exitedNext = (s.exitedNext + 1) % s.maxExited
 }
 
-// recentExited appends to dst the ring's processes whose exit is at most
+// recentExited copies the ring's processes whose exit is at most
 // ExitedTTL before now, newest first, at most limit. Callers hold s.mu.
-func (s *Server) recentExited(dst []graph.Node, now int64, limit int) []graph.Node {
+func (s *Server) recentExited(now int64, limit int) []graph.Node {
+	dst := make([]graph.Node, 0, min(len(s.exited), limit))
 	cutoff := now - s.exitedTTL
 	for i := len(s.exited) - 1; i >= 0 && limit > 0; i-- {
 		n := &s.exited[(s.exitedNext+i)%len(s.exited)]

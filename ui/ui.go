@@ -61,8 +61,9 @@ type Config struct {
 	// seen most recently and their ancestors, as graph.Graph.Snapshot
 	// does (the live graph's Snapshot, or a function that fetches one
 	// from another process). It is called once per /api/processes
-	// request, from the request's goroutine, without the Server's lock;
-	// the caller owns the slice it returns. nil: no tree.
+	// request, from the request's goroutine, without the Server's lock,
+	// and must return a slice of its own (the Server appends to it and
+	// sorts it). nil: no tree.
 	Processes func(limit int) []graph.Node
 	// MaxProcesses bounds the limit asked of Processes (default 4096).
 	MaxProcesses int
@@ -88,6 +89,7 @@ type Server struct {
 	page    pageTemplate
 	started time.Time
 	now     func() time.Time // the clock of ExitedTTL; tests replace it
+	log     zerolog.Logger   // cfg.Log, with component=ui
 
 	// Set once from cfg.
 	maxProcs  int
@@ -137,6 +139,7 @@ func New(cfg Config) *Server {
 		exitedTTL:  cfg.ExitedTTL.Milliseconds(),
 		byCategory: make(map[string]*uint64),
 	}
+	s.log = cfg.Log.With().Str("component", "ui").Logger()
 	s.page = newPageTemplate(cfg.Host)
 	s.handler = s.routes()
 	return s
@@ -204,13 +207,13 @@ func (s *Server) Start() error {
 	s.addr = ln.Addr().String()
 	if s.cfg.AllowRemote {
 		if ta, ok := ln.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
-			s.cfg.Log.Warn().Str("addr", s.addr).Msg("live view served beyond loopback over plain HTTP: the token crosses the network unencrypted")
+			s.log.Warn().Str("addr", s.addr).Msg("live view served beyond loopback over plain HTTP: the token crosses the network unencrypted")
 		}
 	}
 	srv := s.srv
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.cfg.Log.Error().Err(err).Msg("live view stopped serving")
+			s.log.Error().Err(err).Msg("live view stopped serving")
 		}
 	}()
 	return nil
@@ -286,6 +289,6 @@ func writeToken(path, token string) error {
 type logWriter struct{ s *Server }
 
 func (w logWriter) Write(p []byte) (int, error) {
-	w.s.cfg.Log.Warn().Msg("live view: " + string(bytes.TrimRight(p, "\n")))
+	w.s.log.Warn().Msg(string(bytes.TrimRight(p, "\n")))
 	return len(p), nil
 }
