@@ -16,6 +16,7 @@ import (
 	"github.com/lineaged/lineaged/config"
 	"github.com/lineaged/lineaged/detect"
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/graph"
 	"github.com/lineaged/lineaged/sigma"
 )
 
@@ -180,7 +181,9 @@ func (ld *liveDetector) loadBaseline(d config.Detect, cfg *detect.Config) (strin
 	return fmt.Sprintf("detecting against %s (%d entries)", d.Baseline, b.Len()), nil
 }
 
-func (ld *liveDetector) Observe(e *event.Event, emit func(*event.Event)) { ld.en.Observe(e, emit) }
+func (ld *liveDetector) Observe(e *event.Event, p graph.Proc, emit func(*event.Event)) {
+	ld.en.Observe(e, p, emit)
+}
 
 func (ld *liveDetector) Tick(now int64, emit func(*event.Event)) {
 	ld.en.Tick(now, emit)

@@ -9,6 +9,7 @@ import (
 	"github.com/lineaged/lineaged/baseline"
 	"github.com/lineaged/lineaged/config"
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/graph"
 	"github.com/rs/zerolog"
 )
 
@@ -41,7 +42,7 @@ func TestLiveDetectorResumes(t *testing.T) {
 	emit := func(e *event.Event) { emitted = append(emitted, e) }
 	now := time.Now().UnixMilli()
 	ld.Observe(&event.Event{ID: "1", Kind: event.KindEvent, TimeMsec: now, Action: "executed",
-		Process: event.Process{EntityID: "e", PID: 9, Executable: "/usr/bin/id"}, User: event.User{ID: "0"}}, emit)
+		Process: event.Process{EntityID: "e", PID: 9, Executable: "/usr/bin/id"}, User: event.User{ID: "0"}}, graph.Proc{}, emit)
 	ld.Flush(emit)
 	// Restart inside the window: the same window, what was learned kept.
 	ld2, mode, err := newLiveDetector(&Settings{Config: c, Source: "built-in"}, zerolog.Nop())

@@ -70,11 +70,10 @@ func Run(ctx context.Context, set *Settings, opt Options) (err error) {
 	}
 	defer func() { err = errors.Join(err, a.out.Close()) }()
 	stop, err := a.startServices()
+	defer stop()
 	if err != nil {
 		return err
 	}
-	defer stop()
-	a.p = NewPipeline(a.pipelineConfig(), a.out.sink)
 	a.merge = newExecMerge(a.p, a.fs, time.Now)
 	if err := a.openAudit(); err != nil {
 		return err
@@ -104,14 +103,12 @@ func (a *liveAgent) pipelineConfig() PipelineConfig {
 	if a.det != nil {
 		pc.Detector = a.det
 	}
-	if a.view != nil {
-		pc.Observe = a.view.Observe
-	}
 	return pc
 }
 
-// startServices builds the detector and starts the metrics endpoint and
-// the live view; stop ends them.
+// startServices builds the detector and the pipeline, and starts the
+// metrics endpoint and the live view; stop ends them (also after an
+// error).
 func (a *liveAgent) startServices() (stop func(), err error) {
 	c := a.set.Config
 	a.latest.Store(&Counters{})
@@ -129,6 +126,7 @@ func (a *liveAgent) startServices() (stop func(), err error) {
 		a.det = det
 		a.log.Info().Msg("detection: " + mode)
 	}
+	a.p = NewPipeline(a.pipelineConfig(), a.out.sink)
 	if c.Metrics.Listen != "" {
 		s, err := serveMetrics(c.Metrics, &a.latest, a.log)
 		if err != nil {
@@ -137,12 +135,12 @@ func (a *liveAgent) startServices() (stop func(), err error) {
 		stops = append(stops, s)
 	}
 	if c.UI.Listen != "" {
-		v, err := serveView(c, &a.latest, a.log)
+		v, err := serveView(c, a.p.Graph(c.Host), &a.latest, a.log)
 		if err != nil {
-			stop()
-			return func() {}, err
+			return stop, err
 		}
 		a.view = v
+		a.p.SetObserve(v.Observe)
 		stops = append(stops, func() { v.Close() })
 	}
 	return stop, nil

@@ -14,8 +14,8 @@ const execMergeWindow = 500 * time.Millisecond
 
 // stages is what the merge needs of the pipeline.
 type stages interface {
-	Enrich(e *event.Event) *graph.Graph
-	Write(e *event.Event, g *graph.Graph)
+	Enrich(e *event.Event) graph.Proc
+	Write(e *event.Event, p graph.Proc)
 }
 
 // procReader is what the merge reads of /proc (proc.FS).
@@ -66,9 +66,9 @@ type execMerge struct {
 
 // heldExec is a connector exec waiting for audit's view of it.
 type heldExec struct {
-	e   *event.Event
-	g   *graph.Graph
-	due time.Time
+	e    *event.Event
+	proc graph.Proc
+	due  time.Time
 }
 
 func newExecMerge(p stages, fs procReader, now func() time.Time) *execMerge {
@@ -90,7 +90,7 @@ func (m *execMerge) audit(e *event.Event) {
 			e.Process.NetNS = m.fs.NetNS(pid) // the connector's twin has not come yet
 		}
 	}
-	g := m.p.Enrich(e)
+	proc := m.p.Enrich(e)
 	if m.snapshot != nil && e.Category == event.CategoryNetwork && e.Outcome == event.OutcomeSuccess {
 		switch e.Action {
 		case event.ActionConnectedTo, event.ActionBoundSocket, event.ActionListenForConnections, event.ActionAcceptedConnectionFrom:
@@ -106,7 +106,7 @@ func (m *execMerge) audit(e *event.Event) {
 			m.recent[pid] = m.now()
 		}
 	}
-	m.p.Write(e, g)
+	m.p.Write(e, proc)
 }
 
 // proc handles an event from the proc connector. Forks feed the graph
@@ -120,13 +120,13 @@ func (m *execMerge) proc(e *event.Event) {
 			e.Process.NetNS = m.fs.NetNS(pid)
 		}
 	}
-	g := m.p.Enrich(e)
+	proc := m.p.Enrich(e)
 	switch {
 	case e.Action == event.ActionForked:
 		m.forks++
 		return
 	case !exec:
-		m.p.Write(e, g)
+		m.p.Write(e, proc)
 		return
 	}
 	if t, ok := m.recent[pid]; ok && m.now().Sub(t) <= 2*execMergeWindow {
@@ -135,10 +135,10 @@ func (m *execMerge) proc(e *event.Event) {
 		return
 	}
 	if !m.auditExecs {
-		m.p.Write(e, g) // no twin will come: the source read /proc already
+		m.p.Write(e, proc) // no twin will come: the source read /proc already
 		return
 	}
-	m.pending[pid] = &heldExec{e: e.Clone(), g: g, due: m.now().Add(execMergeWindow)}
+	m.pending[pid] = &heldExec{e: e.Clone(), proc: proc, due: m.now().Add(execMergeWindow)}
 }
 
 // release writes the connector execs whose audit twin did not come in
@@ -154,9 +154,9 @@ func (m *execMerge) release(all bool) {
 			// No audit twin came (no exec rule, or a lost record): what
 			// /proc still shows, else the graph's view.
 			h.e.Process.Executable, h.e.Process.Args = m.fs.Exec(pid)
-			h.g = m.p.Enrich(h.e)
+			h.proc = m.p.Enrich(h.e)
 		}
-		m.p.Write(h.e, h.g)
+		m.p.Write(h.e, h.proc)
 	}
 	for pid, t := range m.recent {
 		if now.Sub(t) > 2*execMergeWindow {

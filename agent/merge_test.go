@@ -15,12 +15,12 @@ type fakeStages struct {
 	written  []*event.Event
 }
 
-func (f *fakeStages) Enrich(e *event.Event) *graph.Graph {
+func (f *fakeStages) Enrich(e *event.Event) graph.Proc {
 	f.enriched = append(f.enriched, string(e.Module)+" "+string(e.Action)+" "+itoa(e.Process.PID))
-	return nil
+	return graph.Proc{}
 }
 
-func (f *fakeStages) Write(e *event.Event, _ *graph.Graph) { f.written = append(f.written, e.Clone()) }
+func (f *fakeStages) Write(e *event.Event, _ graph.Proc) { f.written = append(f.written, e.Clone()) }
 
 // writes lists what was written as "module action pid exe".
 func (f *fakeStages) writes() string {

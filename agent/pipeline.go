@@ -15,12 +15,13 @@ type Sink interface {
 
 // Detector judges finished events (package detect's Engine, with the
 // baseline file's life around it). Observe sees every event after it has
-// its event.id; it passes alerts to emit, which gives them ids and writes
-// them. Tick (live, on the wall clock) and Flush (at the end) close what
+// its event.id, with the handle on its process's graph node (where the
+// detector keeps what it remembers of the process); it passes alerts to
+// emit, which gives them ids and writes them. Tick (live, on the wall clock) and Flush (at the end) close what
 // detection holds open: folded repeats, rate windows, package-manager
 // runs.
 type Detector interface {
-	Observe(e *event.Event, emit func(*event.Event))
+	Observe(e *event.Event, p graph.Proc, emit func(*event.Event))
 	Tick(nowMsec int64, emit func(*event.Event))
 	Flush(emit func(*event.Event))
 }
@@ -97,24 +98,24 @@ func (p *Pipeline) Handle(e *event.Event) { p.Write(e, p.Enrich(e)) }
 // Enrich redacts e's command line and records e in its host's lineage
 // graph, which fills in its entity id and ancestry. Events without a
 // process pass through the graph untouched.
-func (p *Pipeline) Enrich(e *event.Event) *graph.Graph {
+func (p *Pipeline) Enrich(e *event.Event) graph.Proc {
 	if e.Host == "" {
 		e.Host = p.cfg.Host
 	}
 	p.redact(e)
 	g := p.graph(e.Host)
-	g.Enrich(e)
+	proc := g.Enrich(e)
 	if e.Action == event.ActionIpcConnected {
 		p.linkPeer(g, e)
 	}
-	return g
+	return proc
 }
 
-// Write numbers e, writes it (unless only alerts are written and it is
+// Write numbers e (whose process Enrich returned, or the zero Proc for an
+// event about none), writes it (unless only alerts are written and it is
 // none), has the detector judge it and the view observe it. A line the
 // output could not take is still judged and shown.
-func (p *Pipeline) Write(e *event.Event, g *graph.Graph) {
-	_ = g // the detector will read per-process state through the graph (issue 13, item 4)
+func (p *Pipeline) Write(e *event.Event, proc graph.Proc) {
 	if e.Host == "" {
 		e.Host = p.cfg.Host
 	}
@@ -123,7 +124,7 @@ func (p *Pipeline) Write(e *event.Event, g *graph.Graph) {
 		p.write(e)
 	}
 	if d := p.cfg.Detector; d != nil && e.Kind == event.KindEvent && e.Alert == nil {
-		d.Observe(e, p.alert)
+		d.Observe(e, proc, p.alert)
 	}
 	if p.cfg.Observe != nil {
 		p.cfg.Observe(e)
@@ -150,7 +151,7 @@ func (p *Pipeline) alert(a *event.Event) {
 	} else {
 		p.stats.Repeats++
 	}
-	p.Write(a, nil)
+	p.Write(a, graph.Proc{})
 }
 
 // Tick lets the detector close its windows as of nowMsec (live).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lineaged/lineaged/audit"
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/graph"
 	"github.com/lineaged/lineaged/proc"
 )
 
@@ -88,7 +89,7 @@ func (a *liveAgent) failedReload(err error) {
 		Category: event.CategoryConfiguration, Type: event.TypeChange, Action: event.ActionReloadFailed, Outcome: event.OutcomeFailure,
 		Module: event.ModuleLineaged, Message: err.Error(),
 	}
-	a.p.Write(&e, nil)
+	a.p.Write(&e, graph.Proc{})
 }
 
 // self writes one of lineaged's own events.
@@ -98,7 +99,7 @@ func (a *liveAgent) self(action event.Action, msg string) {
 		Category: event.CategoryHost, Type: event.TypeInfo, Action: action, Outcome: event.OutcomeSuccess,
 		Module: event.ModuleLineaged, Message: msg,
 	}
-	a.p.Write(&e, nil)
+	a.p.Write(&e, graph.Proc{})
 }
 
 // settingsEvent writes what is in force: the settings and the audit rules
@@ -121,7 +122,7 @@ func (a *liveAgent) settingsEvent(action event.Action) {
 		Category: event.CategoryConfiguration, Type: event.TypeInfo, Action: action, Outcome: event.OutcomeSuccess,
 		Module: event.ModuleLineaged, Message: msg, Config: info,
 	}
-	a.p.Write(&e, nil)
+	a.p.Write(&e, graph.Proc{})
 }
 
 // checkDropped reports lines the output dropped, once writes work again
@@ -140,7 +141,7 @@ func (a *liveAgent) checkDropped(now time.Time) {
 		Message: fmt.Sprintf("%d event lines could not be written to the output (disk full or I/O error) and were dropped; writing works again", lost),
 		Labels:  []event.KV{{Key: "count", Value: strconv.FormatUint(lost, 10)}, {Key: "total", Value: strconv.FormatUint(n, 10)}},
 	}
-	a.p.Write(&e, nil)
+	a.p.Write(&e, graph.Proc{})
 }
 
 // heartbeat writes the agent's counters: a SIEM that stops receiving them
@@ -168,7 +169,7 @@ func (a *liveAgent) heartbeat(now time.Time) {
 		Category: event.CategoryHost, Type: event.TypeInfo, Action: event.ActionHeartbeat, Outcome: event.OutcomeSuccess,
 		Module: event.ModuleLineaged, Message: "lineaged is running", Labels: labels,
 	}
-	a.p.Write(&e, nil)
+	a.p.Write(&e, graph.Proc{})
 }
 
 func (a *liveAgent) procStats() proc.SourceStats {

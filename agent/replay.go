@@ -101,7 +101,7 @@ func Replay(ctx context.Context, cfg ReplayConfig, inputs []audit.Input, sink Si
 	sum := summarize(src.Stats(), p)
 	if !cfg.AlertsOnly {
 		e := summaryEvent(&sum, src.Stats().Clock, cfg.Host)
-		p.Write(&e, nil)
+		p.Write(&e, graph.Proc{})
 		sum.Events = p.Stats().Written
 	}
 	return sum, errors.Join(stopped, src.Err(), p.Err())

@@ -9,12 +9,24 @@
 //
 // # What it remembers
 //
-// Per process (by entity id, dropped 5 s of event time after its exit —
-// sources interleave, and the proc connector may report a server's exit
-// before audit delivers the shell it started —, at most 65536 with the
-// idlest half evicted past that): whether it listened on an IP port, its
-// last connect out (for 60 s), and its last four events, the evidence an
-// alert carries beside the event that raised it.
+// Per process, on the lineage graph's node (a graph.Slot: Observe gets the
+// event's graph.Proc beside the event), with no process table of its own:
+// whether it listened on an IP port, its last connect out (for 60 s), and
+// its last four events, the evidence an alert carries beside the event
+// that raised it. The memory lives and goes with the node, so the graph's
+// retention is the engine's: an exited process is remembered while the
+// graph keeps it (live, 10 s after the exit; its node stays as long as a
+// child links to it), which covers the proc connector reporting a
+// server's exit before audit delivers the shell it started. A process's
+// ancestors are found by walking the node's parent links beside the
+// event's ancestry (Proc.Parent), so the same pid on two hosts (replay
+// keeps one graph per host) or after pid reuse is never confused.
+//
+// An alert whose process the graph did not know yet (no executable) waits
+// 2 s of event time and is then completed from the node's latest
+// exec, or from the exec of the pid's current instance in the same graph
+// when the sources named the process twice; a package-manager run is
+// kept by its root's entity id until 5 s after the root's exit.
 //
 // # Learning and detecting
 //

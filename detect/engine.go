@@ -9,6 +9,7 @@ import (
 
 	"github.com/lineaged/lineaged/baseline"
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/graph"
 )
 
 // ExternalRules are rules from outside lineaged (Sigma) judged beside the
@@ -86,13 +87,10 @@ type Engine struct {
 	external []ExternalMatch
 	found    []*finding
 
-	procs     map[string]*procState // by process entity id
-	byPID     map[pidKey]*procState // the states that listened or connected, by host and pid
-	execPID   map[pidKey]*procState // the state of the latest exec seen at each host and pid
-	exited    []exitedProc          // states to forget once exitGraceMsec has passed
-	folds     map[string]*fold      // by rule id + "\x00" + key
-	rates     map[string]*rate      // by rule id
-	pm        map[string]*pmRun     // by the root package manager's entity id
+	slot      graph.Slot        // where each process's procState lives, on the graph's node
+	folds     map[string]*fold  // by rule id + "\x00" + key
+	rates     map[string]*rate  // by rule id
+	pm        map[string]*pmRun // by the root package manager's entity id
 	novelSeen map[string]uint32
 	pending   map[string]*pendingAlert // by rule id + "\x00" + file path
 	ownFiles  []string
@@ -100,38 +98,22 @@ type Engine struct {
 	ended     bool // learning ended (LearnUntilMsec passed)
 }
 
-type exitedProc struct {
-	entity string
-	pid    pidKey
-	st     *procState
-}
-
-type pidKey struct {
-	host string
-	pid  int
-}
-
+// procState is what the rules remember of one process, kept on its graph
+// node (Engine.slot): it lives and goes with the node.
 type procState struct {
-	exe                               string // the program when it listened or connected
 	listenID, listenOn, listenSummary string
 	connectID, connectTo              string
 	connectSummary, connectExe        string
 	connectMsec                       int64
 	recent                            [4]evRef
 	nrecent                           int
-	lastMsec                          int64
-	exitedMsec                        int64 // when its exit was seen (0: running)
-	// What its exec showed: an alert raised before the exec reached the
-	// graph is completed from it.
-	execExe  string
-	execArgs []string
-	execAnc  []event.ProcRef
-	execMsec int64
 }
 
-// exitGraceMsec: a process's memory outlives its exit by this much event
-// time. Live sources interleave: the proc connector may report a server's
-// exit before audit's batch with the shell it started a moment earlier.
+// exitGraceMsec: a package-manager run outlives its root's exit by this
+// much event time, and an exec this long before an unknown actor's event
+// may still name it. Live sources interleave: the proc connector may
+// report an exit before audit's batch with what the process did a moment
+// earlier.
 const exitGraceMsec = 5000
 
 type fold struct {
@@ -159,7 +141,6 @@ type pmRun struct {
 }
 
 const (
-	maxProcStates = 1 << 16
 	maxFolds      = 10000
 	maxNovelSeen  = 100000
 	maxEvidence   = 8
@@ -190,8 +171,8 @@ func New(cfg Config) *Engine {
 	if own == nil {
 		own = DefaultOwnFiles
 	}
-	return &Engine{cfg: cfg, b: cfg.Baseline, procs: map[string]*procState{}, folds: map[string]*fold{},
-		byPID: map[pidKey]*procState{}, execPID: map[pidKey]*procState{}, rates: map[string]*rate{}, pm: map[string]*pmRun{}, novelSeen: map[string]uint32{}, pending: map[string]*pendingAlert{},
+	return &Engine{cfg: cfg, b: cfg.Baseline, slot: graph.NewSlot(), folds: map[string]*fold{},
+		rates: map[string]*rate{}, pm: map[string]*pmRun{}, novelSeen: map[string]uint32{}, pending: map[string]*pendingAlert{},
 		stats: Stats{ByRule: map[string]uint64{}}, ownFiles: own}
 }
 
@@ -228,34 +209,33 @@ func (en *Engine) known(key string) bool {
 	return key != "" && en.b != nil && en.b.Status(key, en.cfg.Rare) != baseline.Novel
 }
 
-func (en *Engine) state(entity string) *procState {
-	if entity == "" {
-		return nil
-	}
-	return en.procs[entity]
+// state is what is remembered of p, nil if nothing (or p is no process).
+func (en *Engine) state(p graph.Proc) *procState {
+	st, _ := p.Get(en.slot).(*procState)
+	return st
 }
 
-// stateOf finds what is remembered of an ancestor: by entity id, else by
-// host and pid when the program is the same. Live, the sources do not
-// always agree on a process's start, so the graph may have named the
-// instance that listened differently from the one the ancestry shows.
-func (en *Engine) stateOf(host string, r *event.ProcRef) *procState {
-	if st := en.state(r.EntityID); st != nil {
-		return st
+// ancestorState is what is remembered of e's ancestor r, reached as a from
+// e's process by Parent steps: the graph's node of r when a is it (the
+// chain Enrich put into e is the node's, unless it changed since).
+func (en *Engine) ancestorState(a graph.Proc, r *event.ProcRef) *procState {
+	if r.Unknown || a.EntityID() != r.EntityID {
+		return nil
 	}
-	if st := en.byPID[pidKey{host, r.PID}]; st != nil && st.exe == r.Executable && r.PID > 0 {
-		return st
-	}
-	return nil
+	return en.state(a)
 }
 
 // Observe judges e, which must already carry its event.id (alerts point at
 // it), and passes any alerts to emit. Alerts are new events: emit assigns
 // their ids and writes them. Events of kind alert and lineaged's own
-// events are not judged. An exec's e.Ancestry is kept by reference: it
-// must be the graph's read-only snapshot (graph.Enrich), never a buffer
-// the caller rewrites.
-func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
+// events are not judged.
+//
+// p is e's process as graph.Enrich returned it (the zero Proc when e has
+// none): the engine keeps its memory of the process on that node, and
+// finds its ancestors' through p.Parent. Like Enrich, Observe runs in the
+// pipeline's goroutine. e's Ancestry is the graph's read-only chain and
+// may be kept by reference (a pending alert's copy does).
+func (en *Engine) Observe(e *event.Event, p graph.Proc, emit func(*event.Event)) {
 	if e == nil || e.Kind != event.KindEvent || e.Module == event.ModuleLineaged || e.Alert != nil {
 		return
 	}
@@ -268,7 +248,7 @@ func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
 		en.roll(en.now, emit)
 	}
 	c := &en.j
-	root, rootRef := en.fill(c, e)
+	root, rootRef := en.fill(c, e, p)
 	learning := c.learning
 	if en.cfg.Learning && !learning {
 		en.ended = true
@@ -357,7 +337,7 @@ func (en *Engine) Observe(e *event.Event, emit func(*event.Event)) {
 			}
 		}
 	}
-	en.track(e)
+	en.track(e, p)
 	if root != "" && e.Action == event.ActionExited && e.Process.EntityID == root {
 		// Closed exitGraceMsec later: its children's records may still
 		// be on their way from another source.
@@ -456,6 +436,7 @@ func (en *Engine) novelty(c *judgement, emit func(*event.Event)) {
 type pendingAlert struct {
 	f    *finding
 	ev   *event.Event // a copy of the event that raised it
+	p    graph.Proc   // its process
 	time int64
 }
 
@@ -479,18 +460,23 @@ func pendingKey(ruleID string, e *event.Event) string {
 	return k
 }
 
-// judgeOf builds the judgement of a (copied) event outside Observe.
-func (en *Engine) judgeOf(e *event.Event) *judgement {
+// judgeOf builds the judgement of a (copied) event outside Observe: its
+// ancestry is chain's, and what is remembered of the process is own's
+// (two nodes when the sources named one process twice).
+func (en *Engine) judgeOf(e *event.Event, chain, own graph.Proc) *judgement {
 	c := &judgement{}
-	en.fill(c, e)
+	en.fill(c, e, chain)
+	c.st = en.state(own)
 	return c
 }
 
-// fill prepares c to judge e (reusing its slices): e's baseline keys, the
-// novel ones, learning, and the package manager above e, which it
-// returns.
-func (en *Engine) fill(c *judgement, e *event.Event) (root string, rootRef event.ProcRef) {
+// fill prepares c to judge e of process p (reusing its slices): e's
+// baseline keys, the novel ones, learning, what is remembered of p, and
+// the package manager above e, which it returns.
+func (en *Engine) fill(c *judgement, e *event.Event, p graph.Proc) (root string, rootRef event.ProcRef) {
 	c.e = e
+	c.p = p
+	c.st = en.state(p)
 	c.keys = baseline.AppendEventKeys(c.keys[:0], e)
 	c.novel = c.novel[:0]
 	if en.b != nil {
@@ -513,7 +499,7 @@ func (en *Engine) raise(f *finding, c *judgement, emit func(*event.Event)) {
 		pk := pendingKey(f.rule.ID, e)
 		if e.Process.Executable == "" {
 			if _, ok := en.pending[pk]; !ok && len(en.pending) < maxFolds {
-				en.pending[pk] = &pendingAlert{f: f, ev: e.Clone(), time: e.TimeMsec}
+				en.pending[pk] = &pendingAlert{f: f, ev: e.Clone(), p: c.p, time: e.TimeMsec}
 			}
 			return
 		}
@@ -598,7 +584,7 @@ func (en *Engine) build(f *finding, c *judgement) *event.Event {
 			al.Evidence = append(al.Evidence, ev)
 		}
 	}
-	if st := en.state(e.Process.EntityID); st != nil {
+	if st := c.st; st != nil {
 		// The process's recent events, newest first.
 		for j := 1; j <= min(st.nrecent, len(st.recent)) && len(al.Evidence) < maxEvidence; j++ {
 			if r := &st.recent[(st.nrecent-j)%len(st.recent)]; !hasEvidence(al.Evidence, r.id) {
@@ -696,89 +682,30 @@ func (r *evRef) summary() string {
 	return s + " by " + who + " (pid " + strconv.Itoa(r.pid) + ")"
 }
 
-// track updates what the rules remember about processes: who listens,
-// who connected out, and each process's recent events for evidence.
-func (en *Engine) track(e *event.Event) {
-	id := e.Process.EntityID
-	if id == "" {
+// track updates what the rules remember about p: whether it listens,
+// whether it connected out, and its recent events for evidence.
+func (en *Engine) track(e *event.Event, p graph.Proc) {
+	if !p.Valid() || e.Action == event.ActionExited {
 		return
 	}
-	if e.Action == event.ActionExited {
-		if st := en.procs[id]; st != nil && st.exitedMsec == 0 {
-			st.exitedMsec = max(e.TimeMsec, 1)
-			en.exited = append(en.exited, exitedProc{id, pidKey{e.Host, e.Process.PID}, st})
-		}
-		return
-	}
-	st := en.procs[id]
+	st := en.state(p)
 	if st == nil {
-		if len(en.procs) >= maxProcStates {
-			en.evictProcs()
-		}
 		st = &procState{}
-		en.procs[id] = st
-	}
-	st.lastMsec = e.TimeMsec
-	if e.Action == event.ActionExecuted && e.Process.Executable != "" {
-		st.execExe = e.Process.Executable
-		st.execArgs = append(st.execArgs[:0:0], e.Process.Args...)
-		// Kept by reference: an event's ancestry is the graph's snapshot
-		// of the parent's chain, built anew when the chain changes and
-		// shared by every child, never written after (graph.chainOf).
-		// A copy per process was most of the engine's memory under an
-		// exec storm (a deep chain of long command lines, 2,000 times a
-		// second, kept 5 s past each exit).
-		st.execAnc = e.Ancestry
-		st.execMsec = e.TimeMsec
-		if e.Process.PID > 0 {
-			if len(en.execPID) >= maxProcStates {
-				clear(en.execPID)
-			}
-			en.execPID[pidKey{e.Host, e.Process.PID}] = st
-		}
+		p.Set(en.slot, st)
 	}
 	switch e.Action {
 	case event.ActionBoundSocket, event.ActionSocketListening, event.ActionListenForConnections:
 		if inet(e) && e.Source != nil && e.Source.Port > 0 && (e.Network.Transport != "udp") {
 			st.listenID, st.listenOn, st.listenSummary = e.ID, endpoint(e.Source), summarize(e)
-			en.indexPID(e, st)
 		}
 	}
 	if isConnectOut(e) {
 		st.connectID, st.connectTo, st.connectSummary = e.ID, endpoint(e.Dest), summarize(e)
 		st.connectExe, st.connectMsec = e.Process.Executable, e.TimeMsec
-		en.indexPID(e, st)
 	}
 	if e.ID != "" {
 		st.recent[st.nrecent%len(st.recent)] = refOf(e)
 		st.nrecent++
-	}
-}
-
-func (en *Engine) indexPID(e *event.Event, st *procState) {
-	st.exe = e.Process.Executable
-	if e.Process.PID <= 0 {
-		return
-	}
-	if len(en.byPID) >= maxProcStates {
-		clear(en.byPID)
-	}
-	en.byPID[pidKey{e.Host, e.Process.PID}] = st
-}
-
-// evictProcs drops the half of the process states idle the longest
-// (processes whose exit was never seen).
-func (en *Engine) evictProcs() {
-	times := make([]int64, 0, len(en.procs))
-	for _, st := range en.procs {
-		times = append(times, st.lastMsec)
-	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	cut := times[len(times)/2]
-	for id, st := range en.procs {
-		if st.lastMsec <= cut {
-			delete(en.procs, id)
-		}
 	}
 }
 
@@ -872,29 +799,7 @@ func (en *Engine) Tick(nowMsec int64, emit func(*event.Event)) {
 	}
 }
 
-// forgetExited drops the states of processes that exited more than
-// exitGraceMsec before now.
-func (en *Engine) forgetExited(now int64) {
-	n := 0
-	for _, x := range en.exited {
-		if now-x.st.exitedMsec < exitGraceMsec {
-			en.exited[n] = x
-			n++
-			continue
-		}
-		if en.procs[x.entity] == x.st {
-			delete(en.procs, x.entity)
-		}
-		if en.byPID[x.pid] == x.st {
-			delete(en.byPID, x.pid)
-		}
-	}
-	clear(en.exited[n:])
-	en.exited = en.exited[:n]
-}
-
 func (en *Engine) roll(now int64, emit func(*event.Event)) {
-	en.forgetExited(now)
 	en.releasePending(now, false, emit)
 	window := en.cfg.FoldWindow.Milliseconds()
 	for _, k := range dueKeys(en.folds, func(fd *fold) bool { return now-fd.first >= window }) {
@@ -928,7 +833,7 @@ func dueKeys[V any](m map[string]V, due func(V) bool) []string {
 
 // releasePending raises the alerts whose actor was unknown once their
 // wait is over (all of them at the end), judged again with what the
-// process's exec taught since.
+// process's exec taught the graph since.
 func (en *Engine) releasePending(now int64, all bool, emit func(*event.Event)) {
 	if len(en.pending) == 0 {
 		return
@@ -940,32 +845,46 @@ func (en *Engine) releasePending(now int64, all bool, emit func(*event.Event)) {
 		}
 		delete(en.pending, k)
 		ev, f := p.ev, p.f
-		st := en.procs[ev.Process.EntityID]
-		if st == nil || st.execExe == "" {
-			// The sources may also have named the instance differently
-			// (a fork reported after the write): the exec seen at that
-			// pid around that time.
-			if x := en.execPID[pidKey{ev.Host, ev.Process.PID}]; x != nil && x.execMsec-p.time < unknownActorWait && p.time-x.execMsec < exitGraceMsec {
-				st = x
-			}
-		}
-		if st != nil && st.execExe != "" {
-			ev.Process.Executable, ev.Process.Args = st.execExe, st.execArgs
-			if len(st.execAnc) > 0 {
-				ev.Ancestry = st.execAnc
-				a := st.execAnc[0]
+		chain := p.p // the node whose ancestry the alert shows
+		if x, xe, ok := actorExec(p); ok {
+			chain = x
+			ev.Process.Executable, ev.Process.Args = xe.Executable, xe.Args
+			if anc := x.Ancestry(); len(anc) > 0 {
+				ev.Ancestry = anc
+				a := anc[0]
 				ev.Parent = &a
 			}
 			if f.rule.judge != nil {
-				if f = f.rule.judge(en, en.judgeOf(ev)); f == nil {
+				if f = f.rule.judge(en, en.judgeOf(ev, chain, p.p)); f == nil {
 					continue // known now, it is not suspicious (its own, a package manager)
 				}
 				f.rule = p.f.rule
 			}
 		}
-		c := en.judgeOf(ev)
+		c := en.judgeOf(ev, chain, p.p)
 		en.raiseBuilt(f, p.time, func() *event.Event { return en.build(f, c) }, emit)
 	}
+}
+
+// actorExec finds the exec that names the pending alert's actor: its own
+// node's, once an exec reached the graph, else (the sources named the
+// instance differently) the exec of the current instance of its pid in
+// the same graph, if it came around that time. It returns the node and
+// the exec.
+func actorExec(p *pendingAlert) (graph.Proc, graph.Exec, bool) {
+	if xe, ok := p.p.LastExec(); ok && xe.Executable != "" {
+		return p.p, xe, true
+	}
+	g := p.p.Graph()
+	if g == nil {
+		return graph.Proc{}, graph.Exec{}, false
+	}
+	x := g.Find(p.ev.Process.PID)
+	if xe, ok := x.LastExec(); ok && xe.Executable != "" &&
+		xe.TimeMsec-p.time < unknownActorWait && p.time-xe.TimeMsec < exitGraceMsec {
+		return x, xe, true
+	}
+	return graph.Proc{}, graph.Exec{}, false
 }
 
 // closeFold reports the repeats a fold held, if any, and forgets it. The

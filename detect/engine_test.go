@@ -8,32 +8,36 @@ import (
 
 	"github.com/lineaged/lineaged/baseline"
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/graph"
 )
 
-// world builds events the way the graph enriches them: each process has
-// an entity id and an ancestry.
+// world runs whole scenarios the way the pipeline does: each event goes
+// through a real lineage graph (Enrich gives it its entity id and
+// ancestry, and its process's node) and then to the engine.
 type world struct {
+	host string
 	t    int64
 	seq  int
+	g    *graph.Graph
 	en   *Engine
 	outs []*event.Event
+	seen map[int]bool // pids the graph has been shown
 }
 
+// proc is a process of a scenario: what its events say about it.
 type proc struct {
-	pid  int
-	exe  string
-	args []string
-	uid  string
-	anc  []event.ProcRef
-}
-
-func (p proc) ref() event.ProcRef {
-	return event.ProcRef{EntityID: "e" + strconv.Itoa(p.pid), PID: p.pid, Executable: p.exe, Args: p.args, UserID: p.uid}
+	pid, ppid int
+	exe       string
+	args      []string
+	uid       string
+	up        *proc // its parent, nil at the top
+	start     int64 // a start time the source gives (live), 0 for none
 }
 
 // child is a process started by p.
 func (p proc) child(pid int, exe string, args ...string) proc {
-	return proc{pid: pid, exe: exe, args: args, uid: p.uid, anc: append([]event.ProcRef{p.ref()}, p.anc...)}
+	up := p
+	return proc{pid: pid, ppid: p.pid, exe: exe, args: args, uid: p.uid, up: &up}
 }
 
 var (
@@ -42,25 +46,66 @@ var (
 	login = sshd.child(600, "/usr/bin/bash", "-bash")
 )
 
+// newWorld is a replay-like world: one clock, no skew.
 func newWorld(cfg Config) *world {
-	return &world{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC).UnixMilli(), en: New(cfg)}
+	return newWorldGraph(cfg, graph.Config{Host: "h1"})
 }
 
-func (w *world) ev(p proc, action event.Action, mod func(e *event.Event)) *event.Event {
+// newLiveWorld is a live-like world: two clocks 100 ms apart at most, and
+// the live agent's exit TTL.
+func newLiveWorld(cfg Config) *world {
+	return newWorldGraph(cfg, graph.Config{Host: "h1", ClockSkew: 100, ExitTTL: 10_000})
+}
+
+func newWorldGraph(cfg Config, gc graph.Config) *world {
+	return &world{host: gc.Host, t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC).UnixMilli(), en: New(cfg), g: graph.New(gc), seen: map[int]bool{}}
+}
+
+// event builds p's event at the next tick, as a source would (no entity
+// id, no ancestry: the graph adds them).
+func (w *world) event(p proc, action event.Action, mod func(e *event.Event)) *event.Event {
 	w.t += 10
 	w.seq++
 	e := &event.Event{ID: "ev-" + strconv.Itoa(w.seq), TimeMsec: w.t, Kind: event.KindEvent, Action: action, Outcome: "success",
-		Module: "auditd", Host: "h1",
-		Process: event.Process{EntityID: "e" + strconv.Itoa(p.pid), PID: p.pid, Executable: p.exe, Name: base(p.exe), Args: p.args},
-		User:    event.User{ID: p.uid}, Ancestry: p.anc}
-	if len(p.anc) > 0 {
-		e.Parent = &e.Ancestry[0]
-	}
+		Module: "auditd", Host: w.host,
+		Process: event.Process{PID: p.pid, PPID: p.ppid, Executable: p.exe, Name: base(p.exe), Args: p.args, StartMsec: p.start},
+		User:    event.User{ID: p.uid}}
 	if mod != nil {
 		mod(e)
 	}
-	w.en.Observe(e, w.emit)
 	return e
+}
+
+// ev feeds p's event through the graph to the engine. p's ancestors the
+// graph has not seen are shown to it first (processes found running at
+// start: the graph learns them, the engine judges only the event).
+func (w *world) ev(p proc, action event.Action, mod func(e *event.Event)) *event.Event {
+	w.introduce(p.up)
+	e := w.event(p, action, mod)
+	w.seen[p.pid] = true
+	w.en.Observe(e, w.g.Enrich(e), w.emit)
+	return e
+}
+
+// graphOnly feeds p's event to the graph alone, as the live agent does
+// with the connector's forks.
+func (w *world) graphOnly(p proc, action event.Action, mod func(e *event.Event)) *event.Event {
+	w.introduce(p.up)
+	e := w.event(p, action, mod)
+	w.seen[p.pid] = true
+	w.g.Enrich(e)
+	return e
+}
+
+func (w *world) introduce(p *proc) {
+	if p == nil || w.seen[p.pid] {
+		return
+	}
+	w.introduce(p.up)
+	w.seen[p.pid] = true
+	w.g.Enrich(&event.Event{TimeMsec: w.t, Kind: event.KindEvent, Category: event.CategoryProcess, Action: event.ActionExisting,
+		Outcome: "success", Module: "proc", Host: w.host,
+		Process: event.Process{PID: p.pid, PPID: p.ppid, Executable: p.exe, Args: p.args}, User: event.User{ID: p.uid}})
 }
 
 func (w *world) emit(a *event.Event) {
@@ -203,7 +248,10 @@ func TestWebshell(t *testing.T) {
 	// The baseline says this service runs this routinely.
 	b0 := baseline.New()
 	child := srv.child(830, "/usr/bin/dash", "/bin/sh", "-c", "date")
-	key := baseline.EventKeys(&event.Event{Kind: event.KindEvent, Action: "executed", Process: event.Process{Executable: child.exe}, Ancestry: child.anc})[0]
+	key := baseline.EventKeys(newWorld(Config{}).exec(child))[0]
+	if !strings.HasPrefix(key, "exec-edge|") || !strings.Contains(key, "python") {
+		t.Fatalf("key %q", key)
+	}
 	for range 10 {
 		b0.ObserveKey(key, time.Now())
 	}
@@ -497,47 +545,84 @@ func TestUnknownWriterWaits(t *testing.T) {
 	w.only(t, "lineaged.persistence-write")
 }
 
-// TestWebshellByPID: the ancestry names the server by another entity id
-// than the one that listened (live sources disagreeing on its start); the
-// same program at the same pid still counts.
-func TestWebshellByPID(t *testing.T) {
-	w := newWorld(Config{})
+// TestWebshellStartOneTickOff: live, the connector stamps a fork's start
+// and /proc (sock_diag's owner of a listening socket) one tick later. The
+// graph takes both for one process, so the listen marks the node the
+// shell's ancestry shows.
+func TestWebshellStartOneTickOff(t *testing.T) {
+	w := newLiveWorld(Config{})
 	srv := initP.child(4000, "/usr/bin/python3.11", "python3", "websrv.py")
+	fork := w.graphOnly(srv, event.ActionForked, func(e *event.Event) { e.Process.StartMsec = e.TimeMsec })
+	w.exec(srv)
+	w.ev(srv, event.ActionSocketListening, func(e *event.Event) {
+		bind(47101)(e)
+		e.Process.StartMsec = fork.Process.StartMsec + 10
+	})
+	sh := w.exec(srv.child(4001, "/usr/bin/dash", "/bin/sh", "-c", "id"))
+	if sh.Parent == nil || sh.Parent.EntityID != fork.Process.EntityID {
+		t.Fatalf("the shell's parent %+v is not the forked server %s", sh.Parent, fork.Process.EntityID)
+	}
+	a := w.only(t, "lineaged.webshell")
+	if !strings.Contains(a.Alert.Reason, "listening on 127.0.0.1:47101") {
+		t.Errorf("reason %q", a.Alert.Reason)
+	}
+	// Another program at that pid (reused after the server's exit) does
+	// not inherit the listener.
+	w = newLiveWorld(Config{})
 	w.ev(srv, "bound-socket", bind(47101))
-	sh := srv.child(4001, "/usr/bin/dash", "/bin/sh", "-c", "id")
-	sh.anc[0].EntityID = "other-instance"
-	w.exec(sh)
-	w.only(t, "lineaged.webshell")
-	// Another program at that pid (reused) does not.
-	w = newWorld(Config{})
-	w.ev(srv, "bound-socket", bind(47101))
-	sh.anc[0].Executable = "/usr/bin/make"
-	w.exec(sh)
+	w.ev(srv, "exited", nil)
+	w.t += 1000
+	mk := initP.child(4000, "/usr/bin/make", "make")
+	w.exec(mk)
+	w.exec(mk.child(4001, "/usr/bin/dash", "/bin/sh", "-c", "id"))
 	if got := w.alerts("lineaged.webshell"); len(got) != 0 {
 		t.Fatal("a reused pid must not inherit the listener")
 	}
 }
 
 // TestExitBeforeChild: the proc connector reports the server's exit before
-// audit delivers the shell it started; the server's memory outlives the
-// exit long enough.
+// audit delivers the shell it started a moment earlier; the server's node,
+// and what the engine keeps on it, outlive the exit.
 func TestExitBeforeChild(t *testing.T) {
-	w := newWorld(Config{})
+	w := newLiveWorld(Config{})
 	srv := initP.child(4100, "/usr/bin/python3.11", "python3", "websrv.py")
 	w.ev(srv, "bound-socket", bind(47101))
-	w.ev(srv, "exited", nil)
-	w.exec(srv.child(4101, "/usr/bin/dash", "/bin/sh", "-c", "id"))
+	exit := w.ev(srv, "exited", nil)
+	w.ev(srv.child(4101, "/usr/bin/dash", "/bin/sh", "-c", "id"), "executed", func(e *event.Event) { e.TimeMsec = exit.TimeMsec - 5 })
 	w.only(t, "lineaged.webshell")
-	// Long after the exit, the memory is gone.
-	w = newWorld(Config{})
+	// A process that shows up long after the exit is not the server's
+	// child: the graph does not link it, so the listen is no ancestor's.
+	w = newLiveWorld(Config{})
 	w.ev(srv, "bound-socket", bind(47101))
 	w.ev(srv, "exited", nil)
 	w.t += exitGraceMsec + 2000
 	w.exec(login.child(4102, "/usr/bin/true", "true"))
 	w.exec(srv.child(4103, "/usr/bin/dash", "/bin/sh", "-c", "id"))
 	if got := w.alerts("lineaged.webshell"); len(got) != 0 {
-		t.Fatal("an exited server's listen must be forgotten after the grace")
+		t.Fatal("an exited server's listen must not mark a process that came after it")
 	}
+}
+
+// TestTwoHosts: replay keeps a graph per audit host and one engine; the
+// same pid on two hosts is two processes, each with its own memory.
+func TestTwoHosts(t *testing.T) {
+	w := newWorld(Config{})
+	srv := initP.child(4200, "/usr/bin/python3.11", "python3", "websrv.py")
+	w.ev(srv, "bound-socket", bind(47101))
+	other := newWorldGraph(Config{}, graph.Config{Host: "h2"})
+	other.en = w.en // one engine, a second host's graph
+	other.t = w.t
+	// On the other host pid 4200 is a shell that starts a shell: no
+	// listener above it.
+	sh := initP.child(4200, "/usr/bin/bash", "bash")
+	other.exec(sh)
+	other.exec(sh.child(4201, "/usr/bin/dash", "/bin/sh", "-c", "id"))
+	if got := other.alerts(""); len(got) != 0 {
+		t.Fatalf("the first host's listener marked the second's: %s", ruleIDs(got))
+	}
+	w.t = other.t
+	w.exec(srv.child(4201, "/usr/bin/dash", "/bin/sh", "-c", "id"))
+	w.only(t, "lineaged.webshell")
 }
 
 func TestSelfTamper(t *testing.T) {
@@ -604,17 +689,34 @@ func TestUnknownActorCompleted(t *testing.T) {
 	}
 }
 
-// TestUnknownActorByPID: the write's process and the exec that follows got
-// different entity ids (a fork reported late); the exec at that pid still
-// completes the alert.
+// TestUnknownActorByPID: the sources named the writer and the exec that
+// followed differently (the write with one start time, the exec with
+// another, beyond the clock skew: two instances of the pid in the graph);
+// the exec at that pid still completes the alert.
 func TestUnknownActorByPID(t *testing.T) {
-	w := newWorld(Config{})
-	w.ev(proc{pid: 3200}, "modified-file", file("/etc/cron.d/p", "write"))
+	w := newLiveWorld(Config{})
+	w.ev(proc{pid: 3200, start: w.t}, "modified-file", file("/etc/cron.d/p", "write"))
 	tee := login.child(3200, "/usr/bin/tee", "tee", "-a", "/etc/cron.d/p")
-	w.ev(tee, "executed", func(e *event.Event) { e.Process.EntityID = "forked-instance" })
+	tee.start = w.t - 2000
+	x := w.exec(tee)
+	if w.g.Stats().PIDReuse != 1 {
+		t.Fatalf("the scenario needs two instances: %+v", w.g.Stats())
+	}
 	w.t += unknownActorWait + 1000
 	w.exec(login.child(3201, "/usr/bin/true", "true"))
-	if a := w.only(t, "lineaged.persistence-write"); a.Process.Executable != "/usr/bin/tee" {
-		t.Fatalf("the alert must be completed from the exec at that pid: %+v", a.Process)
+	a := w.only(t, "lineaged.persistence-write")
+	if a.Process.Executable != "/usr/bin/tee" || len(a.Ancestry) == 0 || a.Ancestry[0].EntityID != x.Ancestry[0].EntityID {
+		t.Fatalf("the alert must be completed from the exec at that pid: %+v %+v", a.Process, a.Ancestry)
+	}
+	// An exec at that pid long after the write is not the writer's.
+	w = newLiveWorld(Config{})
+	w.ev(proc{pid: 3300, start: w.t}, "modified-file", file("/etc/cron.d/q", "write"))
+	w.t += unknownActorWait + 500
+	late := login.child(3300, "/usr/bin/tee", "tee")
+	late.start = w.t
+	w.exec(late)
+	w.en.Flush(w.emit)
+	if a := w.only(t, "lineaged.persistence-write"); a.Process.Executable != "" {
+		t.Fatalf("a later process at the pid named the writer: %+v", a.Process)
 	}
 }

@@ -5,10 +5,13 @@ import (
 
 	"github.com/lineaged/lineaged/baseline"
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/graph"
 )
 
 // FuzzObserve: whatever an event holds (the sources decode it from kernel
 // and file input), judging it never panics, and every alert is complete.
+// The event goes through a graph first, as in the pipeline, below a
+// parent that ran parentExe and whose own parent is unknown.
 func FuzzObserve(f *testing.F) {
 	f.Add("executed", "/usr/bin/bash", "[kworker/0:1]", "/etc/cron.d/x", "write", "127.0.0.1", 4444, "0", "1000", "remove_rule", "/usr/bin/dpkg")
 	f.Add("connected-to", "/bin/sh", "sh", "", "", "10.0.0.1", 53, "", "0", "", "")
@@ -17,12 +20,15 @@ func FuzzObserve(f *testing.F) {
 	b := baseline.New()
 	f.Fuzz(func(t *testing.T, action, exe, name, path, op, ip string, port int, euid, uid, auditOp, parentExe string) {
 		en := New(Config{Baseline: b, RateLimit: 2})
-		e := &event.Event{ID: "x", TimeMsec: int64(port) * 1000, Kind: event.KindEvent, Action: event.Action(action), Outcome: "success",
-			Process:  event.Process{EntityID: "e1", PID: 5, Executable: exe, Name: name, Args: []string{name, path}},
-			User:     event.User{ID: uid, EffectiveID: euid},
-			Ancestry: []event.ProcRef{{EntityID: "e0", PID: 1, Executable: parentExe}, {Unknown: true}},
-			Audit:    &event.Audit{Syscall: op, Data: []event.KV{{Key: "op", Value: auditOp}, {Key: "a1", Value: ip}}}}
-		e.Parent = &e.Ancestry[0]
+		g := graph.New(graph.Config{Host: "h"})
+		t0 := int64(port) * 1000
+		parent := &event.Event{ID: "p", TimeMsec: t0, Kind: event.KindEvent, Action: event.ActionExecuted, Outcome: "success",
+			Process: event.Process{PID: 4, PPID: 3, Executable: parentExe, Args: []string{parentExe}}}
+		en.Observe(parent, g.Enrich(parent), func(*event.Event) {})
+		e := &event.Event{ID: "x", TimeMsec: t0, Kind: event.KindEvent, Action: event.Action(action), Outcome: "success",
+			Process: event.Process{PID: 5, PPID: 4, Executable: exe, Name: name, Args: []string{name, path}},
+			User:    event.User{ID: uid, EffectiveID: euid},
+			Audit:   &event.Audit{Syscall: op, Data: []event.KV{{Key: "op", Value: auditOp}, {Key: "a1", Value: ip}}}}
 		if path != "" {
 			e.File = &event.File{Path: path, Operation: op}
 		}
@@ -36,8 +42,12 @@ func FuzzObserve(f *testing.F) {
 				t.Fatalf("incomplete alert %+v", a.Alert)
 			}
 		}
-		for range 3 {
-			en.Observe(e, check)
+		for i := range 3 {
+			p := g.Enrich(e)
+			if i == 1 {
+				p = graph.Proc{} // an event whose node is gone (or a pipeline without a graph)
+			}
+			en.Observe(e, p, check)
 			e.TimeMsec += 3_600_001
 		}
 		en.Tick(e.TimeMsec+10_000_000, check)

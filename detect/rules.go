@@ -7,6 +7,7 @@ import (
 
 	"github.com/lineaged/lineaged/baseline"
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/graph"
 )
 
 // Rule is a built-in detection.
@@ -37,8 +38,10 @@ type finding struct {
 // judgement is what the rules see of one event.
 type judgement struct {
 	e        *event.Event
-	keys     []string // baseline.EventKeys(e)
-	novel    []string // keys the baseline lacks (nil without a baseline)
+	p        graph.Proc // the node whose parent links e's ancestry follows: e's process (zero when the graph had none)
+	st       *procState // what is remembered of e's process, nil if nothing
+	keys     []string   // baseline.EventKeys(e)
+	novel    []string   // keys the baseline lacks (nil without a baseline)
 	learning bool
 	// packageManager: the event is below a package manager's lineage.
 	packageManager bool
@@ -139,7 +142,7 @@ func reverseShell(en *Engine, c *judgement) *finding {
 		return nil
 	}
 	// nc -e /bin/sh: the connect came before the exec, in this process.
-	if st := en.state(e.Process.EntityID); st != nil && st.connectID != "" && e.TimeMsec-st.connectMsec <= connectMemoryMsec {
+	if st := c.st; st != nil && st.connectID != "" && e.TimeMsec-st.connectMsec <= connectMemoryMsec {
 		return &finding{key: "exec-after-connect|" + baseline.Exe(e.Process.Executable) + "|" + st.connectExe,
 			reason:   fmt.Sprintf("%s became the shell %s right after connecting out to %s", st.connectExe, describe(e), st.connectTo),
 			evidence: []event.Evidence{{ID: st.connectID, Summary: st.connectSummary}}}
@@ -148,7 +151,7 @@ func reverseShell(en *Engine, c *judgement) *finding {
 	if p := e.Parent; p != nil && !p.Unknown {
 		pb := base(p.Executable)
 		if netTools[pb] || interpreters[trimVersion(pb)] || shells[pb] {
-			if st := en.stateOf(e.Host, p); st != nil && st.connectID != "" && e.TimeMsec-st.connectMsec <= connectMemoryMsec {
+			if st := en.ancestorState(c.p.Parent(), p); st != nil && st.connectID != "" && e.TimeMsec-st.connectMsec <= connectMemoryMsec {
 				return &finding{key: "spawn-after-connect|" + baseline.Exe(p.Executable) + "|" + baseline.Exe(e.Process.Executable),
 					reason:   fmt.Sprintf("%s (pid %d) connected out to %s and then started the shell %s", p.Executable, p.PID, st.connectTo, describe(e)),
 					evidence: []event.Evidence{{ID: st.connectID, Summary: st.connectSummary}}}
@@ -178,8 +181,10 @@ func webshell(en *Engine, c *judgement) *finding {
 	if len(anc) == 0 && e.Parent != nil {
 		anc = []event.ProcRef{*e.Parent}
 	}
+	up := c.p // walks up beside anc: up is anc[i]'s node
 	for i := 0; i < len(anc) && i < 3; i++ {
 		a := &anc[i]
+		up = up.Parent()
 		if a.Unknown || a.Executable == "" {
 			return nil
 		}
@@ -187,7 +192,7 @@ func webshell(en *Engine, c *judgement) *finding {
 		if loginBoundary[b] {
 			return nil
 		}
-		st := en.stateOf(e.Host, a)
+		st := en.ancestorState(up, a)
 		listening := st != nil && st.listenID != ""
 		if listening || webServers[b] || webServers[trimVersion(b)] {
 			why := "a known server"

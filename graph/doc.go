@@ -1,11 +1,33 @@
 // Package graph keeps the process-lineage graph (SPEC §2) and enriches each
 // event with its process's entity id and ancestry (process.entity_id,
-// process.parent, process.ancestry in SPEC §5).
+// process.parent, process.ancestry in SPEC §5). It is lineaged's only
+// process table: detection and the live view keep no table of their own
+// (see The process model).
 //
 // It knows nothing of sources, baselines or outputs: it reads what an
 // event says about its process and answers from what earlier events said.
 // Time is the events' own TimeMsec, never the wall clock, so a replay of
 // the same input gives the same ids, ancestries and evictions.
+//
+// # The process model
+//
+// Enrich returns a Proc, a two-word handle on the event's node, which the
+// pipeline passes on with the event. What each consumer keeps:
+//   - the graph: identity, lineage, exe and args, execs, exit time and
+//     code, IPC peers, and the retention below;
+//   - detection (package detect) keeps its per-process memory (listen and
+//     connect, the last few events for evidence) in a Slot on the node
+//     (Proc.Get, Proc.Set), found again from the next event's Proc or an
+//     ancestor's (Proc.Parent). It forgets a process when the graph does,
+//     with no list of its own;
+//   - the live view (package ui) keeps no per-process state: it draws the
+//     tree from Snapshot, joins its alerts' entity ids with it, and keeps
+//     the last exited processes the graph evicted (OnEvict), so that a
+//     short-lived process stays in sight longer than the live ExitTTL.
+//
+// Slots are not tied to one graph (replay keeps a graph per audit host):
+// a consumer makes its Slot once and reads it on the Proc of whatever
+// graph the event came from.
 //
 // # Nodes and entity ids
 //
@@ -38,7 +60,10 @@
 //     is a living ancestor of it: the kernel reparents orphans to init or
 //     to the nearest child subreaper (systemd --user, a container's init),
 //     so the process is the same;
-//   - the source gave a start time and it differs from the node's.
+//   - the source gave a start time and it differs from the node's by more
+//     than Config.ClockSkew (within it, it is one start read through two
+//     clocks: /proc and the proc connector round to a tick, so they may
+//     disagree by one).
 //
 // An event with PPID 0 makes no claim about its parent. Without exit
 // events (audit rules often omit exit_group) reuse is only seen when the
@@ -91,8 +116,18 @@
 // seen goes first. An exited node leaves it ExitTTL after its exit, any
 // node IdleTTL after it was last seen; both lists are kept in order so
 // each event costs O(1) bookkeeping, never a scan. An evicted node stays
-// in memory only while a child still points at it; the Go GC frees the
-// rest. So that a process that forks and exits forever cannot pin an
+// in memory only while a child still points at it or a consumer keeps its
+// Proc; the Go GC frees the rest, with the consumers' slot values on it
+// (the graph never reads or clears those: they are as bounded as the
+// nodes).
+//
+// A consumer that must act when a node leaves the index (the live view
+// keeping exited processes in sight) registers OnEvict at setup. Its
+// callback gets the Proc of every node that leaves: exited past ExitTTL,
+// idle past IdleTTL, least recently seen past MaxNodes, or replaced by a
+// new instance of its pid. Callbacks run in the goroutine that calls
+// Enrich, inside that call, after the graph's lock is released: they may
+// call any method but Enrich, and must be quick. So that a process that forks and exits forever cannot pin an
 // unbounded chain, a child's chain is cut MaxAncestry hops up once it
 // grows past twice that; other processes whose ancestry ran through the
 // cut then see an unknown entry there. A node's exec history keeps the
@@ -108,7 +143,17 @@
 // parent and rebuilt only when a node on the chain changes, so Enrich
 // allocates only when a process is first seen, execs, or its chain changes.
 //
-// All methods are safe for concurrent use (Stats and Lookup may be called
-// from a metrics or view goroutine); Enrich expects events of one host in
-// roughly time order from one goroutine.
+// Enrich expects events of one host in roughly time order from one
+// goroutine: the pipeline's. A Proc's methods read its node without the
+// lock and are for that goroutine too (the consumers it calls, the
+// OnEvict callbacks), except Ancestry, which locks. Stats, Lookup, Find,
+// ProcOf and Snapshot lock, and may be called from any goroutine (a
+// metrics endpoint, a view's HTTP handlers).
+//
+// Snapshot copies the limit most recently created indexed nodes and their
+// ancestors into plain Nodes (JSON-tagged, capped args, no pointers into
+// the graph but shared immutable strings), so a view can serve them or
+// send them to another process. It holds the lock for O(limit·log limit),
+// whatever the graph's size (about half a millisecond for 2,000 nodes),
+// and allocates the answer only.
 package graph

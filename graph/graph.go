@@ -59,40 +59,44 @@ type Config struct {
 
 // Exec is one successful exec observed in a process instance.
 type Exec struct {
-	TimeMsec   int64
-	Executable string
-	Args       []string
+	TimeMsec   int64    `json:"time"`
+	Executable string   `json:"executable"`
+	Args       []string `json:"args,omitempty"`
 }
 
-// Node is a snapshot of what the graph knows about one process instance.
+// Node is a copy of what the graph knows about one process instance: plain
+// data, safe to keep, to encode as JSON and to send to another process.
+// Times are Unix msec. Lookup fills every field; Snapshot and Proc.Node
+// leave Execs and Peers empty and cap Args (see Snapshot).
 type Node struct {
-	EntityID         string
-	PID              int
-	PPID             int // parent pid when first seen with one (0 = never seen)
-	ReparentedTo     int // the pid the process was last seen reparented to (1 or a subreaper), 0 if never
-	ParentEntityID   string
-	Executable       string
-	Args             []string
-	Name             string
-	WorkingDirectory string
-	UserID           string
-	StartMsec        int64 // first sighting (or the source's start time, see package doc)
-	LastSeenMsec     int64
-	Exited           bool
-	ExitMsec         int64 // meaningful when Exited
-	Execs            []Exec
-	Children         int    // children linked to this instance by pointer
-	NetNS            uint64 // network namespace inode, 0 when unknown
-	Peers            []Peer // IPC edges to other processes, oldest first
+	EntityID         string   `json:"entity_id"`
+	PID              int      `json:"pid"`
+	PPID             int      `json:"ppid"`                    // parent pid when first seen with one (0 = never seen)
+	ReparentedTo     int      `json:"reparented_to,omitempty"` // the pid the process was last seen reparented to (1 or a subreaper), 0 if never
+	ParentEntityID   string   `json:"parent_entity_id,omitempty"`
+	Executable       string   `json:"executable"`
+	Args             []string `json:"args"`
+	Name             string   `json:"name,omitempty"`
+	WorkingDirectory string   `json:"cwd,omitempty"`
+	UserID           string   `json:"user_id,omitempty"`
+	StartMsec        int64    `json:"start"` // first sighting (or the source's start time, see package doc)
+	LastSeenMsec     int64    `json:"last_seen"`
+	Exited           bool     `json:"exited,omitempty"`
+	ExitMsec         int64    `json:"exit,omitempty"`      // meaningful when Exited
+	ExitCode         *int     `json:"exit_code,omitempty"` // nil when no exit event carried one
+	Execs            []Exec   `json:"execs,omitempty"`
+	Children         int      `json:"children"`        // children linked to this instance by pointer
+	NetNS            uint64   `json:"netns,omitempty"` // network namespace inode, 0 when unknown
+	Peers            []Peer   `json:"peers,omitempty"` // IPC edges to other processes, oldest first
 }
 
 // Peer is an IPC edge: the other end of a UNIX or loopback TCP connection
 // whose two ends sock_diag found owned by two processes.
 type Peer struct {
-	EntityID  string
-	PID       int
-	Transport string // unix, tcp
-	TimeMsec  int64  // when the edge was seen
+	EntityID  string `json:"entity_id"`
+	PID       int    `json:"pid"`
+	Transport string `json:"transport"` // unix, tcp
+	TimeMsec  int64  `json:"time"`      // when the edge was seen
 }
 
 // maxPeers bounds the IPC edges kept per process: a server with thousands
@@ -163,8 +167,16 @@ type node struct {
 	start    int64
 	lastSeen int64
 	exitAt   int64
+	exitCode int
+	hasCode  bool // an exit event carried exitCode
 	exited   bool
 	srcStart bool // start came from the source, not from the first sighting
+
+	// Consumers' values (Proc.Get, Proc.Set): the first inline, so the
+	// one consumer most graphs have (detection) costs no allocation.
+	slotKey   *slotKey
+	slotVal   any
+	moreSlots []slotEntry
 
 	parent   *node
 	children int
@@ -188,10 +200,13 @@ type node struct {
 	inExitQ      bool
 	prev, next   *node // LRU list, head = most recently seen
 	xprev, xnext *node // exit queue, in order of exit
+	cprev, cnext *node // indexed nodes in order of creation (Snapshot)
 }
 
 // Graph is the process-lineage graph. Its methods are safe for concurrent
-// use, but Enrich is meant to be called from one goroutine, in event order.
+// use, but Enrich must be called from one goroutine (the pipeline's), in
+// event order, and a Proc's methods from that goroutine too (see the
+// package doc).
 type Graph struct {
 	mu sync.Mutex
 
@@ -205,6 +220,7 @@ type Graph struct {
 	head, tail *node // LRU
 	xhead      *node // exit queue
 	xtail      *node
+	ctail      *node // the newest indexed node, see node.cprev
 	exited     int
 
 	now     int64 // latest event time seen
@@ -212,6 +228,9 @@ type Graph struct {
 	walk    uint64
 	scratch []*node
 	stats   Stats
+
+	onEvict []func(Proc) // see OnEvict
+	gone    []*node      // left the index during this Enrich, for onEvict
 }
 
 // New returns an empty graph.
@@ -240,8 +259,10 @@ func New(cfg Config) *Graph {
 // Enrich records what e says about its process and fills
 // e.Process.EntityID, StartMsec, and (when the event lacks them) PPID,
 // Executable, Args, Name and WorkingDirectory from the node, and sets
-// e.Ancestry and e.Parent (= &e.Ancestry[0], nil without ancestry).
-// Events with no process (PID <= 0) are left alone.
+// e.Ancestry and e.Parent (= &e.Ancestry[0], nil without ancestry). It
+// returns a handle on the process's node, for the consumers that keep
+// state on it (see Proc); events with no process (PID <= 0) are left
+// alone and get the zero Proc.
 //
 // The slices Enrich puts into e (Ancestry, the ProcRefs' Args, a filled
 // Process.Args) are shared with the graph and with other events: they stay
@@ -249,13 +270,25 @@ func New(cfg Config) *Graph {
 // must copy before it rewrites. Likewise Enrich keeps e.Process.Args of an
 // exec (without copying, to save an allocation per exec): the caller must
 // not modify that slice afterwards.
-func (g *Graph) Enrich(e *event.Event) {
+//
+// Nodes that leave the index during the call are passed to the OnEvict
+// callbacks before Enrich returns, once the graph's lock is released.
+func (g *Graph) Enrich(e *event.Event) Proc {
 	if e.Process.PID <= 0 {
-		return
+		return Proc{}
 	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	n := g.enrich(e)
+	cbs := g.onEvict
+	g.mu.Unlock()
+	if len(g.gone) > 0 {
+		g.notifyEvicted(cbs)
+	}
+	return Proc{n: n, g: g}
+}
 
+// enrich is Enrich under the lock.
+func (g *Graph) enrich(e *event.Event) *node {
 	if e.TimeMsec > g.now {
 		g.now = e.TimeMsec
 	}
@@ -279,13 +312,20 @@ func (g *Graph) Enrich(e *event.Event) {
 	} else {
 		e.Parent = nil
 	}
+	return n
 }
 
 // newInstance reports whether e belongs to a new process instance that has
 // reused n's pid.
 func (g *Graph) newInstance(n *node, e *event.Event) bool {
-	if s := e.Process.StartMsec; s > 0 && n.srcStart && s != n.start {
-		return true // the source knows the start time: it settles it
+	if s := e.Process.StartMsec; s > 0 && n.srcStart && abs64(s-n.start) > g.skew {
+		// The source knows the start time: it settles it. Within the
+		// clock skew it is the same start seen by another clock: /proc's
+		// starttime and the connector's fork stamp are truncated to the
+		// same tick, so they differ by one tick across a tick boundary
+		// (package proc), and a pid reused that fast would need the whole
+		// pid space to wrap in ClockSkew.
+		return true
 	}
 	if n.exited && e.TimeMsec > n.exitAt {
 		// An event stamped at or before the exit is a late record of
@@ -391,6 +431,11 @@ func (g *Graph) create(e *event.Event, oldID string) *node {
 	g.index[n.pid] = n
 	n.indexed = true
 	g.pushFront(n)
+	n.cprev = g.ctail
+	if g.ctail != nil {
+		g.ctail.cnext = n
+	}
+	g.ctail = n
 	return n
 }
 
@@ -511,10 +556,17 @@ func (g *Graph) update(n *node, e *event.Event) {
 		n.uid = uid
 		g.changed(n)
 	}
-	if e.Action == actionExit && !n.exited {
-		n.exited = true
-		n.exitAt = e.TimeMsec
-		g.pushExit(n)
+	if e.Action == actionExit {
+		if !n.exited {
+			n.exited = true
+			n.exitAt = e.TimeMsec
+			g.pushExit(n)
+		}
+		// The second source's report of the exit may be the one with
+		// the code (audit's exit_group has it, a connector exit too).
+		if c := p.ExitCode; c != nil && !n.hasCode {
+			n.exitCode, n.hasCode = *c, true
+		}
 	}
 }
 
@@ -719,6 +771,18 @@ func (g *Graph) unindex(n *node) {
 	n.indexed = false
 	g.unlinkLRU(n)
 	g.unlinkExit(n)
+	if n.cnext != nil {
+		n.cnext.cprev = n.cprev
+	} else {
+		g.ctail = n.cprev
+	}
+	if n.cprev != nil {
+		n.cprev.cnext = n.cnext
+	}
+	n.cprev, n.cnext = nil, nil
+	if g.onEvict != nil {
+		g.gone = append(g.gone, n)
+	}
 }
 
 // evict enforces ExitTTL, IdleTTL and MaxNodes. Both lists are kept in
@@ -775,6 +839,10 @@ func (g *Graph) Lookup(pid int) (Node, bool) {
 		Children:         n.children,
 		NetNS:            n.netns,
 		Peers:            append([]Peer(nil), n.peers...),
+	}
+	if n.hasCode {
+		c := n.exitCode
+		out.ExitCode = &c
 	}
 	if n.parent != nil {
 		out.ParentEntityID = n.parent.entityID

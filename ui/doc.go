@@ -3,17 +3,22 @@
 //
 // # What it shows
 //
-// The agent calls Observe for every event it writes. From those the
-// Server keeps
-//   - the process-lineage tree: one node per process instance, keyed by
-//     process.entity_id ("pid:N" when an event has none), created by
-//     execs, processes found running at start ("existing"), forks, and
-//     any event naming a process; the event's parent and ancestry create
-//     the nodes above it, so live the tree reaches pid 1. Short-lived
-//     processes stay visible with their exit time and code after they
-//     exit;
-//   - the alert stream (events of kind alert), each alert also counted on
-//     its process's node;
+// The view keeps no process table: the graph (package graph) is
+// lineaged's only one. The tree comes from Config.Processes, the graph's
+// Snapshot (plain data, so a later view in another process can be given a
+// remote snapshot instead): the processes the graph saw most recently and
+// their ancestors, with their exit time and code. Exited processes stay
+// in the graph for its exit TTL (10 s live); for longer, the Server is
+// the graph's eviction callback (Evicted, registered with OnEvict): it
+// keeps the exited processes the graph forgets in a ring of MaxExited,
+// shown until ExitedTTL after their exit, so a short-lived process stays
+// in sight long enough for a person to see it.
+//
+// The agent calls Observe for every event it writes; from those the
+// Server keeps only
+//   - the alert stream (events of kind alert), a ring; a process in the
+//     tree is marked with the number of kept alerts whose
+//     process.entity_id is its own;
 //   - counters: events observed, by category.
 //
 // Source health is not kept here: Config.Health is asked on each request.
@@ -22,11 +27,6 @@
 // once a second and draws the source table, the alerts, and the tree,
 // with exited processes greyed and alerted ones marked, and a filter on
 // executable and arguments. It uses no external resource and no framework.
-//
-// Only plain events change a process's lifecycle: alerts and
-// alert-repeated reports are copies of older events, so they refresh the
-// node and count but never exec or exit the process again. A process's program
-// changes only on a successful exec, never on another event's executable.
 //
 // # Security
 //
@@ -59,25 +59,17 @@
 //
 // # Bounds
 //
-// Memory does not grow with the event stream. At most MaxProcesses nodes
-// are kept (default 4096): when over, the oldest exited go first, taken
-// from a queue of exits in the order they were observed (O(1) each); only
-// when no exited process is left do the running ones go, least recently
-// seen first (an ancestor counts as seen whenever a descendant starts or
-// exits, so leaves go before the trunk), down to 7/8 of the bound so that
-// sort is paid once per MaxProcesses/8 new processes. An exited process
-// leaves ExitedTTL (default 10 minutes, wall clock) after its exit,
-// checked every 256 events and on each /api/processes request; an exit
-// reported out of order may leave a little late. The exit queue is
-// compacted when it holds more than two entries per kept node. A node
-// keeps at most 16 arguments and 512 bytes of them (a cut list ends in
-// "…"). Alerts are a ring of MaxAlerts (default 500). /api/processes
-// returns the ?limit= (default 2000, at most MaxProcesses) most recently
-// started processes plus their ancestors.
+// Memory does not grow with the event stream: alerts are a ring of
+// MaxAlerts (default 500), evicted exited processes a ring of MaxExited
+// (default 1024; an entry shares its strings with the graph's node, which
+// never changes them), and the category counters at most 32.
+// /api/processes asks the graph for the ?limit= (default 2000, at most
+// MaxProcesses, default 4096) processes it saw most recently plus their
+// ancestors, and adds at most as many evicted exited ones; the graph caps
+// each process's arguments (graph.SnapshotMaxArgs, SnapshotMaxArgBytes; a
+// cut list ends in "…"), and an alert's the same way.
 //
-// Observe copies every string and slice it keeps (the caller reuses the
-// event's memory); executables and user ids go through a bounded intern
-// table, so it allocates only for a process it has not seen, an exec's
-// command line, or an alert. An event of a process already in the view
-// whose parent is too costs two map lookups and no allocation.
+// Observe copies every string and slice of an alert it keeps (the caller
+// reuses the event's memory); for any other event it increments two
+// counters, under one lock, without allocating.
 package ui

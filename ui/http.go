@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lineaged/lineaged/graph"
 )
 
 // cookieName carries the token after the page was opened with ?token=, so
@@ -103,22 +105,13 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(s.page.render(nonce))
 }
 
-// procJSON is one process as /api/processes serves it. Times are Unix
-// msec; Start is 0 for an ancestor only known from an ancestry.
+// procJSON is one process as /api/processes serves it: the graph's node
+// (see graph.Node for its fields; times are Unix msec, exit and exit_code
+// absent while it runs or when no code was seen) and the alerts the view
+// keeps about it.
 type procJSON struct {
-	EntityID       string   `json:"entity_id"`
-	PID            int      `json:"pid"`
-	PPID           int      `json:"ppid"`
-	ParentEntityID string   `json:"parent_entity_id"`
-	Executable     string   `json:"executable"`
-	Args           []string `json:"args"`
-	UserID         string   `json:"user_id"`
-	Start          int64    `json:"start"`
-	Exit           *int64   `json:"exit,omitempty"`
-	ExitCode       *int     `json:"exit_code,omitempty"`
-	Alerts         int      `json:"alerts"`
-	LastSeen       int64    `json:"last_seen"`
-	Unknown        bool     `json:"unknown"`
+	*graph.Node
+	Alerts int `json:"alerts"`
 }
 
 func (s *Server) serveProcesses(w http.ResponseWriter, r *http.Request) {
@@ -133,82 +126,71 @@ func (s *Server) serveProcesses(w http.ResponseWriter, r *http.Request) {
 	}
 	limit = min(limit, s.maxProcs)
 	now := s.now().UnixMilli()
-	procs := s.snapshotProcesses(now, limit)
+	procs := s.processes(now, limit)
 	writeJSON(w, struct {
 		Now       int64      `json:"now"`
 		Processes []procJSON `json:"processes"`
 	}{now, procs})
 }
 
-// snapshotProcesses copies the view's processes: the limit most recently
-// started, and every ancestor of those, so the tree is connected. The
-// copies share the nodes' args slices, which are never modified.
-func (s *Server) snapshotProcesses(now int64, limit int) []procJSON {
+// processes is the tree: the graph's snapshot (the limit processes it saw
+// most recently and their ancestors), the exited processes it evicted in
+// the last ExitedTTL (at most limit more), each with the count of kept
+// alerts about it; oldest first, for a stable answer (the page sorts
+// siblings itself). The snapshot is taken outside s.mu: it may wait for
+// the graph's lock, or (a view in another process) for a remote answer.
+func (s *Server) processes(now int64, limit int) []procJSON {
+	var nodes []graph.Node
+	if s.cfg.Processes != nil {
+		nodes = s.cfg.Processes(limit)
+	}
 	s.mu.Lock()
-	// A quiet host sends few events: sweep here too, so exited
-	// processes still leave the view on time.
-	s.sweepTTL(now)
-	var picked []*proc
-	if len(s.procs) <= limit {
-		picked = make([]*proc, 0, len(s.procs))
-		for _, n := range s.procs {
-			picked = append(picked, n)
-		}
-	} else {
-		all := make([]*proc, 0, len(s.procs))
-		for _, n := range s.procs {
-			all = append(all, n)
-		}
-		slices.SortFunc(all, func(a, b *proc) int { return cmp.Compare(b.start, a.start) })
-		in := make(map[string]bool, limit*2)
-		picked = all[:limit:limit]
-		for _, n := range picked {
-			in[n.key] = true
-		}
-		for _, n := range all[:limit] {
-			// Walk up until a node already picked (whose chain is
-			// in already) or the top.
-			for p := s.procs[n.parent]; p != nil && !in[p.key]; p = s.procs[p.parent] {
-				in[p.key] = true
-				picked = append(picked, p)
-			}
-		}
-	}
-	out := make([]procJSON, len(picked))
-	for i, n := range picked {
-		out[i] = procJSON{
-			EntityID:       n.key,
-			PID:            n.pid,
-			PPID:           n.ppid,
-			ParentEntityID: n.parent,
-			Executable:     n.exe,
-			Args:           n.args,
-			UserID:         n.userID,
-			Start:          n.start,
-			Alerts:         n.alerts,
-			LastSeen:       n.lastSeen,
-			Unknown:        n.unknown,
-		}
-		if n.exited {
-			exit := n.exit
-			out[i].Exit = &exit
-			if n.hasCode {
-				code := n.exitCode
-				out[i].ExitCode = &code
-			}
-		}
-	}
+	kept := s.recentExited(now, limit)
+	counts := s.alertCounts()
 	s.mu.Unlock()
-	for i := range out {
-		if out[i].Args == nil {
-			out[i].Args = []string{}
-		}
+
+	// Both lists in order, by pointer (a Node is a few hundred bytes):
+	// the snapshot comes sorted from the graph (checked, in case another
+	// source's does not), the few kept ones are sorted here, then merged.
+	a := pointTo(nodes)
+	if !slices.IsSortedFunc(a, byStart) {
+		slices.SortFunc(a, byStart)
 	}
-	// Oldest first, for a stable answer; the page sorts siblings itself.
-	slices.SortFunc(out, func(a, b procJSON) int {
-		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.EntityID, b.EntityID))
-	})
+	b := pointTo(kept)
+	slices.SortFunc(b, byStart)
+	out := make([]procJSON, 0, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		var next procJSON
+		if len(b) == 0 || len(a) > 0 && byStart(a[0], b[0]) <= 0 {
+			next, a = a[0], a[1:]
+		} else {
+			next, b = b[0], b[1:]
+		}
+		// An exited process may be both in the snapshot (an ancestor
+		// the graph keeps through a living child) and kept here: list
+		// it once.
+		if k := len(out); k > 0 && out[k-1].EntityID == next.EntityID {
+			continue
+		}
+		if next.Args == nil {
+			next.Args = []string{}
+		}
+		next.Alerts = counts[next.EntityID]
+		out = append(out, next)
+	}
 	return out
+}
+
+func pointTo(nodes []graph.Node) []procJSON {
+	out := make([]procJSON, len(nodes))
+	for i := range nodes {
+		out[i].Node = &nodes[i]
+	}
+	return out
+}
+
+func byStart(a, b procJSON) int {
+	return cmp.Or(cmp.Compare(a.StartMsec, b.StartMsec), strings.Compare(a.EntityID, b.EntityID))
 }
 
 func (s *Server) serveAlerts(w http.ResponseWriter, r *http.Request) {
@@ -241,10 +223,10 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		sources = []Health{}
 	}
 	s.mu.Lock()
-	events, alerts, nprocs := s.events, s.alertsSeen, len(s.procs)
+	events, alerts := s.events, s.alertsSeen
 	cats := make(map[string]uint64, len(s.byCategory))
 	for k, v := range s.byCategory {
-		cats[k] = v
+		cats[k] = *v
 	}
 	s.mu.Unlock()
 	writeJSON(w, struct {
@@ -252,10 +234,9 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		UptimeS    int64             `json:"uptime_s"`
 		Events     uint64            `json:"events"`
 		Alerts     uint64            `json:"alerts"`
-		Processes  int               `json:"processes"`
 		ByCategory map[string]uint64 `json:"by_category"`
 		Sources    []Health          `json:"sources"`
-	}{s.cfg.Host, int64(time.Since(s.started) / time.Second), events, alerts, nprocs, cats, sources})
+	}{s.cfg.Host, int64(time.Since(s.started) / time.Second), events, alerts, cats, sources})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -306,10 +306,10 @@ li.flash > .row { background: #fff3c4; }
     var li = el('li', 'proc');
     li.dataset.pid = p.pid;
     li.dataset.entity = p.entity_id;
-    var exited = p.exit !== undefined && p.exit !== null;
+    var exited = !!p.exited;
     if (exited) { li.classList.add('exited'); }
     if (p.alerts > 0) { li.classList.add('alerted'); }
-    if (p.unknown || !p.executable) { li.classList.add('unknown'); }
+    if (!p.executable) { li.classList.add('unknown'); }
     var row = el('div', 'row');
     if (kids.length) {
       var folded = collapsed.has(p.entity_id);
@@ -325,6 +325,7 @@ li.flash > .row { background: #fff3c4; }
     var tip = [p.executable || 'executable unknown'];
     if (p.start) { tip.push('started ' + iso(p.start)); }
     if (exited) { tip.push('exited ' + iso(p.exit)); }
+    if (p.ppid && !p.parent_entity_id) { tip.push('parent pid ' + p.ppid + ', not seen'); }
     tip.push('entity ' + p.entity_id);
     name.title = tip.join('\n');
     row.appendChild(name);

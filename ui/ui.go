@@ -15,12 +15,18 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/lineaged/lineaged/graph"
+	"github.com/lineaged/lineaged/internal/atomicfile"
 )
 
 // Defaults for the zero fields of Config.
 const (
 	defaultMaxProcesses = 4096
 	defaultMaxAlerts    = 500
+	defaultMaxExited    = 1024
 	defaultExitedTTL    = 10 * time.Minute
 )
 
@@ -51,16 +57,27 @@ type Config struct {
 	Health func() []Health
 	// Host is the host name shown in the page title.
 	Host string
-	// MaxProcesses bounds the processes kept (default 4096): the oldest
-	// exited go first, then the least recently seen.
+	// Processes returns the process tree to draw: the limit processes
+	// seen most recently and their ancestors, as graph.Graph.Snapshot
+	// does (the live graph's Snapshot, or a function that fetches one
+	// from another process). It is called once per /api/processes
+	// request, from the request's goroutine, without the Server's lock,
+	// and must return a slice of its own (the Server appends to it and
+	// sorts it). nil: no tree.
+	Processes func(limit int) []graph.Node
+	// MaxProcesses bounds the limit asked of Processes (default 4096).
 	MaxProcesses int
 	// MaxAlerts bounds the alerts kept (default 500), a ring.
 	MaxAlerts int
-	// ExitedTTL is how long an exited process stays in the view after its
-	// exit (default 10 minutes), measured against the wall clock.
+	// MaxExited bounds the exited processes kept after the graph evicted
+	// them (Evicted), a ring (default 1024).
+	MaxExited int
+	// ExitedTTL is how long an exited process the graph evicted stays in
+	// the view after its exit (default 10 minutes), measured against the
+	// wall clock.
 	ExitedTTL time.Duration
-	// Logf reports serving errors; may be nil. The token is never logged.
-	Logf func(string, ...any)
+	// Log reports serving errors (zero: none). The token is never logged.
+	Log zerolog.Logger
 }
 
 // Server is the live view: the state Observe fills and the HTTP server
@@ -72,24 +89,22 @@ type Server struct {
 	page    pageTemplate
 	started time.Time
 	now     func() time.Time // the clock of ExitedTTL; tests replace it
+	log     zerolog.Logger   // cfg.Log, with component=ui
 
-	// Set once from cfg, read under mu.
+	// Set once from cfg.
 	maxProcs  int
 	maxAlerts int
+	maxExited int
 	exitedTTL int64 // msec
 
-	mu         sync.Mutex // guards the view below
-	procs      map[string]*proc
-	exitQ      []exitRec // exits in observed order, from exitHead on
-	exitHead   int
-	scratch    []*proc // reused by evictOver
+	mu         sync.Mutex   // guards the view below
+	exited     []graph.Node // exited processes the graph evicted, a ring (Evicted)
+	exitedNext int          // ring position of the oldest once len(exited) == maxExited
 	alerts     []alertJSON
 	alertNext  int // ring position of the oldest alert once len(alerts) == maxAlerts
 	alertsSeen uint64
 	events     uint64
-	observes   uint64
-	byCategory map[string]uint64
-	strs       map[string]string // intern table, see intern
+	byCategory map[string]*uint64
 
 	life      sync.Mutex // guards the serving state below
 	srv       *http.Server
@@ -107,6 +122,9 @@ func New(cfg Config) *Server {
 	if cfg.MaxAlerts <= 0 {
 		cfg.MaxAlerts = defaultMaxAlerts
 	}
+	if cfg.MaxExited <= 0 {
+		cfg.MaxExited = defaultMaxExited
+	}
 	if cfg.ExitedTTL <= 0 {
 		cfg.ExitedTTL = defaultExitedTTL
 	}
@@ -117,11 +135,11 @@ func New(cfg Config) *Server {
 		now:        time.Now,
 		maxProcs:   cfg.MaxProcesses,
 		maxAlerts:  cfg.MaxAlerts,
+		maxExited:  cfg.MaxExited,
 		exitedTTL:  cfg.ExitedTTL.Milliseconds(),
-		procs:      make(map[string]*proc),
-		byCategory: make(map[string]uint64),
-		strs:       make(map[string]string),
+		byCategory: make(map[string]*uint64),
 	}
+	s.log = cfg.Log.With().Str("component", "ui").Logger()
 	s.page = newPageTemplate(cfg.Host)
 	s.handler = s.routes()
 	return s
@@ -147,12 +165,6 @@ func (s *Server) Addr() string {
 	s.life.Lock()
 	defer s.life.Unlock()
 	return s.addr
-}
-
-func (s *Server) logf(format string, args ...any) {
-	if s.cfg.Logf != nil {
-		s.cfg.Logf(format, args...)
-	}
 }
 
 // Start listens on Config.Addr, writes the token file and serves in a
@@ -195,13 +207,13 @@ func (s *Server) Start() error {
 	s.addr = ln.Addr().String()
 	if s.cfg.AllowRemote {
 		if ta, ok := ln.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
-			s.logf("ui: serving on %s, beyond loopback, over plain HTTP: the token crosses the network unencrypted", s.addr)
+			s.log.Warn().Str("addr", s.addr).Msg("live view served beyond loopback over plain HTTP: the token crosses the network unencrypted")
 		}
 	}
 	srv := s.srv
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.logf("ui: %v", err)
+			s.log.Error().Err(err).Msg("live view stopped serving")
 		}
 	}()
 	return nil
@@ -261,47 +273,22 @@ func isLoopbackName(host string) bool {
 }
 
 // writeToken writes token to path so that it is never readable by others,
-// not even for a moment: a temporary file is created with O_EXCL and mode
-// 0600 in the same directory, then renamed over path. The rename replaces
-// any old file (or symlink) rather than writing through it.
+// not even for a moment: atomicfile creates a temporary file of mode 0600
+// in the same directory and renames it over path, which replaces any old
+// file (or symlink) rather than writing through it. The directory is
+// created 0700 if missing.
 func writeToken(path, token string) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	// CreateTemp uses 0600 already; say it, in case that ever changes.
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.WriteString(token); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return nil
+	return atomicfile.WriteFile(path, []byte(token), 0o600)
 }
 
-// logWriter routes the http.Server's own error log to Config.Logf.
+// logWriter routes the http.Server's own error log (a client's broken
+// request, an accept error) to Config.Log.
 type logWriter struct{ s *Server }
 
 func (w logWriter) Write(p []byte) (int, error) {
-	w.s.logf("ui: %s", bytes.TrimRight(p, "\n"))
+	w.s.log.Warn().Msg(string(bytes.TrimRight(p, "\n")))
 	return len(p), nil
 }

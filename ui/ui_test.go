@@ -2,7 +2,6 @@ package ui
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,10 +13,12 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
+	"github.com/rs/zerolog"
+
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/graph"
 )
 
 // base is the tests' event clock; each test's Server reads it as now.
@@ -60,9 +61,26 @@ func decode[T any](t testing.TB, w *httptest.ResponseRecorder) T {
 	return v
 }
 
+// procView is one process as /api/processes serves it.
+type procView struct {
+	EntityID       string   `json:"entity_id"`
+	PID            int      `json:"pid"`
+	PPID           int      `json:"ppid"`
+	ParentEntityID string   `json:"parent_entity_id"`
+	Executable     string   `json:"executable"`
+	Args           []string `json:"args"`
+	UserID         string   `json:"user_id"`
+	Start          int64    `json:"start"`
+	LastSeen       int64    `json:"last_seen"`
+	Exited         bool     `json:"exited"`
+	Exit           *int64   `json:"exit"`
+	ExitCode       *int     `json:"exit_code"`
+	Alerts         int      `json:"alerts"`
+}
+
 type processesResp struct {
 	Now       int64      `json:"now"`
-	Processes []procJSON `json:"processes"`
+	Processes []procView `json:"processes"`
 }
 
 type alertsResp struct {
@@ -75,19 +93,18 @@ type healthResp struct {
 	UptimeS    int64             `json:"uptime_s"`
 	Events     uint64            `json:"events"`
 	Alerts     uint64            `json:"alerts"`
-	Processes  int               `json:"processes"`
 	ByCategory map[string]uint64 `json:"by_category"`
 	Sources    []Health          `json:"sources"`
 }
 
-func processes(t testing.TB, s *Server, query string) map[string]procJSON {
+func processes(t testing.TB, s *Server, query string) map[string]procView {
 	t.Helper()
 	w := get(t, s, "/api/processes"+query, bearer(s.Token()))
 	if w.Code != http.StatusOK {
 		t.Fatalf("/api/processes: %d %s", w.Code, w.Body)
 	}
 	resp := decode[processesResp](t, w)
-	m := make(map[string]procJSON, len(resp.Processes))
+	m := make(map[string]procView, len(resp.Processes))
 	for _, p := range resp.Processes {
 		if _, dup := m[p.EntityID]; dup {
 			t.Fatalf("entity %s listed twice", p.EntityID)
@@ -97,37 +114,48 @@ func processes(t testing.TB, s *Server, query string) map[string]procJSON {
 	return m
 }
 
-func ref(id string, pid int, exe string) event.ProcRef {
-	return event.ProcRef{EntityID: id, PID: pid, Executable: exe, Args: []string{exe}, UserID: "0"}
+// pipe is the agent's pipeline as the view sees it: every event goes
+// through the lineage graph, then to Observe; the view draws the graph's
+// snapshots and keeps what it evicts.
+type pipe struct {
+	g *graph.Graph
+	s *Server
 }
 
-func execEvent(t int64, id string, pid, ppid int, exe string, args []string, ancestry ...event.ProcRef) *event.Event {
-	e := &event.Event{
-		ID: "ev-" + id, TimeMsec: t, Kind: event.KindEvent,
+func newPipe(t testing.TB, cfg Config, gc graph.Config) *pipe {
+	t.Helper()
+	if gc.Host == "" {
+		gc.Host = "testhost"
+	}
+	g := graph.New(gc)
+	cfg.Processes = g.Snapshot
+	s := newTestServer(t, cfg)
+	g.OnEvict(s.Evicted)
+	return &pipe{g: g, s: s}
+}
+
+// feed enriches e and observes it; it returns e's entity id.
+func (p *pipe) feed(e *event.Event) string {
+	p.g.Enrich(e)
+	p.s.Observe(e)
+	return e.Process.EntityID
+}
+
+func execEvent(t int64, pid, ppid int, exe string, args []string) *event.Event {
+	return &event.Event{
+		ID: "ev-exec-" + strconv.Itoa(pid), TimeMsec: t, Kind: event.KindEvent,
 		Category: "process", Type: "start", Action: "executed", Outcome: "success",
-		Process: event.Process{EntityID: id, PID: pid, PPID: ppid, Executable: exe, Args: args},
+		Process: event.Process{PID: pid, PPID: ppid, Executable: exe, Args: args},
 		User:    event.User{ID: "1000"},
 	}
-	if len(ancestry) > 0 {
-		p := ancestry[0]
-		e.Parent = &p
-		e.Ancestry = ancestry
-	}
-	return e
 }
 
-func exitEvent(t int64, id string, pid, ppid, code int, ancestry ...event.ProcRef) *event.Event {
-	e := &event.Event{
-		ID: "ev-exit-" + id, TimeMsec: t, Kind: event.KindEvent,
+func exitEvent(t int64, pid, code int) *event.Event {
+	return &event.Event{
+		ID: "ev-exit-" + strconv.Itoa(pid), TimeMsec: t, Kind: event.KindEvent,
 		Category: "process", Type: "end", Action: "exited", Outcome: "success",
-		Process: event.Process{EntityID: id, PID: pid, PPID: ppid, ExitCode: &code},
+		Process: event.Process{PID: pid, ExitCode: &code},
 	}
-	if len(ancestry) > 0 {
-		p := ancestry[0]
-		e.Parent = &p
-		e.Ancestry = ancestry
-	}
-	return e
 }
 
 func TestTokenRequired(t *testing.T) {
@@ -295,13 +323,8 @@ func TestStartServeClose(t *testing.T) {
 		t.Run(addr, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run", "lineaged")
 			tokFile := filepath.Join(dir, "ui.token")
-			var logs []string
-			var logMu sync.Mutex
-			s := New(Config{Addr: addr, TokenFile: tokFile, Host: "h", Logf: func(f string, a ...any) {
-				logMu.Lock()
-				defer logMu.Unlock()
-				logs = append(logs, fmt.Sprintf(f, a...))
-			}})
+			var logs syncBuffer
+			s := New(Config{Addr: addr, TokenFile: tokFile, Host: "h", Log: zerolog.New(&logs)})
 			if err := s.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -365,15 +388,29 @@ func TestStartServeClose(t *testing.T) {
 			if _, err := c.Get("http://" + s.Addr() + "/api/health"); err == nil {
 				t.Error("still serving after Close")
 			}
-			logMu.Lock()
-			defer logMu.Unlock()
-			for _, l := range logs {
-				if strings.Contains(l, s.Token()) {
-					t.Errorf("token logged: %q", l)
-				}
+			if l := logs.String(); strings.Contains(l, s.Token()) {
+				t.Errorf("token logged: %q", l)
 			}
 		})
 	}
+}
+
+// syncBuffer is a log destination the server's goroutines may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // An old token file readable by others is replaced, not rewritten in
@@ -405,146 +442,135 @@ func TestTokenFileReplacesOld(t *testing.T) {
 	}
 }
 
-// observeChain feeds pid 1 (found running) → sh → sh → echo, each exec
-// with the graph's ancestry, then echo and the inner sh exit.
-func observeChain(s *Server) {
-	initRef := ref("e1", 1, "/sbin/init")
-	sh1 := ref("e100", 100, "/bin/sh")
-	sh2 := ref("e101", 101, "/bin/sh")
-	s.Observe(&event.Event{
-		TimeMsec: base - 5000, Category: "process", Type: "info", Action: "existing", Outcome: "success",
-		Process: event.Process{EntityID: "e1", PID: 1, Executable: "/sbin/init", Args: []string{"/sbin/init", "splash"}, StartMsec: base - 1_000_000},
+// observeChain feeds pid 1 (found running) → sh → sh → echo through the
+// graph, each an exec, then echo and the inner sh exit (codes 0 and 3). It
+// returns the entity ids the graph gave them, by name.
+func observeChain(p *pipe) map[string]string {
+	ids := map[string]string{}
+	ids["init"] = p.feed(&event.Event{
+		TimeMsec: base - 5000, Kind: event.KindEvent, Category: "process", Type: "info", Action: "existing", Outcome: "success",
+		Process: event.Process{PID: 1, Executable: "/sbin/init", Args: []string{"/sbin/init", "splash"}, StartMsec: base - 1_000_000},
 		User:    event.User{ID: "0"},
 	})
-	s.Observe(execEvent(base-400, "e100", 100, 1, "/bin/sh", []string{"sh", "-c", "sh -c 'echo hi; exit 3'"}, initRef))
-	s.Observe(execEvent(base-300, "e101", 101, 100, "/bin/sh", []string{"sh", "-c", "echo hi; exit 3"}, sh1, initRef))
-	s.Observe(execEvent(base-200, "e102", 102, 101, "/bin/echo", []string{"echo", "hi"}, sh2, sh1, initRef))
-	s.Observe(exitEvent(base-100, "e102", 102, 101, 0, sh2, sh1, initRef))
-	s.Observe(exitEvent(base-50, "e101", 101, 100, 3, sh1, initRef))
+	ids["sh1"] = p.feed(execEvent(base-400, 100, 1, "/bin/sh", []string{"sh", "-c", "sh -c 'echo hi; exit 3'"}))
+	ids["sh2"] = p.feed(execEvent(base-300, 101, 100, "/bin/sh", []string{"sh", "-c", "echo hi; exit 3"}))
+	ids["echo"] = p.feed(execEvent(base-200, 102, 101, "/bin/echo", []string{"echo", "hi"}))
+	p.feed(exitEvent(base-100, 102, 0))
+	p.feed(exitEvent(base-50, 101, 3))
+	return ids
 }
 
-func TestObserveChain(t *testing.T) {
-	s := newTestServer(t, Config{})
-	observeChain(s)
-	m := processes(t, s, "")
+func TestTree(t *testing.T) {
+	p := newPipe(t, Config{}, graph.Config{})
+	ids := observeChain(p)
+	m := processes(t, p.s, "")
 	if len(m) != 4 {
 		t.Fatalf("%d processes, want 4: %+v", len(m), m)
 	}
-	for id, parent := range map[string]string{"e100": "e1", "e101": "e100", "e102": "e101"} {
-		if got := m[id].ParentEntityID; got != parent {
-			t.Errorf("%s: parent %q, want %q", id, got, parent)
+	for child, parent := range map[string]string{"sh1": "init", "sh2": "sh1", "echo": "sh2"} {
+		if got := m[ids[child]].ParentEntityID; got != ids[parent] {
+			t.Errorf("%s: parent %q, want %s's %q", child, got, parent, ids[parent])
 		}
 	}
-	echo := m["e102"]
+	echo := m[ids["echo"]]
 	if echo.Executable != "/bin/echo" || strings.Join(echo.Args, " ") != "echo hi" || echo.PID != 102 || echo.PPID != 101 || echo.UserID != "1000" {
 		t.Errorf("echo: %+v", echo)
 	}
-	if echo.Start != base-200 || echo.Exit == nil || *echo.Exit != base-100 || echo.ExitCode == nil || *echo.ExitCode != 0 {
+	if echo.Start != base-200 || !echo.Exited || echo.Exit == nil || *echo.Exit != base-100 || echo.ExitCode == nil || *echo.ExitCode != 0 {
 		t.Errorf("echo times: %+v", echo)
 	}
-	if sh2 := m["e101"]; sh2.ExitCode == nil || *sh2.ExitCode != 3 {
+	if sh2 := m[ids["sh2"]]; sh2.ExitCode == nil || *sh2.ExitCode != 3 {
 		t.Errorf("inner sh: %+v, want exit code 3", sh2)
 	}
-	if sh1 := m["e100"]; sh1.Exit != nil || sh1.ExitCode != nil {
+	if sh1 := m[ids["sh1"]]; sh1.Exit != nil || sh1.ExitCode != nil || sh1.Exited {
 		t.Errorf("outer sh still runs: %+v", sh1)
 	}
-	if init := m["e1"]; init.PID != 1 || init.Start != base-1_000_000 || init.UserID != "0" || init.Unknown {
+	if init := m[ids["init"]]; init.PID != 1 || init.Start != base-1_000_000 || init.UserID != "0" {
 		t.Errorf("init: %+v", init)
 	}
 	// The JSON leaves exit and exit_code out while a process runs.
-	w := get(t, s, "/api/processes", bearer(s.Token()))
+	w := get(t, p.s, "/api/processes", bearer(p.s.Token()))
 	var raw struct {
 		Processes []map[string]any `json:"processes"`
 	}
 	json.Unmarshal(w.Body.Bytes(), &raw)
-	for _, p := range raw.Processes {
-		_, hasExit := p["exit"]
-		_, hasCode := p["exit_code"]
-		running := p["entity_id"] == "e1" || p["entity_id"] == "e100"
+	for _, q := range raw.Processes {
+		_, hasExit := q["exit"]
+		_, hasCode := q["exit_code"]
+		running := q["entity_id"] == ids["init"] || q["entity_id"] == ids["sh1"]
 		if running == (hasExit || hasCode) {
-			t.Errorf("%v: exit present %v, exit_code present %v", p["entity_id"], hasExit, hasCode)
+			t.Errorf("%v: exit present %v, exit_code present %v", q["entity_id"], hasExit, hasCode)
 		}
+	}
+	// No snapshot function: an empty tree, not an error.
+	s := newTestServer(t, Config{})
+	if len(processes(t, s, "")) != 0 {
+		t.Error("a view without Processes lists processes")
 	}
 }
 
-// Ancestors never seen themselves are created from the ancestry, up to
-// the top; an Unknown top entry makes an unknown node.
-func TestObserveAncestryFill(t *testing.T) {
-	s := newTestServer(t, Config{})
-	s.Observe(execEvent(base, "e300", 300, 250, "/usr/bin/curl", []string{"curl", "x"},
-		ref("e250", 250, "/usr/bin/bash"), ref("e200", 200, "/usr/sbin/sshd"), ref("e1", 1, "/sbin/init")))
-	s.Observe(execEvent(base, "e400", 400, 399, "/bin/true", nil,
-		event.ProcRef{EntityID: "e399", PID: 399, Executable: "/bin/sh"}, event.ProcRef{PID: 7, Unknown: true}))
-	// A non-exec event of a process not seen yet, without ancestry, and
-	// with no graph (pid keys): linked by ppid.
-	s.Observe(&event.Event{TimeMsec: base, Category: "network", Action: "connected-to",
-		Process: event.Process{PID: 500, PPID: 300, Executable: "/usr/bin/nc"}})
-	m := processes(t, s, "")
-	for id, want := range map[string]struct {
-		pid    int
-		exe    string
-		parent string
-	}{
-		"e250":    {250, "/usr/bin/bash", "e200"},
-		"e200":    {200, "/usr/sbin/sshd", "e1"},
-		"e1":      {1, "/sbin/init", ""},
-		"e399":    {399, "/bin/sh", "pid:7"},
-		"pid:7":   {7, "", ""},
-		"pid:500": {500, "/usr/bin/nc", "pid:300"},
-	} {
-		p, ok := m[id]
-		if !ok {
-			t.Errorf("%s missing", id)
-			continue
-		}
-		if p.PID != want.pid || p.Executable != want.exe || p.ParentEntityID != want.parent {
-			t.Errorf("%s: %+v, want %+v", id, p, want)
-		}
+// The view invents nothing: a process whose parent the graph never saw
+// is a root that names its parent's pid.
+func TestTreeUnknownParent(t *testing.T) {
+	p := newPipe(t, Config{}, graph.Config{})
+	sshd := p.feed(execEvent(base, 200, 1, "/usr/sbin/sshd", []string{"sshd"}))
+	curl := p.feed(execEvent(base+1, 300, 250, "/usr/bin/curl", []string{"curl", "x"}))
+	bash := p.feed(execEvent(base+2, 400, 200, "/bin/bash", nil))
+	m := processes(t, p.s, "")
+	if len(m) != 3 {
+		t.Fatalf("%d processes, want 3: %+v", len(m), m)
 	}
-	if !m["pid:7"].Unknown || m["e399"].Unknown {
-		t.Errorf("unknown flags: %+v %+v", m["pid:7"], m["e399"])
+	if c := m[curl]; c.ParentEntityID != "" || c.PPID != 250 {
+		t.Errorf("curl: %+v, want a root with ppid 250", c)
 	}
-	if m["e200"].Start != 0 || m["e200"].PPID != 1 {
-		t.Errorf("ancestor-only node: %+v, want start 0 (unknown), ppid 1", m["e200"])
+	if b := m[bash]; b.ParentEntityID != sshd {
+		t.Errorf("bash: %+v, want below sshd", b)
 	}
 }
 
 // Failed execs and later non-exec events do not rewrite the program.
-func TestObserveExecOnly(t *testing.T) {
-	s := newTestServer(t, Config{})
-	s.Observe(execEvent(base, "e1", 10, 1, "/bin/bash", []string{"bash"}))
-	failed := execEvent(base+1, "e1", 10, 1, "/nonexistent", []string{"nonexistent"})
+func TestTreeExecOnly(t *testing.T) {
+	p := newPipe(t, Config{}, graph.Config{})
+	id := p.feed(execEvent(base, 10, 1, "/bin/bash", []string{"bash"}))
+	failed := execEvent(base+1, 10, 1, "/nonexistent", []string{"nonexistent"})
 	failed.Outcome = "failure"
-	s.Observe(failed)
-	s.Observe(&event.Event{TimeMsec: base + 2, Category: "file", Action: "opened-file",
-		Process: event.Process{EntityID: "e1", PID: 10, Executable: "/usr/bin/bash"}})
-	if p := processes(t, s, "")["e1"]; p.Executable != "/bin/bash" || p.LastSeen != base+2 {
-		t.Errorf("%+v", p)
+	p.feed(failed)
+	p.feed(&event.Event{TimeMsec: base + 2, Kind: event.KindEvent, Category: "file", Action: "opened-file",
+		Process: event.Process{PID: 10, Executable: "/usr/bin/bash"}})
+	if q := processes(t, p.s, "")[id]; q.Executable != "/bin/bash" || q.LastSeen != base+2 {
+		t.Errorf("%+v", q)
 	}
-	s.Observe(execEvent(base+3, "e1", 10, 1, "/usr/bin/python3", []string{"python3", "-c", "pass"}))
-	if p := processes(t, s, "")["e1"]; p.Executable != "/usr/bin/python3" || len(p.Args) != 3 {
-		t.Errorf("after exec: %+v", p)
+	p.feed(execEvent(base+3, 10, 1, "/usr/bin/python3", []string{"python3", "-c", "pass"}))
+	if q := processes(t, p.s, "")[id]; q.Executable != "/usr/bin/python3" || len(q.Args) != 3 {
+		t.Errorf("after exec: %+v", q)
 	}
 }
 
-// With pid keys (no graph), a pid reused after an exit is a new process.
-func TestObservePIDReuse(t *testing.T) {
-	s := newTestServer(t, Config{})
-	s.Observe(execEvent(base, "", 10, 1, "/bin/a", []string{"a"}))
-	s.Observe(exitEvent(base+1, "", 10, 1, 0))
-	s.Observe(execEvent(base+2, "", 10, 1, "/bin/b", []string{"b"}))
-	p := processes(t, s, "")["pid:10"]
-	if p.Executable != "/bin/b" || p.Exit != nil || p.Start != base+2 {
-		t.Errorf("%+v", p)
+// A pid reused after an exit is a new process; the old one stays listed
+// as exited.
+func TestTreePIDReuse(t *testing.T) {
+	p := newPipe(t, Config{}, graph.Config{})
+	a := p.feed(execEvent(base, 10, 1, "/bin/a", []string{"a"}))
+	p.feed(exitEvent(base+1, 10, 0))
+	b := p.feed(execEvent(base+2, 10, 1, "/bin/b", []string{"b"}))
+	m := processes(t, p.s, "")
+	if a == b || m[a].Executable != "/bin/a" || !m[a].Exited {
+		t.Errorf("old instance: %+v", m[a])
+	}
+	if q := m[b]; q.Executable != "/bin/b" || q.Exited || q.Start != base+2 {
+		t.Errorf("new instance: %+v", q)
 	}
 }
 
 func TestObserveAlert(t *testing.T) {
-	s := newTestServer(t, Config{})
-	observeChain(s)
-	// The detector's alert is a copy of the echo exec: it must count, not
-	// exec the (exited) echo again.
-	a := execEvent(base-10, "e102", 102, 101, "/bin/echo", []string{"echo", "hi"}, ref("e101", 101, "/bin/sh"))
+	p := newPipe(t, Config{}, graph.Config{})
+	ids := observeChain(p)
+	s := p.s
+	// The detector's alert is a copy of the echo exec (enriched: it names
+	// echo's entity id). It is counted on echo; the view takes nothing
+	// else from it.
+	a := execEvent(base-10, 102, 101, "/bin/echo", []string{"echo", "hi"})
+	a.Process.EntityID = ids["echo"]
 	a.ID, a.Kind = "alert-1", event.KindAlert
 	a.Alert = &event.Alert{RuleID: "lineaged.test", RuleName: "Test rule", Severity: 3, Reason: "echo said hi",
 		Techniques: []string{"T1059.004"}}
@@ -554,12 +580,12 @@ func TestObserveAlert(t *testing.T) {
 	b.Alert = &event.Alert{RuleID: "lineaged.other", RuleName: "Other", Severity: 1, Reason: "again"}
 	s.Observe(&b)
 
-	p := processes(t, s, "")["e102"]
-	if p.Alerts != 2 {
-		t.Errorf("alerts on echo: %d, want 2", p.Alerts)
+	m := processes(t, s, "")
+	if q := m[ids["echo"]]; q.Alerts != 2 || q.Exit == nil || *q.Exit != base-100 {
+		t.Errorf("echo: %+v, want 2 alerts and its exit unchanged", q)
 	}
-	if p.Exit == nil || *p.Exit != base-100 {
-		t.Errorf("the alert re-executed or re-exited echo: %+v", p)
+	if q := m[ids["sh2"]]; q.Alerts != 0 {
+		t.Errorf("sh2 counted %d alerts", q.Alerts)
 	}
 	w := get(t, s, "/api/alerts", bearer(s.Token()))
 	resp := decode[alertsResp](t, w)
@@ -568,7 +594,7 @@ func TestObserveAlert(t *testing.T) {
 	}
 	got := resp.Alerts[1] // newest first
 	if resp.Alerts[0].ID != "alert-2" || got.ID != "alert-1" || got.RuleID != "lineaged.test" || got.RuleName != "Test rule" ||
-		got.Severity != 3 || got.Reason != "echo said hi" || got.EntityID != "e102" || got.PID != 102 ||
+		got.Severity != 3 || got.Reason != "echo said hi" || got.EntityID != ids["echo"] || got.PID != 102 ||
 		got.Executable != "/bin/echo" || strings.Join(got.Args, " ") != "echo hi" || got.Time != base-10 ||
 		len(got.Techniques) != 1 || got.Techniques[0] != "T1059.004" {
 		t.Errorf("alert: %+v", got)
@@ -595,125 +621,121 @@ func TestAlertRing(t *testing.T) {
 	}
 }
 
-func TestBoundsMaxProcesses(t *testing.T) {
-	s := newTestServer(t, Config{MaxProcesses: 64, ExitedTTL: time.Hour})
-	initRef := ref("e1", 1, "/sbin/init")
-	s.Observe(&event.Event{TimeMsec: base - 10_000, Category: "process", Action: "existing",
-		Process: event.Process{EntityID: "e1", PID: 1, Executable: "/sbin/init"}})
-	// A few long-running processes, then a flood of short-lived ones.
-	for i := range 8 {
-		id := "daemon" + strconv.Itoa(i)
-		s.Observe(execEvent(base-9000+int64(i), id, 50+i, 1, "/usr/sbin/d", nil, initRef))
-	}
+// TestBounds: a flood of short-lived processes. The graph forgets their
+// exits after its TTL; the view keeps the last MaxExited of those, and
+// serves at most limit processes from the graph plus as many kept.
+func TestBounds(t *testing.T) {
+	p := newPipe(t, Config{MaxProcesses: 32, MaxExited: 16, ExitedTTL: time.Hour}, graph.Config{ExitTTL: 1000, MaxNodes: 4096})
+	p.feed(&event.Event{TimeMsec: base - 10_000, Kind: event.KindEvent, Category: "process", Action: "existing",
+		Process: event.Process{PID: 1, Executable: "/sbin/init"}})
+	var ids []string
 	for i := range 5000 {
-		id := "job" + strconv.Itoa(i)
 		t0 := base - 8000 + int64(i)
-		s.Observe(execEvent(t0, id, 1000+i, 1, "/bin/true", []string{"true"}, initRef))
-		s.Observe(exitEvent(t0, id, 1000+i, 1, 0, initRef))
-		s.mu.Lock()
-		n := len(s.procs)
-		s.mu.Unlock()
-		if n > 64 {
-			t.Fatalf("after %d jobs: %d processes kept, bound 64", i+1, n)
+		ids = append(ids, p.feed(execEvent(t0, 1000+i, 1, "/bin/true", []string{"true"})))
+		p.feed(exitEvent(t0, 1000+i, 0))
+		p.s.mu.Lock()
+		n := len(p.s.exited)
+		p.s.mu.Unlock()
+		if n > 16 {
+			t.Fatalf("after %d jobs: %d exited processes kept, bound 16", i+1, n)
 		}
 	}
-	m := processes(t, s, "")
-	for i := range 8 {
-		if _, ok := m["daemon"+strconv.Itoa(i)]; !ok {
-			t.Errorf("running daemon%d evicted before exited jobs", i)
+	m := processes(t, p.s, "?limit=1000")
+	if len(m) > 32+1+16 {
+		t.Errorf("%d processes served, bound 32 from the graph, init above them, 16 kept", len(m))
+	}
+	if _, ok := m[ids[4999]]; !ok {
+		t.Error("newest job missing")
+	}
+	if _, ok := m[ids[0]]; ok {
+		t.Error("oldest job still listed")
+	}
+	// The kept ones are the last 16 the graph evicted, 1 s (its exit
+	// TTL) before the newest: jobs 3984 to 3999.
+	for _, i := range []int{3984, 3999} {
+		if q, ok := m[ids[i]]; !ok || !q.Exited || q.ExitCode == nil {
+			t.Errorf("job %d, evicted by the graph a moment ago, not kept: %+v", i, q)
+		}
+		if _, ok := p.g.Lookup(1000 + i); ok {
+			t.Fatalf("the scenario needs the graph to have evicted job %d", i)
 		}
 	}
-	if _, ok := m["e1"]; !ok {
-		t.Error("init evicted")
-	}
-	if _, ok := m["job4999"]; !ok {
-		t.Error("newest exited job evicted")
-	}
-	if _, ok := m["job0"]; ok {
-		t.Error("oldest exited job kept")
-	}
-	// With only running processes, the least recently seen go.
-	s2 := newTestServer(t, Config{MaxProcesses: 32})
-	for i := range 1000 {
-		s2.Observe(execEvent(base+int64(i), "p"+strconv.Itoa(i), 100+i, 1, "/bin/sleep", nil))
-	}
-	if m := processes(t, s2, ""); len(m) > 32 || m["p999"].PID == 0 {
-		t.Errorf("running flood: %d kept, newest present %v", len(m), m["p999"].PID != 0)
+	if _, ok := m[ids[3983]]; ok {
+		t.Error("job 3983 kept beyond MaxExited")
 	}
 }
 
-func TestBoundsExitedTTL(t *testing.T) {
-	s := newTestServer(t, Config{ExitedTTL: time.Minute})
+// TestExitedTTL: an exited process the graph evicted stays in the view
+// until ExitedTTL after its exit, by the wall clock.
+func TestExitedTTL(t *testing.T) {
+	p := newPipe(t, Config{ExitedTTL: time.Minute}, graph.Config{ExitTTL: 50})
 	now := base
-	s.now = func() time.Time { return time.UnixMilli(now) }
-	s.Observe(execEvent(base, "run", 10, 1, "/bin/sleep", nil))
-	s.Observe(execEvent(base, "gone", 11, 1, "/bin/true", nil))
-	s.Observe(exitEvent(base+10, "gone", 11, 1, 0))
-	if m := processes(t, s, ""); len(m) != 2 {
-		t.Fatalf("%d processes, want 2", len(m))
+	p.s.now = func() time.Time { return time.UnixMilli(now) }
+	run := p.feed(execEvent(base, 10, 1, "/bin/sleep", nil))
+	gone := p.feed(execEvent(base, 11, 1, "/bin/true", nil))
+	p.feed(exitEvent(base+10, 11, 4))
+	p.feed(&event.Event{TimeMsec: base + 100, Category: "file", Process: event.Process{PID: 10}}) // the graph's TTL passes
+	if _, ok := p.g.Lookup(11); ok {
+		t.Fatal("the graph kept the exit past its TTL")
 	}
 	now = base + 10 + 59_000
-	if _, ok := processes(t, s, "")["gone"]; !ok {
-		t.Error("exited process evicted before its TTL")
+	if q, ok := processes(t, p.s, "")[gone]; !ok || q.ExitCode == nil || *q.ExitCode != 4 {
+		t.Errorf("exited process left the view before its TTL: %+v", q)
 	}
 	now = base + 10 + 61_000
-	m := processes(t, s, "")
-	if _, ok := m["gone"]; ok {
+	m := processes(t, p.s, "")
+	if _, ok := m[gone]; ok {
 		t.Error("exited process kept past its TTL")
 	}
-	if _, ok := m["run"]; !ok {
-		t.Error("running process evicted by the TTL")
-	}
-	// The sweep also runs from Observe, without any request.
-	s.Observe(execEvent(now, "g2", 12, 1, "/bin/true", nil))
-	s.Observe(exitEvent(now, "g2", 12, 1, 0))
-	now += 120_000
-	for i := range sweepEvery {
-		s.Observe(&event.Event{TimeMsec: now, Category: "file", Process: event.Process{EntityID: "run", PID: 10}, ID: strconv.Itoa(i)})
-	}
-	s.mu.Lock()
-	_, kept := s.procs["g2"]
-	s.mu.Unlock()
-	if kept {
-		t.Error("Observe never swept the exited process")
+	if _, ok := m[run]; !ok {
+		t.Error("running process left the view")
 	}
 }
 
 func TestProcessesLimit(t *testing.T) {
-	s := newTestServer(t, Config{})
-	chain := []event.ProcRef{ref("e1", 1, "/sbin/init")}
-	s.Observe(&event.Event{TimeMsec: base - 10_000, Category: "process", Action: "existing",
-		Process: event.Process{EntityID: "e1", PID: 1, Executable: "/sbin/init", StartMsec: base - 10_000}})
+	p := newPipe(t, Config{}, graph.Config{})
+	p.feed(&event.Event{TimeMsec: base - 10_000, Category: "process", Action: "existing",
+		Process: event.Process{PID: 1, Executable: "/sbin/init", StartMsec: base - 10_000}})
 	// A deep chain, then many leaves under its bottom.
 	for i := range 10 {
-		id := "mid" + strconv.Itoa(i)
-		s.Observe(execEvent(base-5000+int64(i), id, 10+i, chain[0].PID, "/bin/sh", nil, chain...))
-		chain = append([]event.ProcRef{ref(id, 10+i, "/bin/sh")}, chain...)
+		ppid := 9 + i
+		if i == 0 {
+			ppid = 1
+		}
+		p.feed(execEvent(base-5000+int64(i), 10+i, ppid, "/bin/sh", nil))
 	}
+	var leaves []string
 	for i := range 100 {
-		s.Observe(execEvent(base+int64(i), "leaf"+strconv.Itoa(i), 1000+i, 19, "/bin/true", nil, chain...))
+		leaves = append(leaves, p.feed(execEvent(base+int64(i), 1000+i, 19, "/bin/true", nil)))
 	}
-	m := processes(t, s, "?limit=5")
+	m := processes(t, p.s, "?limit=5")
 	for i := 95; i < 100; i++ {
-		if _, ok := m["leaf"+strconv.Itoa(i)]; !ok {
+		if _, ok := m[leaves[i]]; !ok {
 			t.Errorf("leaf%d (among the 5 newest) missing", i)
 		}
 	}
-	if _, ok := m["leaf94"]; ok {
+	if _, ok := m[leaves[94]]; ok {
 		t.Error("leaf94 listed beyond the limit")
 	}
 	if len(m) != 5+11 {
 		t.Errorf("%d processes, want 5 leaves + 11 ancestors", len(m))
 	}
-	for id, p := range m {
-		if p.ParentEntityID != "" {
-			if _, ok := m[p.ParentEntityID]; !ok {
-				t.Errorf("%s: parent %s not listed: the tree is cut", id, p.ParentEntityID)
+	for id, q := range m {
+		if q.ParentEntityID != "" {
+			if _, ok := m[q.ParentEntityID]; !ok {
+				t.Errorf("%s: parent %s not listed: the tree is cut", id, q.ParentEntityID)
 			}
 		}
 	}
-	if len(processes(t, s, "?limit=100000")) != 111 {
+	if len(processes(t, p.s, "?limit=100000")) != 111 {
 		t.Error("a limit above the bound should list everything")
+	}
+	// The limit asked of the graph is capped at MaxProcesses.
+	asked := 0
+	s := newTestServer(t, Config{MaxProcesses: 50, Processes: func(limit int) []graph.Node { asked = limit; return nil }})
+	processes(t, s, "?limit=100000")
+	if asked != 50 {
+		t.Errorf("asked the graph for %d, want MaxProcesses 50", asked)
 	}
 }
 
@@ -806,10 +828,12 @@ func TestObserveCopies(t *testing.T) {
 	exe := unsafe.String(&exeBuf[0], len(exeBuf)) // as a zero-copy parser would
 	idBuf := []byte("e-copy")
 	id := unsafe.String(&idBuf[0], len(idBuf))
+	catBuf := []byte("process")
 	args := []string{"echo", "hello"}
 	techs := []string{"T1059"}
-	anc := []event.ProcRef{{EntityID: "par", PID: 5, Executable: "/bin/sh", Args: []string{"sh"}}}
-	e := execEvent(base, id, 10, 5, exe, args, anc...)
+	e := execEvent(base, 10, 5, exe, args)
+	e.Process.EntityID = id
+	e.Category = event.Category(unsafe.String(&catBuf[0], len(catBuf)))
 	s.Observe(e)
 	a := *e
 	a.Kind = event.KindAlert
@@ -819,89 +843,48 @@ func TestObserveCopies(t *testing.T) {
 	// The caller reuses everything.
 	copy(exeBuf, "/XXX/XXXX")
 	copy(idBuf, "XXXXXX")
+	copy(catBuf, "XXXXXXX")
 	args[1] = "changed"
 	techs[0] = "T0000"
-	anc[0].Executable = "/changed"
-	anc[0].Args[0] = "changed"
-	e.Process.Args[0] = "changed"
 
-	m := processes(t, s, "")
-	p, ok := m["e-copy"]
-	if !ok {
-		t.Fatalf("entity key not copied: %v", m)
-	}
-	if p.Executable != "/bin/echo" || strings.Join(p.Args, " ") != "echo hello" || p.EntityID != "e-copy" {
-		t.Errorf("stored process changed with the event: %+v", p)
-	}
-	if par := m["par"]; par.Executable != "/bin/sh" || strings.Join(par.Args, " ") != "sh" {
-		t.Errorf("stored parent changed with the event: %+v", par)
-	}
 	al := decode[alertsResp](t, get(t, s, "/api/alerts", bearer(s.Token()))).Alerts[0]
-	if al.Executable != "/bin/echo" || strings.Join(al.Args, " ") != "echo hello" || al.Techniques[0] != "T1059" {
+	if al.Executable != "/bin/echo" || strings.Join(al.Args, " ") != "echo hello" || al.Techniques[0] != "T1059" || al.EntityID != "e-copy" {
 		t.Errorf("stored alert changed with the event: %+v", al)
 	}
-}
-
-func TestCapArgs(t *testing.T) {
-	if capArgs(nil) != nil {
-		t.Error("nil args")
-	}
-	many := make([]string, 40)
-	for i := range many {
-		many[i] = "a" + strconv.Itoa(i)
-	}
-	got := capArgs(many)
-	if len(got) != maxArgs || got[maxArgs-1] != "a15"+ellipsis || got[0] != "a0" {
-		t.Errorf("40 args: %q", got)
-	}
-	long := []string{"cmd", strings.Repeat("é", 400), "tail"}
-	got = capArgs(long)
-	total := 0
-	for _, a := range got {
-		total += len(a)
-		if !utf8.ValidString(a) {
-			t.Errorf("cut inside a character: %q", a)
-		}
-	}
-	if len(got) != 2 || total > maxArgBytes+len(ellipsis) || !strings.HasSuffix(got[1], ellipsis) {
-		t.Errorf("long args: %d args, %d bytes", len(got), total)
-	}
-	exact := []string{"x", "y"}
-	if got := capArgs(exact); strings.Join(got, ",") != "x,y" {
-		t.Errorf("short args changed: %q", got)
-	}
-	first := []string{strings.Repeat("z", 2000)}
-	if got := capArgs(first); len(got) != 1 || len(got[0]) != maxArgBytes+len(ellipsis) {
-		t.Errorf("one huge arg: %d bytes", len(got[0]))
+	if h := decode[healthResp](t, get(t, s, "/api/health", bearer(s.Token()))); h.ByCategory["process"] != 2 {
+		t.Errorf("category key changed with the event: %v", h.ByCategory)
 	}
 }
 
-// TestConcurrent is for -race: one goroutine observes while others serve
-// every endpoint.
+// TestConcurrent is for -race: one goroutine runs the pipeline (graph,
+// evictions into the view, Observe) while others serve every endpoint.
 func TestConcurrent(t *testing.T) {
-	s := New(Config{MaxProcesses: 256, MaxAlerts: 16, Health: func() []Health {
+	g := graph.New(graph.Config{Host: "h", ExitTTL: 20, MaxNodes: 256})
+	s := New(Config{MaxProcesses: 256, MaxAlerts: 16, MaxExited: 32, Processes: g.Snapshot, Health: func() []Health {
 		return []Health{{Name: "audit", State: "running"}}
 	}})
+	g.OnEvict(s.Evicted)
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(done)
-		initRef := ref("e1", 1, "/sbin/init")
 		args := []string{"sh", "-c", "x"}
 		for i := range 20000 {
-			id := "c" + strconv.Itoa(i)
 			t0 := time.Now().UnixMilli()
-			args[2] = strconv.Itoa(i) // the caller's reuse
-			e := execEvent(t0, id, 100+i%30000, 1, "/bin/sh", args, initRef)
+			args = []string{"sh", "-c", strconv.Itoa(i)} // Enrich keeps an exec's args
+			e := execEvent(t0, 100+i%30000, 1, "/bin/sh", args)
+			g.Enrich(e)
 			s.Observe(e)
 			if i%50 == 0 {
 				e.Kind = event.KindAlert
 				e.Alert = &event.Alert{RuleID: "r", Severity: event.Severity(1 + i%4)}
 				s.Observe(e)
 			}
-			s.Observe(exitEvent(t0, id, 100+i%30000, 1, i%3, initRef))
+			x := exitEvent(t0, 100+i%30000, i%3)
+			g.Enrich(x)
+			s.Observe(x)
 		}
 	}()
 	paths := []string{"/", "/api/processes", "/api/processes?limit=10", "/api/alerts", "/api/health"}
@@ -926,53 +909,59 @@ func TestConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// BenchmarkObserve is the hot path the agent pays per process: an exec
-// with a 4-deep ancestry and its exit.
+// BenchmarkObserve is what the view costs the agent per process: an exec
+// and its exit (the graph's cost is graph's BenchmarkEnrich).
 func BenchmarkObserve(b *testing.B) {
 	s := New(Config{})
-	chain := []event.ProcRef{ref("bash", 900, "/bin/bash"), ref("sshd2", 800, "/usr/sbin/sshd"),
-		ref("sshd", 700, "/usr/sbin/sshd"), ref("init", 1, "/sbin/init")}
-	const pool = 1 << 16
-	ids := make([]string, pool)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("%016x", uint64(i)*0x9e3779b97f4a7c15)
-	}
 	t0 := time.Now().UnixMilli()
-	code := 0
-	exec := execEvent(t0, "", 0, 900, "/usr/bin/curl", []string{"curl", "-s", "https://example.com/health"}, chain...)
-	exit := exitEvent(t0, "", 0, 900, 0, chain...)
-	exit.Process.ExitCode = &code
+	exec := execEvent(t0, 0, 900, "/usr/bin/curl", []string{"curl", "-s", "https://example.com/health"})
+	exit := exitEvent(t0, 0, 0)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		id, pid := ids[i%pool], 1000+i%30000
-		exec.Process.EntityID, exec.Process.PID = id, pid
+		pid := 1000 + i%30000
+		exec.Process.PID = pid
 		exec.TimeMsec = t0 + int64(i/100)
 		s.Observe(exec)
-		exit.Process.EntityID, exit.Process.PID = id, pid
+		exit.Process.PID = pid
 		exit.TimeMsec = exec.TimeMsec
 		s.Observe(exit)
 	}
-	b.StopTimer()
-	s.mu.Lock()
-	b.ReportMetric(float64(len(s.procs)), "nodes")
-	s.mu.Unlock()
 }
 
-// BenchmarkObserveSteady is the bulk of the stream: a syscall event of a
-// process already in the view.
+// BenchmarkObserveSteady is the bulk of the stream: a syscall event.
 func BenchmarkObserveSteady(b *testing.B) {
 	s := New(Config{})
-	chain := []event.ProcRef{ref("bash", 900, "/bin/bash"), ref("sshd2", 800, "/usr/sbin/sshd"),
-		ref("sshd", 700, "/usr/sbin/sshd"), ref("init", 1, "/sbin/init")}
 	t0 := time.Now().UnixMilli()
-	s.Observe(execEvent(t0, "curl", 1000, 900, "/usr/bin/curl", []string{"curl", "-s", "x"}, chain...))
-	e := execEvent(t0, "curl", 1000, 900, "/usr/bin/curl", nil, chain...)
+	e := execEvent(t0, 1000, 900, "/usr/bin/curl", nil)
 	e.Category, e.Action = "network", "connected-to"
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		e.TimeMsec = t0 + int64(i/100)
 		s.Observe(e)
+	}
+}
+
+// BenchmarkProcesses is one poll of the tree at the live graph's scale:
+// 2,000 of 20,000 processes, a full ring of exited ones and of alerts.
+func BenchmarkProcesses(b *testing.B) {
+	p := newPipe(b, Config{}, graph.Config{ExitTTL: 10, MaxNodes: 65536})
+	for i := range 20000 {
+		p.feed(execEvent(base+int64(i), 100+i, 1, "/bin/sh", []string{"sh", "-c", strconv.Itoa(i)}))
+		if i%10 == 0 {
+			p.feed(exitEvent(base+int64(i), 100+i, 0))
+		}
+	}
+	for i := range defaultMaxAlerts {
+		p.s.Observe(&event.Event{ID: strconv.Itoa(i), Kind: event.KindAlert, Process: event.Process{EntityID: strconv.Itoa(i)},
+			Alert: &event.Alert{RuleID: "r"}})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if len(p.s.processes(base+20000, 2000)) < 2000 {
+			b.Fatal("short")
+		}
 	}
 }
