@@ -3,6 +3,8 @@ package event_test
 import (
 	"bufio"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"sort"
@@ -12,6 +14,7 @@ import (
 	"github.com/lineaged/lineaged/event"
 	"github.com/lineaged/lineaged/output"
 	"github.com/lineaged/lineaged/report"
+	"github.com/lineaged/lineaged/ui"
 )
 
 // corpus is events covering every field the encoder can write: each kind
@@ -239,4 +242,80 @@ func TestFieldsUnique(t *testing.T) {
 			t.Errorf("%s resolves to %s", p, f.Path)
 		}
 	}
+}
+
+// viewFields maps each member of the live view's alert (/api/alerts) to
+// the path of the JSON lines that carries the same fact.
+var viewFields = map[string]string{
+	"id": "event.id", "time": "@timestamp", "rule_id": "rule.id", "rule_name": "rule.name",
+	"severity": "event.severity", "reason": "event.reason", "techniques": "threat.technique.id",
+	"entity_id": "process.entity_id", "pid": "process.pid", "executable": "process.executable", "args": "process.args",
+}
+
+// TestViewShowsFields: the live view shows an alert with the same facts,
+// under the same field table, as the line the encoder writes and the
+// report reads: every member it serves maps to a row of event.Fields, and
+// the three agree on the values.
+func TestViewShowsFields(t *testing.T) {
+	var alert *event.Event
+	for _, e := range corpus(t) {
+		if e.Kind == event.KindAlert {
+			alert = e
+		}
+	}
+	line := output.AppendJSON(nil, alert)
+	var enc map[string]any
+	if err := json.Unmarshal(line, &enc); err != nil {
+		t.Fatal(err)
+	}
+	var doc report.Doc
+	if err := json.Unmarshal(line, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Rule == nil || doc.Rule.ID != alert.Alert.RuleID || doc.Event.Severity != alert.Alert.Severity || doc.Process.EntityID != alert.Process.EntityID {
+		t.Errorf("the report reads %+v %+v from the encoded alert", doc.Rule, doc.Event)
+	}
+
+	s := ui.New(ui.Config{Host: "h"})
+	s.Observe(alert)
+	r := httptest.NewRequest(http.MethodGet, "/api/alerts", nil)
+	r.Host = "127.0.0.1:7300"
+	r.Header.Set("Authorization", "Bearer "+s.Token())
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, r)
+	var shown struct{ Alerts []map[string]any }
+	if err := json.Unmarshal(w.Body.Bytes(), &shown); err != nil || len(shown.Alerts) != 1 {
+		t.Fatalf("/api/alerts: %v %s", err, w.Body.String())
+	}
+	for member, v := range shown.Alerts[0] {
+		path, ok := viewFields[member]
+		if !ok {
+			t.Errorf("the view serves %q, which names no field of event.Fields (add it to viewFields)", member)
+			continue
+		}
+		if _, ok := event.LookupField(path); !ok {
+			t.Errorf("viewFields maps %q to %s, which is not in event.Fields", member, path)
+			continue
+		}
+		want := lookup(enc, path)
+		if member == "time" {
+			want = float64(alert.TimeMsec) // the view serves Unix msec, the line RFC 3339
+		}
+		if !reflect.DeepEqual(v, want) {
+			t.Errorf("the view shows %s = %v; the line has %s = %v", member, v, path, want)
+		}
+	}
+}
+
+// lookup finds a dotted path in a decoded JSON line.
+func lookup(v map[string]any, path string) any {
+	var cur any = v
+	for _, k := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[k]
+	}
+	return cur
 }

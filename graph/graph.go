@@ -822,30 +822,13 @@ func (g *Graph) Lookup(pid int) (Node, bool) {
 	if n == nil {
 		return Node{}, false
 	}
-	out := Node{
-		EntityID:         n.entityID,
-		PID:              n.pid,
-		PPID:             n.ppid,
-		ReparentedTo:     n.curPPID,
-		Executable:       n.exe,
-		Args:             cloneArgs(n.args),
-		Name:             n.name,
-		WorkingDirectory: n.cwd,
-		UserID:           n.uid,
-		StartMsec:        n.start,
-		LastSeenMsec:     n.lastSeen,
-		Exited:           n.exited,
-		ExitMsec:         n.exitAt,
-		Children:         n.children,
-		NetNS:            n.netns,
-		Peers:            append([]Peer(nil), n.peers...),
-	}
+	var out Node
+	viewNode(n, &out)
+	out.Args = cloneArgs(n.args)
+	out.Peers = append([]Peer(nil), n.peers...)
 	if n.hasCode {
 		c := n.exitCode
 		out.ExitCode = &c
-	}
-	if n.parent != nil {
-		out.ParentEntityID = n.parent.entityID
 	}
 	if len(n.execs) > 0 {
 		out.Execs = make([]Exec, len(n.execs))

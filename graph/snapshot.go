@@ -94,7 +94,8 @@ func (g *Graph) newest(limit int) []*node {
 	return picked
 }
 
-// viewNode fills dst with n as Snapshot lists it, all but the exit code.
+// viewNode fills dst with n as Snapshot lists it, all but the exit code
+// (Lookup adds that, whole args, the peers and the exec history).
 func viewNode(n *node, dst *Node) {
 	*dst = Node{
 		EntityID:         n.entityID,
