@@ -27,8 +27,9 @@ type ReplayConfig struct {
 	Detector Detector
 	// Redact hides secrets in command lines, as live (nil: none).
 	Redact func(string) string
-	// MaxInFlight and TimeoutMsec tune reassembly (defaults 64 events and
-	// 2 s of log time); MaxLine is the longest line accepted (1 MiB).
+	// MaxInFlight and TimeoutMsec tune reassembly (defaults: the live
+	// source's, 256 events and 2 s of log time); MaxLine is the longest
+	// line accepted (1 MiB).
 	MaxInFlight int
 	TimeoutMsec int64
 	MaxLine     int

@@ -31,8 +31,9 @@ func (m Malformed) String() string { return m.File + ":" + strconv.Itoa(m.Line) 
 type LogConfig struct {
 	// Host names events of records without a node= prefix.
 	Host string
-	// MaxInFlight and TimeoutMsec tune reassembly (defaults 64 events and
-	// 2 s of log time).
+	// MaxInFlight and TimeoutMsec tune reassembly (defaults: the live
+	// source's, 256 events and 2 s of log time; a complete event waits
+	// 100 ms of log time for a lower serial still missing, as live).
 	MaxInFlight int
 	TimeoutMsec int64
 	// MaxLine is the longest line accepted (default 1 MiB); longer lines
@@ -99,11 +100,15 @@ type logHost struct {
 // NewLogSource returns a source over inputs, read in the order given
 // (OrderByTime sorts them).
 func NewLogSource(cfg LogConfig, inputs []Input) *LogSource {
+	// The live source's reassembly bounds: a log written in arrival
+	// order holds the kernel's reorderings too (an exec numbered before
+	// an exit that arrives after it), and replay must make of them what
+	// live made (agent.Agreement).
 	if cfg.MaxInFlight == 0 {
-		cfg.MaxInFlight = 64
+		cfg.MaxInFlight = liveMaxInFlight
 	}
 	if cfg.TimeoutMsec == 0 {
-		cfg.TimeoutMsec = 2000
+		cfg.TimeoutMsec = liveTimeoutMsec
 	}
 	if cfg.MaxLine == 0 {
 		cfg.MaxLine = 1 << 20
@@ -260,6 +265,7 @@ func (s *LogSource) host(node []byte) *logHost {
 	}
 	h := &logHost{}
 	h.ra = NewReassembler(s.cfg.MaxInFlight, s.cfg.TimeoutMsec, s.complete)
+	h.ra.SetReorder(liveReorderMsec)
 	h.ra.SetPool(s.pool)
 	s.hosts[string(node)] = h
 	s.order = append(s.order, h)
