@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -205,6 +206,11 @@ type Redaction struct {
 	// none that is certain): Redact skips the regexp for a string without
 	// it, which is nearly every command line.
 	need string
+	// needAny lists words, lower case, one of which every match contains
+	// ignoring case (nil: no such list): a second, finer sieve, for the
+	// strings that hold need ("=" is common in arguments; "password=" is
+	// not).
+	needAny []string
 }
 
 // requiredLiteral returns a literal that every match of pattern contains,
@@ -242,6 +248,96 @@ func requiredLiteral(pattern string) string {
 		return ""
 	}
 	return req(re.Simplify())
+}
+
+// requiredAnyFold returns words one of which, ignoring case, every match
+// of pattern contains, lower case: the alternatives of an alternation of
+// literals (password|token|api...), or nil when it cannot tell. Only
+// ASCII letters are folded (so the check can compare bytes); a pattern
+// whose words hold other letters gets nil.
+func requiredAnyFold(pattern string) []string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	var req func(*syntax.Regexp) []string
+	req = func(n *syntax.Regexp) []string {
+		switch n.Op {
+		case syntax.OpLiteral:
+			lit := string(n.Rune)
+			for _, r := range lit {
+				if r > unicode.MaxASCII {
+					return nil
+				}
+			}
+			return []string{strings.ToLower(lit)}
+		case syntax.OpCapture, syntax.OpPlus:
+			return req(n.Sub[0])
+		case syntax.OpRepeat:
+			if n.Min >= 1 {
+				return req(n.Sub[0])
+			}
+		case syntax.OpAlternate:
+			var all []string
+			for _, sub := range n.Sub {
+				w := req(sub)
+				if w == nil {
+					return nil // a branch with no word: no sieve
+				}
+				all = append(all, w...)
+			}
+			return all
+		case syntax.OpConcat:
+			// The sub-pattern whose shortest word is longest sieves best.
+			var best []string
+			for _, sub := range n.Sub {
+				if w := req(sub); w != nil && shortest(w) > shortest(best) {
+					best = w
+				}
+			}
+			return best
+		}
+		return nil
+	}
+	return req(re.Simplify())
+}
+
+func shortest(ws []string) int {
+	if len(ws) == 0 {
+		return 0
+	}
+	n := len(ws[0])
+	for _, w := range ws[1:] {
+		n = min(n, len(w))
+	}
+	return n
+}
+
+// containsAnyFold reports whether s contains one of words (lower-case
+// ASCII) ignoring ASCII case.
+func containsAnyFold(s string, words []string) bool {
+	for _, w := range words {
+		for i := 0; i+len(w) <= len(s); i++ {
+			if equalFoldASCII(s[i:i+len(w)], w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// equalFoldASCII compares s with lower-case w, folding ASCII letters of s.
+func equalFoldASCII(s, w string) bool {
+	for i := 0; i < len(w); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != w[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // KV is one setting in force, as Settings lists them.
@@ -360,6 +456,9 @@ func (c *Config) Redact(s string) string {
 		// Most command lines hold no secret: matching first spares the
 		// replacement's allocations on the hot path.
 		if r.need != "" && !strings.Contains(s, r.need) {
+			continue
+		}
+		if r.needAny != nil && !containsAnyFold(s, r.needAny) {
 			continue
 		}
 		if r.Re != nil && r.Re.MatchString(s) {
@@ -1183,6 +1282,7 @@ func (p *parser) redactions(key string, v *yaml.Node, dst *[]Redaction) {
 				}
 				r.Re = re
 				r.need = requiredLiteral(r.Pattern)
+				r.needAny = requiredAnyFold(r.Pattern)
 			}},
 			{"replacement", func(k string, v *yaml.Node) { bad = !p.str(k, v, &r.Replacement, true) || bad }},
 		})

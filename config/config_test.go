@@ -30,10 +30,11 @@ func equal(got, want *Config) bool {
 	g := *got
 	g.Redactions = nil
 	for _, r := range got.Redactions {
-		if r.Re == nil || r.Re.String() != r.Pattern || r.need != requiredLiteral(r.Pattern) {
+		if r.Re == nil || r.Re.String() != r.Pattern || r.need != requiredLiteral(r.Pattern) ||
+			!reflect.DeepEqual(r.needAny, requiredAnyFold(r.Pattern)) {
 			return false
 		}
-		r.Re, r.need = nil, ""
+		r.Re, r.need, r.needAny = nil, "", nil
 		g.Redactions = append(g.Redactions, r)
 	}
 	return reflect.DeepEqual(&g, want)
@@ -43,7 +44,7 @@ func equal(got, want *Config) bool {
 func plainDefault() *Config {
 	c := Default()
 	for i := range c.Redactions {
-		c.Redactions[i].Re, c.Redactions[i].need = nil, ""
+		c.Redactions[i].Re, c.Redactions[i].need, c.Redactions[i].needAny = nil, "", nil
 	}
 	return c
 }
@@ -662,5 +663,46 @@ func TestMetricsLoopback(t *testing.T) {
 	}
 	if _, err := Parse("x.yml", []byte("metrics:\n  listen: \"0.0.0.0:9464\"\n  allow_remote: true\n")); err != nil {
 		t.Errorf("allow_remote does not allow: %v", err)
+	}
+}
+
+// TestRedactSieves: the literal and the word list Redact checks before
+// running a pattern never skip a string the pattern would change (random
+// strings built from the patterns' own words and others, every case), and
+// they are the ones expected for the defaults.
+func TestRedactSieves(t *testing.T) {
+	c := Default()
+	if any := strings.Join(c.Redactions[0].needAny, ","); c.Redactions[0].need != "=" || !strings.Contains(any, "secret") || !strings.Contains(any, "token") {
+		t.Errorf("key-value sieves %q %q", c.Redactions[0].need, c.Redactions[0].needAny)
+	}
+	if c.Redactions[1].need != "://" {
+		t.Errorf("url sieve %q", c.Redactions[1].need)
+	}
+	for _, p := range []string{`(?i)ÄBC=x`, `a|\d`, `(?i)x?y`} {
+		if w := requiredAnyFold(p); w != nil && p != `(?i)x?y` {
+			t.Errorf("requiredAnyFold(%q) = %q, want nil", p, w)
+		}
+	}
+	parts := []string{"password", "PassWD", "pWd", "SECRET", "Token", "api-key", "API_KEY", "apikey", "=", "==", "x", "://", "u:p@", "@", " ", "-", "ä", "pass", "wd"}
+	rnd := uint64(1)
+	next := func() int {
+		rnd ^= rnd << 13
+		rnd ^= rnd >> 7
+		rnd ^= rnd << 17
+		return int(rnd % uint64(len(parts)))
+	}
+	for i := 0; i < 20000; i++ {
+		var b strings.Builder
+		for n := next() % 6; n >= 0; n-- {
+			b.WriteString(parts[next()])
+		}
+		s := b.String()
+		want := s
+		for _, r := range c.Redactions {
+			want = r.Re.ReplaceAllString(want, r.Replacement)
+		}
+		if got := c.Redact(s); got != want {
+			t.Fatalf("Redact(%q) = %q, the patterns alone give %q", s, got, want)
+		}
 	}
 }
