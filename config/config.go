@@ -697,7 +697,7 @@ func (p *parser) apply(c *Config, data []byte) {
 			p.mapping(v, k, []field{
 				{"file", func(k string, v *yaml.Node) { p.optPath(k, v, &al.File) }},
 				{"max_size", func(k string, v *yaml.Node) { p.size(k, v, &al.MaxSize, 1<<20, 1<<40) }},
-				{"keep", func(k string, v *yaml.Node) { p.uint32(k, v, &al.Keep, 1, 999) }},
+				{"keep", func(k string, v *yaml.Node) { p.uint32(k, v, &al.Keep, 1, 998) }},
 			})
 		}},
 		{"metrics", func(k string, v *yaml.Node) {

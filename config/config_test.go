@@ -273,6 +273,7 @@ func TestErrors(t *testing.T) {
 		{"audit:\n  backlog_limit: abc\n", `lineaged.yml:2: audit.backlog_limit: "abc" is not a whole number from 1 to 10000000`},
 		{"audit:\n  backlog_limit: 0\n", `lineaged.yml:2: audit.backlog_limit: "0" is not a whole number from 1 to 10000000`},
 		{"audit:\n  backlog_limit: 10000001\n", `lineaged.yml:2: audit.backlog_limit: "10000001" is not a whole number from 1 to 10000000`},
+		{"audit_log:\n  keep: 999\n", `lineaged.yml:2: audit_log.keep: "999" is not a whole number from 1 to 998`},
 		{"audit:\n  rate_limit: -1\n", `lineaged.yml:2: audit.rate_limit: "-1" is not a whole number from 0 to 4294967295`},
 		{"audit:\n  rate_limit: 4294967296\n", `lineaged.yml:2: audit.rate_limit: "4294967296" is not a whole number from 0 to 4294967295`},
 		{"audit:\n  failure: 2\n", "lineaged.yml:2: audit.failure: 2 (panic) is refused: lost audit records would halt the host; use 1 (kernel log line) or 0 (nothing)"},
