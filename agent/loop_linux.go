@@ -181,16 +181,13 @@ func (a *liveAgent) shutdown() error {
 	return errors.Join(a.p.Err(), a.out.sink.Flush())
 }
 
-// logErr logs a source's read error; the first ten per source, then
-// every thousandth (a failing source must not flood the log).
+// logErr counts and logs a polled source's read error (logReadError).
 func (a *liveAgent) logErr(source string, err error) {
 	if err == nil {
 		return
 	}
 	a.workers.errs[source]++
-	if n := a.workers.errs[source]; n <= 10 || n%1000 == 0 {
-		a.log.Warn().Err(err).Str("source", source).Uint64("errors", n).Msg("reading a source")
-	}
+	logReadError(a.log, source, a.workers.errs[source], err)
 }
 
 // forwardReloads hands the reloads to the loop through the eventfd.
@@ -256,9 +253,8 @@ func (w *workers) start(src event.Source, log zerolog.Logger) {
 				return
 			}
 			if err != nil {
-				if errs++; errs <= 10 || errs%1000 == 0 {
-					log.Warn().Err(err).Str("source", src.Name()).Uint64("errors", errs).Msg("reading a source")
-				}
+				errs++
+				logReadError(log, src.Name(), errs, err)
 			}
 		}
 	}()
@@ -270,4 +266,12 @@ func (w *workers) stop() {
 	close(w.done)
 	w.wg.Wait()
 	w.wake.Close()
+}
+
+// logReadError logs the nth read error of a source: the first ten, then
+// every thousandth (a failing source must not flood the log).
+func logReadError(log zerolog.Logger, source string, n uint64, err error) {
+	if n <= 10 || n%1000 == 0 {
+		log.Warn().Err(err).Str("source", source).Uint64("errors", n).Msg("reading a source")
+	}
 }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 
 	"github.com/lineaged/lineaged/event"
@@ -177,10 +178,7 @@ func (p *Pipeline) SetObserve(f func(*event.Event)) { p.cfg.Observe = f }
 // Stats returns the counters (BySource is a copy).
 func (p *Pipeline) Stats() PipelineStats {
 	s := p.stats
-	s.BySource = make(map[string]uint64, len(p.stats.BySource))
-	for k, v := range p.stats.BySource {
-		s.BySource[k] = v
-	}
+	s.BySource = maps.Clone(p.stats.BySource)
 	return s
 }
 

@@ -30,7 +30,12 @@ func serveView(c *config.Config, g *graph.Graph, latest *atomic.Pointer[Counters
 		Addr: c.UI.Listen, AllowRemote: c.UI.AllowRemote, TokenFile: tokenFile, Host: c.Host,
 		Log:       log.With().Str("service", "ui").Logger(),
 		Processes: g.Snapshot,
-		Health:    func() []ui.Health { return viewHealth(latest.Load()) },
+		Health: func() []ui.Health {
+			if c := latest.Load(); c != nil {
+				return c.Sources
+			}
+			return nil
+		},
 	})
 	g.OnEvict(srv.Evicted)
 	if err := srv.Start(); err != nil {
@@ -38,17 +43,4 @@ func serveView(c *config.Config, g *graph.Graph, latest *atomic.Pointer[Counters
 	}
 	log.Info().Msgf("live view on http://%s/ (token in %s: open http://%s/?token=TOKEN)", srv.Addr(), tokenFile, srv.Addr())
 	return srv, nil
-}
-
-// viewHealth is the view's health table: per source its state, events
-// and what it lost.
-func viewHealth(c *Counters) []ui.Health {
-	if c == nil {
-		return nil
-	}
-	out := make([]ui.Health, 0, len(c.Sources))
-	for _, h := range c.Sources {
-		out = append(out, ui.Health{Name: h.Name, State: h.State, Detail: h.Detail, Events: h.Events, Lost: h.Lost})
-	}
-	return out
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/lineaged/lineaged/event"
 	"github.com/lineaged/lineaged/graph"
 	"github.com/lineaged/lineaged/internal/atomicfile"
 )
@@ -31,13 +32,7 @@ const (
 )
 
 // Health is one source's state, supplied by the agent.
-type Health struct {
-	Name   string `json:"name"`             // "audit", "proc", "fanotify", "sock_diag", "output"
-	State  string `json:"state"`            // "running", "off", "degraded", "failed"
-	Detail string `json:"detail,omitempty"` // e.g. "multicast", "off: kernel lacks FAN_REPORT_FID"
-	Events uint64 `json:"events"`
-	Lost   uint64 `json:"lost"`
-}
+type Health = event.Health
 
 // Config sets where the view is served, who may read it, and how much it
 // keeps.
