@@ -75,8 +75,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
-		out=$$($(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) $$pkg 2>&1) || { echo "$$out" | tail -40; exit 1; }; \
-		echo "$$out" | grep -E 'execs:' | tail -1; echo "$$out" | tail -1; \
+		GO=$(GO) tools/fuzz/run.sh $$pkg $$fn $(FUZZTIME) $(FUZZMINTIME); \
 	done
 
 fuzz-long:
