@@ -8,7 +8,8 @@
 // Identifiers (uids, gids, session ids) are kept as the decimal strings the
 // kernel printed, with the audit "unset" value (4294967295 / -1) spelled
 // "unset", because ECS types user.id as a keyword and an unset auid must
-// stay distinguishable from uid 0.
+// stay distinguishable from uid 0 (the encoder omits unset values: SPEC §5
+// writes no placeholders).
 package event
 
 // Kind tells events and alerts apart in the one output stream.
@@ -48,7 +49,7 @@ type Event struct {
 
 	Process  Process
 	Parent   *ProcRef  // process.parent, nil when the event has no process
-	Ancestry []ProcRef // process.ancestry, nearest parent first
+	Ancestry []ProcRef // lineaged.ancestry, nearest parent first
 
 	User   User
 	Target *User // user.target: the identity a setuid-family call or su/sudo switched to
@@ -133,12 +134,12 @@ type Process struct {
 	ExitCode         *int
 	StartMsec        int64 // first time lineaged saw this process instance
 	// NetNS is the inode of the process's network namespace
-	// (process.netns; live sources, 0 when unknown): the same number as
-	// network.netns of the sockets it owns.
+	// (lineaged.netns; live sources, 0 when unknown): the same number as
+	// lineaged.network.netns of the sockets it owns.
 	NetNS uint64
 }
 
-// ProcRef is one element of process.ancestry (and process.parent): a
+// ProcRef is one element of lineaged.ancestry (and process.parent): a
 // process object with enough to recognise it. Unknown is set when the
 // source has no record of that process; the other fields are then empty
 // except PID, and nothing is guessed.
@@ -156,10 +157,11 @@ type User struct {
 	ID          string // uid
 	Name        string // account name where the record carries one (acct=, ENRICHED UID=)
 	EffectiveID string // euid → user.effective.id
-	SavedID     string // suid → user.saved.id (not ECS; kept beside)
-	FilesysID   string // fsuid → user.filesystem.id
+	SavedID     string // suid → process.saved_user.id
+	FilesysID   string // fsuid → auditd.data.fsuid (ECS has no field for it)
 	AuditID     string // auid → user.audit.id
 	GroupID     string // gid → user.group.id
+	GroupName   string // the group's name (ENRICHED GID=, or live the account database's)
 	EffGroupID  string // egid → user.effective.group.id
 }
 

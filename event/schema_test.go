@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/internal/ecs"
 	"github.com/lineaged/lineaged/output"
 	"github.com/lineaged/lineaged/report"
 	"github.com/lineaged/lineaged/ui"
@@ -28,14 +29,14 @@ func corpus(t *testing.T) []*event.Event {
 		Process: event.Process{EntityID: "e1", PID: 10, PPID: 9, Executable: "/bin/sh", Name: "sh", Title: "sh -c x",
 			Args: []string{"sh", "-c", "x"}, WorkingDirectory: "/", TTY: "pts0", ExitCode: &code, StartMsec: 1_800_000_000_000, NetNS: 4026531833},
 		Ancestry: []event.ProcRef{{EntityID: "e0", PID: 9, Executable: "/bin/bash", Args: []string{"bash"}, UserID: "0"}, {PID: 1, Unknown: true}},
-		User:     event.User{ID: "0", Name: "root", EffectiveID: "0", SavedID: "0", FilesysID: "0", AuditID: "1000", GroupID: "0", EffGroupID: "0"},
+		User:     event.User{ID: "0", Name: "root", EffectiveID: "0", SavedID: "0", FilesysID: "0", AuditID: "1000", GroupID: "0", GroupName: "root", EffGroupID: "0"},
 		Target:   &event.User{ID: "1", Name: "daemon", EffectiveID: "1", SavedID: "1", FilesysID: "1", AuditID: "1000", GroupID: "1", EffGroupID: "1"},
-		File:     &event.File{Path: "/etc/x", Operation: "write", Inode: "1", Mode: "0100644", UID: "0", GID: "0", Device: "fe:00", NameType: "NORMAL"},
+		File:     &event.File{Path: "/etc/x.conf", Operation: "write", Inode: "1", Mode: "0100644", UID: "0", GID: "0", Device: "fe:00", NameType: "NORMAL"},
 		Source:   &event.Endpoint{IP: "127.0.0.1", Port: 80},
 		Dest:     &event.Endpoint{Path: "/run/x.sock"},
 		Network:  &event.Network{Family: "ipv4", Transport: "tcp", Direction: "egress", NetNS: 4026531833},
 		Audit: &event.Audit{Sequence: 7, Session: "1", Result: "success", Syscall: "execve", Arch: "x86_64", ExitValue: "0",
-			Keys: []string{"exec"}, RecordTypes: []string{"SYSCALL"}, Data: []event.KV{{Key: "a0", Value: "1"}}, Unparsed: []string{"type=X"}},
+			Keys: []string{"exec"}, RecordTypes: []string{"SYSCALL"}, Data: []event.KV{{Key: "a0", Value: "1"}, {Key: "hostname", Value: "client.example"}}, Unparsed: []string{"type=X"}},
 		Labels: []event.KV{{Key: "count", Value: "1"}},
 	}
 	full.Parent = &full.Ancestry[0]
@@ -50,7 +51,10 @@ func corpus(t *testing.T) []*event.Event {
 	settings := &event.Event{ID: "c-4", TimeMsec: 1, Kind: event.KindEvent, Category: event.CategoryConfiguration,
 		Action: event.ActionSettings, Module: event.ModuleLineaged,
 		Config: &event.ConfigInfo{Source: "built-in", Settings: []event.KV{{Key: "audit.mode", Value: "auto"}}, Rules: []string{"-a always,exit -S execve"}}}
-	evs := []*event.Event{full, unknownParent, alert, settings}
+	listen := &event.Event{ID: "c-5", TimeMsec: 1, Kind: event.KindEvent, Category: event.CategoryNetwork, Type: event.TypeStart,
+		Module: event.ModuleSockDiag, Process: event.Process{PID: 6},
+		Source: &event.Endpoint{IP: "0.0.0.0", Port: 22}, Network: &event.Network{Family: "ipv4", Transport: "tcp", Direction: "listening"}}
+	evs := []*event.Event{full, unknownParent, alert, settings, listen}
 	// And every line of the replay golden file, as replay writes it.
 	f, err := os.Open("../testdata/sample/audit.log.golden.jsonl")
 	if err != nil {
@@ -79,10 +83,17 @@ func lines(evs []*event.Event) [][]byte {
 			out = append(out, []byte(e.Message))
 			continue
 		}
-		out = append(out, output.AppendJSON(nil, e))
+		out = append(out, fullEnc.Append(nil, e), output.AppendJSON(nil, e))
 	}
 	return out
 }
+
+// full writes every member the encoder can: each ancestor whole, the
+// local host's facts and the agent's id.
+var fullEnc = output.NewEncoder(output.Options{Ancestry: output.AncestryFull,
+	Host: &output.Host{Name: "h", Hostname: "h", ID: "m", Architecture: "x86_64", OSType: "linux", OSKernel: "6.1.0",
+		OSName: "Debian GNU/Linux", OSVersion: "12", OSFamily: "debian", OSPlatform: "debian"},
+	Agent: output.Agent{Version: "1.0.0", ID: "a"}})
 
 // paths flattens a JSON value into path → JSON types seen.
 func paths(prefix string, v any, into map[string]map[event.JSONType]bool) {
@@ -212,6 +223,10 @@ func TestReportReadsFields(t *testing.T) {
 
 func checkRead(t *testing.T, path string, as event.JSONType) {
 	t.Helper()
+	if r, ok := event.LookupRenamed(path); ok {
+		// An earlier lineaged's name, read from old events files.
+		path = r.New
+	}
 	f, ok := event.LookupField(path)
 	if !ok {
 		t.Errorf("the report reads %s, which is not in event.Fields (the encoder never writes it)", path)
@@ -318,4 +333,50 @@ func lookup(v map[string]any, path string) any {
 		cur = m[k]
 	}
 	return cur
+}
+
+// ecsSchema is ECS 9.4's field list (../shared/testdata/public/ecs).
+func ecsSchema(t *testing.T) *ecs.Schema {
+	t.Helper()
+	p, err := ecs.Find(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ecs.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestLinesAreECS: every line of the corpus (every member the encoder
+// can write, in every ancestry mode, and the replay golden file) is ECS
+// 9.4, lineaged.*, auditd.* or user.audit.*.
+func TestLinesAreECS(t *testing.T) {
+	s := ecsSchema(t)
+	for _, l := range lines(corpus(t)) {
+		if p := s.Check(l); len(p) > 0 {
+			t.Errorf("%s\n%s", strings.Join(p, "\n"), l)
+		}
+	}
+}
+
+// TestFieldsHaveECSTypes: every row of the field table outside lineaged's
+// and Auditbeat's own names is an ECS field, and the index template type
+// it gives (lineaged schema) is ECS's.
+func TestFieldsHaveECSTypes(t *testing.T) {
+	s := ecsSchema(t)
+	for _, f := range event.Fields {
+		if ecs.Own(f.Path) || strings.HasPrefix(f.Path, "labels.") {
+			continue
+		}
+		e := s.Fields[f.Path]
+		if e == nil {
+			t.Errorf("%s is not an ECS field", f.Path)
+			continue
+		}
+		if got := event.ESType(f); got != e.Type {
+			t.Errorf("%s: the template maps it as %s; ECS types it %s", f.Path, got, e.Type)
+		}
+	}
 }

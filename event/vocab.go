@@ -49,6 +49,28 @@ const (
 	ModuleLineaged Module = "lineaged"  // the agent's own events
 )
 
+// Dataset is event.dataset for an event of module m ("lineaged.auditd",
+// ...); alerts are "lineaged.alerts" whichever module saw their evidence.
+// Constant strings, so the encoder allocates nothing for it.
+func (m Module) Dataset() string {
+	switch m {
+	case ModuleAudit:
+		return "lineaged.auditd"
+	case ModuleProc:
+		return "lineaged.proc"
+	case ModuleFanotify:
+		return "lineaged.fanotify"
+	case ModuleSockDiag:
+		return "lineaged.sock_diag"
+	case ModuleLineaged:
+		return "lineaged.agent"
+	}
+	return ""
+}
+
+// DatasetAlerts is event.dataset of alerts.
+const DatasetAlerts = "lineaged.alerts"
+
 // Outcomes.
 const (
 	OutcomeSuccess Outcome = "success"

@@ -151,7 +151,7 @@ func TestIntegrationRecordWithAuditdAndReplay(t *testing.T) {
 	if echo == nil {
 		t.Fatalf("no exec event for /bin/echo %s; stderr: %s", marker, stderr)
 	}
-	anc, _ := get(echo, "process.ancestry").([]any)
+	anc := ancestry(echo)
 	if len(anc) < 3 {
 		t.Fatalf("ancestry too short: %v", anc)
 	}
@@ -174,7 +174,7 @@ func TestIntegrationRecordWithAuditdAndReplay(t *testing.T) {
 	if fileEv == nil {
 		t.Fatalf("no file event for %s", watched)
 	}
-	if op := str(fileEv, "file.operation"); op != "write" && op != "create" {
+	if op := str(fileEv, "lineaged.file.operation"); op != "write" && op != "create" {
 		t.Errorf("file operation %q", op)
 	}
 	if !strings.HasSuffix(str(fileEv, "process.executable"), "bash") {

@@ -117,7 +117,7 @@ func ownAlerts(evs []map[string]any) []map[string]any {
 			continue
 		}
 		mine := p["pid"] == self
-		anc, _ := p["ancestry"].([]any)
+		anc := ancestry(a)
 		for _, x := range anc {
 			if r, ok := x.(map[string]any); ok && r["pid"] == self {
 				mine = true
@@ -230,8 +230,8 @@ func TestIntegrationDetect(t *testing.T) {
 		}
 		found++
 		t.Logf("%-27s %-27s %s: %s", s.script, s.rule, fmt.Sprint(get(hit, "threat.technique.id")), str(hit, "event.reason"))
-		if anc, _ := get(hit, "process.ancestry").([]any); len(anc) == 0 {
-			t.Errorf("%s: the alert has no process.ancestry", s.script)
+		if anc := ancestry(hit); len(anc) == 0 {
+			t.Errorf("%s: the alert has no lineaged.ancestry", s.script)
 		}
 		if ev, _ := get(hit, "lineaged.evidence").([]any); len(ev) == 0 {
 			t.Errorf("%s: the alert has no evidence", s.script)
@@ -356,10 +356,10 @@ func TestIntegrationReplayModuleLoad(t *testing.T) {
 	evs, _ := runReplay(t, nil, "--alerts-only", "scenarios/testdata/module-load.log")
 	alerts := alertsFrom(evs)
 	if len(alerts) != 1 || str(alerts[0], "rule.id") != "lineaged.module-load" || str(alerts[0], "process.executable") != "/usr/bin/kmod" ||
-		str(alerts[0], "file.path") != "lineaged_rootkit" || get(alerts[0], "threat.technique.id") == nil {
+		str(alerts[0], "auditd.data.name") != "lineaged_rootkit" || get(alerts[0], "threat.technique.id") == nil {
 		var got []string
 		for _, a := range alerts {
-			got = append(got, alertID(a)+" "+str(a, "file.path"))
+			got = append(got, alertID(a)+" "+str(a, "auditd.data.name"))
 		}
 		t.Fatalf("want one lineaged.module-load alert for /usr/bin/kmod loading lineaged_rootkit, got %q", got)
 	}

@@ -141,7 +141,7 @@ func TestIntegrationProcOverrun(t *testing.T) {
 	if got := str(exit, "process.executable"); got != probe {
 		t.Errorf("the exit of pid %d names %q, want %s: the graph was not repaired from /proc", pid, got, probe)
 	}
-	if anc, _ := get(exit, "process.ancestry").([]any); len(anc) == 0 {
+	if anc := ancestry(exit); len(anc) == 0 {
 		t.Errorf("the exit of pid %d has no ancestry", pid)
 	}
 	// Still running: a later exec is seen.

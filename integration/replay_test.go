@@ -38,6 +38,7 @@ func runReplay(t *testing.T, stdin []byte, args ...string) ([]map[string]any, st
 		if err := json.Unmarshal(line, &m); err != nil {
 			t.Fatalf("output line is not JSON: %v: %s", err, line)
 		}
+		checkECS(t, line)
 		evs = append(evs, m)
 	}
 	return evs, errb.String()
@@ -53,6 +54,30 @@ func get(m any, path string) any {
 		m = mm[k]
 	}
 	return m
+}
+
+// ancestry is an event's lineaged.ancestry, nearest parent first, with
+// the parent's members (which compact and ids modes write only in
+// process.parent) filled in from process.parent.
+func ancestry(e any) []any {
+	anc, _ := get(e, "lineaged.ancestry").([]any)
+	if len(anc) == 0 {
+		return anc
+	}
+	out := append([]any(nil), anc...)
+	first, _ := anc[0].(map[string]any)
+	parent, _ := get(e, "process.parent").(map[string]any)
+	if first != nil && parent != nil && first["entity_id"] == parent["entity_id"] {
+		m := map[string]any{}
+		for k, v := range parent {
+			m[k] = v
+		}
+		for k, v := range first {
+			m[k] = v
+		}
+		out[0] = m
+	}
+	return out
 }
 
 func str(m any, path string) string {
@@ -154,7 +179,7 @@ func TestIntegrationReplayRecordedLineage(t *testing.T) {
 			continue
 		}
 		withExeArgs++
-		anc, _ := get(e, "process.ancestry").([]any)
+		anc := ancestry(e)
 		if len(anc) > 0 && str(anc[0], "executable") != "" {
 			withParentExe++
 			chains[filepath.Base(str(anc[0], "executable"))+">"+filepath.Base(str(e, "process.executable"))] = true
@@ -257,7 +282,7 @@ func TestIntegrationReplayNodePrefixAndOutputFile(t *testing.T) {
 		t.Errorf("hosts %q %q", str(a, "host.name"), str(b, "host.name"))
 	}
 	// pid 100 on web1 is not the parent of pid 101 on db1: other host.
-	anc, _ := get(b, "process.ancestry").([]any)
+	anc := ancestry(b)
 	if len(anc) != 1 || get(anc[0], "unknown") != true {
 		t.Errorf("db1's process got ancestry from another host: %v", anc)
 	}
@@ -333,7 +358,7 @@ func TestIntegrationReplayRotatedFilesNewestFirst(t *testing.T) {
 		for _, e := range evs {
 			if str(e, "event.action") == "executed" {
 				execs++
-				if anc, _ := get(e, "process.ancestry").([]any); len(anc) > 0 && str(anc[0], "executable") != "" {
+				if anc := ancestry(e); len(anc) > 0 && str(anc[0], "executable") != "" {
 					withParent++
 				}
 			}

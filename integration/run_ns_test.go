@@ -113,10 +113,10 @@ time.sleep(6)
 			case str(e, "event.module") == "sock_diag" && str(e, "event.action") == "socket-listening" &&
 				int(numf(get(e, "source.port"))) == port:
 				listener = pid == lst.Process.Pid && uint64(numf(get(e, "network.netns"))) == nsIno &&
-					uint64(numf(get(e, "process.netns"))) == nsIno
+					uint64(numf(get(e, "lineaged.netns"))) == nsIno
 			case str(e, "event.action") == "executed" && pid == lst.Process.Pid &&
 				strings.Contains(str(e, "process.executable"), "python3"):
-				listenerExec = uint64(numf(get(e, "process.netns"))) == nsIno
+				listenerExec = uint64(numf(get(e, "lineaged.netns"))) == nsIno
 			case str(e, "event.action") == "ipc-connected" && str(e, "network.transport") == "unix":
 				peer := str(e, "labels.peer_pid")
 				ipc = ipc || (pid == pair.Process.Pid && peer == strconv.Itoa(pairChild)) ||

@@ -72,6 +72,7 @@ func readEvents(t *testing.T, path string) []map[string]any {
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("not JSON: %v: %s", err, sc.Bytes())
 		}
+		checkECS(t, sc.Bytes())
 		evs = append(evs, m)
 	}
 	return evs
@@ -265,7 +266,7 @@ time.sleep(3); os.waitpid(pid, 0)
 		if len(args) != 2 || args[1] != marker || str(e, "event.module") != "auditd" {
 			continue
 		}
-		anc, _ := get(e, "process.ancestry").([]any)
+		anc := ancestry(e)
 		if len(anc) < 3 {
 			t.Fatalf("ancestry too short: %v", anc)
 		}

@@ -9,18 +9,68 @@ import (
 )
 
 // AppendJSON appends e as one JSON object, without a trailing newline, to
-// dst and returns the extended slice. The mapping is in the package doc.
+// dst and returns the extended slice, as an Encoder with the default
+// Options writes it (compact ancestry, no local host or agent facts).
+// The mapping is in the package doc.
+func AppendJSON(dst []byte, e *event.Event) []byte { return std.Append(dst, e) }
+
+var std = NewEncoder(Options{})
+
+// Append appends e as one JSON object, without a trailing newline, to dst
+// and returns the extended slice.
 //
 // It uses no reflection and does not allocate when dst has room for the
 // object. A nil e appends the JSON literal null.
-func AppendJSON(dst []byte, e *event.Event) []byte {
+func (enc *Encoder) Append(dst []byte, e *event.Event) []byte {
 	if e == nil {
 		return append(dst, "null"...)
 	}
 	dst = append(dst, `{"@timestamp":`...)
 	dst = appendTime(dst, e.TimeMsec)
+	dst = append(dst, `,"ecs":{"version":"`+event.ECSVersion+`"}`...)
+	dst = appendEventObject(dst, e)
+	dst = appendStr(dst, "message", e.Message)
+	dst = append(dst, enc.agent...)
+	if e.Host != "" {
+		dst = append(dst, `,"host":{"name":`...)
+		dst = appendString(dst, e.Host)
+		if enc.hostName != "" && e.Host == enc.hostName {
+			dst = append(dst, enc.hostFacts...)
+		}
+		dst = append(dst, '}')
+	}
 
-	// event.kind is always present, so the event object is never empty.
+	dst = enc.appendProcess(dst, e)
+	dst = appendUser(dst, &e.User, e.Target)
+	if !isModule(e.File) {
+		dst = appendFile(dst, e.File)
+	}
+	dst = appendEndpoint(dst, "source", e.Source)
+	dst = appendEndpoint(dst, "destination", e.Dest)
+	dst = appendNetwork(dst, e.Network)
+	if e.ContainerID != "" {
+		dst = append(dst, `,"container":{"id":`...)
+		dst = appendString(dst, e.ContainerID)
+		dst = append(dst, '}')
+	}
+	dst = appendRelated(dst, e)
+	dst = appendAuditd(dst, e)
+	if a := e.Alert; a != nil {
+		dst = appendAlertObjects(dst, a)
+	}
+	dst = enc.appendLineaged(dst, e)
+	if len(e.Labels) > 0 {
+		dst = appendKVObject(dst, "labels", e.Labels, nil)
+	}
+	if e.Audit != nil {
+		dst = appendStrArray(dst, "tags", e.Audit.Keys)
+	}
+	return append(dst, '}')
+}
+
+// appendEventObject writes event.*. event.kind is always present, so the
+// object is never empty.
+func appendEventObject(dst []byte, e *event.Event) []byte {
 	dst = append(dst, `,"event":{`...)
 	dst = appendStr(dst, "id", e.ID)
 	dst = appendKey(dst, "kind")
@@ -32,6 +82,11 @@ func AppendJSON(dst []byte, e *event.Event) []byte {
 	dst = appendStr(dst, "action", string(e.Action))
 	dst = appendStr(dst, "outcome", string(e.Outcome))
 	dst = appendStr(dst, "module", string(e.Module))
+	if e.Kind == event.KindAlert {
+		dst = appendStr(dst, "dataset", event.DatasetAlerts)
+	} else {
+		dst = appendStr(dst, "dataset", e.Module.Dataset())
+	}
 	if a := e.Alert; a != nil {
 		if a.Severity > event.SeverityInfo {
 			dst = appendInt(dst, "severity", int64(a.Severity))
@@ -41,76 +96,79 @@ func AppendJSON(dst []byte, e *event.Event) []byte {
 		}
 		dst = appendStr(dst, "reason", a.Reason)
 	}
-	dst = append(dst, '}')
+	return append(dst, '}')
+}
 
-	dst = appendStr(dst, "message", e.Message)
-
-	if e.Host != "" {
-		dst = append(dst, `,"host":{"name":`...)
-		dst = appendString(dst, e.Host)
+// appendLineaged writes lineaged.*: what ECS has no field for (the
+// ancestry, namespaces, the file operation, a switched-to identity's other
+// ids) and the alert's and settings event's own members.
+func (enc *Encoder) appendLineaged(dst []byte, e *event.Event) []byte {
+	dst, lin := openObject(dst, "lineaged")
+	dst = enc.appendAncestry(dst, e)
+	if e.Parent != nil && e.Parent.Unknown {
+		dst = appendKey(dst, "parent_unknown")
+		dst = append(dst, "true"...)
+	}
+	if e.Process.NetNS != 0 {
+		dst = appendKey(dst, "netns")
+		dst = strconv.AppendUint(dst, e.Process.NetNS, 10)
+	}
+	if f := e.File; f != nil && !isModule(f) && f.Operation != "" {
+		dst = appendKey(dst, "file")
+		dst = append(dst, `{"operation":`...)
+		dst = appendString(dst, f.Operation)
 		dst = append(dst, '}')
 	}
-
-	dst = appendProcess(dst, e)
-	dst = appendUser(dst, "user", &e.User, e.Target)
-
-	dst = appendFile(dst, e.File)
-	dst = appendEndpoint(dst, "source", e.Source)
-	dst = appendEndpoint(dst, "destination", e.Dest)
-
-	dst = appendNetwork(dst, e.Network)
-
-	if e.ContainerID != "" {
-		dst = append(dst, `,"container":{"id":`...)
-		dst = appendString(dst, e.ContainerID)
-		dst = append(dst, '}')
+	if n := e.Network; n != nil {
+		var m int
+		dst, m = openObject(dst, "network")
+		if n.Direction == "listening" {
+			dst = appendStr(dst, "state", n.Direction)
+		}
+		if n.NetNS != 0 {
+			dst = appendKey(dst, "netns")
+			dst = strconv.AppendUint(dst, n.NetNS, 10)
+		}
+		dst = closeObject(dst, m)
 	}
-
-	dst = appendAuditd(dst, e)
-
-	if a := e.Alert; a != nil {
-		dst = appendAlertObjects(dst, a)
+	if t := e.Target; t != nil {
+		var m int
+		dst, m = openObject(dst, "target")
+		dst = appendID(dst, "effective_id", t.EffectiveID)
+		dst = appendID(dst, "saved_id", t.SavedID)
+		dst = appendID(dst, "filesystem_id", t.FilesysID)
+		dst = appendID(dst, "effective_group_id", t.EffGroupID)
+		dst = appendID(dst, "audit_id", t.AuditID)
+		dst = closeObject(dst, m)
 	}
-
-	lin := -1
 	if a := e.Alert; a != nil {
-		dst, lin = openObject(dst, "lineaged")
 		dst = appendLineagedAlert(dst, a)
 	}
 	if c := e.Config; c != nil {
-		if lin < 0 {
-			dst, lin = openObject(dst, "lineaged")
-		}
-		dst = appendKey(dst, "config")
-		dst = append(dst, '{')
-		dst = appendStr(dst, "source", c.Source)
-		if len(c.Settings) > 0 {
-			dst = appendKVObject(dst, "settings", c.Settings, nil)
-		}
-		// The rules list is written even when empty: "no rules" is
-		// evidence too.
-		dst = appendKey(dst, "rules")
-		dst = append(dst, '[')
-		for i, r := range c.Rules {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, r)
-		}
-		dst = append(dst, "]}"...)
+		dst = appendConfig(dst, c)
 	}
-	if lin >= 0 {
-		dst = closeObject(dst, lin)
-	}
+	return closeObject(dst, lin)
+}
 
-	if len(e.Labels) > 0 {
-		dst = appendKVObject(dst, "labels", e.Labels, nil)
+// appendConfig writes lineaged.config of the settings event.
+func appendConfig(dst []byte, c *event.ConfigInfo) []byte {
+	dst = appendKey(dst, "config")
+	dst = append(dst, '{')
+	dst = appendStr(dst, "source", c.Source)
+	if len(c.Settings) > 0 {
+		dst = appendKVObject(dst, "settings", c.Settings, nil)
 	}
-
-	if e.Audit != nil {
-		dst = appendStrArray(dst, "tags", e.Audit.Keys)
+	// The rules list is written even when empty: "no rules" is
+	// evidence too.
+	dst = appendKey(dst, "rules")
+	dst = append(dst, '[')
+	for i, r := range c.Rules {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, r)
 	}
-	return append(dst, '}')
+	return append(dst, "]}"...)
 }
 
 // appendAlertObjects writes rule.* and threat.* of an alert.
@@ -153,54 +211,6 @@ func appendLineagedAlert(dst []byte, a *event.Alert) []byte {
 		dst = append(dst, ']')
 	}
 	return dst
-}
-
-// appendFile writes file.*. Operation is lineaged's addition
-// (file.operation); ECS has no field for it. NameType goes to auditd.*.
-func appendFile(dst []byte, f *event.File) []byte {
-	if f == nil {
-		return dst
-	}
-	dst, m := openObject(dst, "file")
-	dst = appendStr(dst, "path", f.Path)
-	dst = appendStr(dst, "inode", f.Inode)
-	dst = appendStr(dst, "mode", f.Mode)
-	dst = appendStr(dst, "uid", f.UID)
-	dst = appendStr(dst, "gid", f.GID)
-	dst = appendStr(dst, "device", f.Device)
-	dst = appendStr(dst, "operation", f.Operation)
-	return closeObject(dst, m)
-}
-
-// appendNetwork writes network.*. ECS network.type takes ipv4 or ipv6
-// only; every family, those included, is also kept as auditd.socket.family.
-func appendNetwork(dst []byte, n *event.Network) []byte {
-	if n == nil {
-		return dst
-	}
-	dst, m := openObject(dst, "network")
-	if n.Family == "ipv4" || n.Family == "ipv6" {
-		dst = appendStr(dst, "type", n.Family)
-	}
-	dst = appendStr(dst, "transport", n.Transport)
-	dst = appendStr(dst, "direction", n.Direction)
-	if n.NetNS != 0 {
-		// lineaged's addition: the network namespace inode ("net:[N]").
-		dst = appendInt(dst, "netns", int64(n.NetNS))
-	}
-	return closeObject(dst, m)
-}
-
-// appendKVObject writes kvs as the object key (see appendKVs).
-func appendKVObject(dst []byte, key string, kvs []event.KV, a *event.Audit) []byte {
-	dst, m := openObject(dst, key)
-	if a != nil {
-		dst = appendStr(dst, "syscall", a.Syscall)
-		dst = appendStr(dst, "arch", a.Arch)
-		dst = appendStr(dst, "exit", a.ExitValue)
-	}
-	dst = appendKVs(dst, kvs, a)
-	return closeObject(dst, m)
 }
 
 // The encoder writes straight into dst. A comma is needed before a member
@@ -322,30 +332,19 @@ func appendStrArray(dst []byte, key string, v []string) []byte {
 }
 
 // appendKVs writes kvs as members of the open object. Pairs with an empty
-// key or value are skipped, and so is a key already written (first wins):
+// key or value are skipped, and so is a key already written (first wins),
+// in kvs or in written (members the caller wrote before):
 // Elasticsearch rejects a whole document for an empty field name or a
-// duplicate key. With a non-nil a (auditd.data), the keys syscall, arch
-// and exit are already written when a's own fields set them.
-func appendKVs(dst []byte, kvs []event.KV, a *event.Audit) []byte {
+// duplicate key.
+func appendKVs(dst []byte, kvs []event.KV, written []event.KV) []byte {
 next:
 	for i, kv := range kvs {
 		if kv.Key == "" || kv.Value == "" {
 			continue
 		}
-		if a != nil {
-			switch kv.Key {
-			case "syscall":
-				if a.Syscall != "" {
-					continue
-				}
-			case "arch":
-				if a.Arch != "" {
-					continue
-				}
-			case "exit":
-				if a.ExitValue != "" {
-					continue
-				}
+		for _, w := range written {
+			if sameKey(w.Key, kv.Key) {
+				continue next
 			}
 		}
 		for _, p := range kvs[:i] {
@@ -419,182 +418,6 @@ func (d *decodedBytes) next() (byte, bool) {
 	d.n, d.k = copy(d.pending[:], d.s[d.i+1:d.i+size]), 0
 	d.i += size
 	return c, true
-}
-
-func appendProcess(dst []byte, e *event.Event) []byte {
-	p := &e.Process
-	dst, m := openObject(dst, "process")
-	dst = appendStr(dst, "entity_id", p.EntityID)
-	if p.PID != 0 {
-		dst = appendInt(dst, "pid", int64(p.PID))
-	}
-	dst = appendStr(dst, "executable", p.Executable)
-	dst = appendStr(dst, "name", p.Name)
-	dst = appendStr(dst, "title", p.Title)
-	dst = appendStrArray(dst, "args", p.Args)
-	dst = appendStr(dst, "working_directory", p.WorkingDirectory)
-	if p.TTY != "" {
-		dst = appendKey(dst, "tty")
-		dst = append(dst, `{"name":`...)
-		dst = appendString(dst, p.TTY)
-		dst = append(dst, '}')
-	}
-	if p.ExitCode != nil {
-		dst = appendInt(dst, "exit_code", int64(*p.ExitCode))
-	}
-	if p.StartMsec != 0 {
-		dst = appendKey(dst, "start")
-		dst = appendTime(dst, p.StartMsec)
-	}
-	if p.NetNS != 0 {
-		dst = appendKey(dst, "netns")
-		dst = strconv.AppendUint(dst, p.NetNS, 10)
-	}
-
-	// process.parent: the Parent reference, with the bare PPID standing in
-	// for a missing Parent or a Parent without a pid.
-	dst, pm := openObject(dst, "parent")
-	ppid := p.PPID
-	if e.Parent != nil {
-		if e.Parent.PID != 0 {
-			ppid = e.Parent.PID
-		}
-		dst = appendProcRefFields(dst, e.Parent, ppid, 0)
-	} else if ppid != 0 {
-		dst = appendInt(dst, "pid", int64(ppid))
-	}
-	dst = closeObject(dst, pm)
-
-	if len(e.Ancestry) > 0 {
-		dst = appendKey(dst, "ancestry")
-		dst = append(dst, '[')
-		for i := range e.Ancestry {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, '{')
-			r := &e.Ancestry[i]
-			dst = appendProcRefFields(dst, r, r.PID, AncestryArgBytes)
-			dst = append(dst, '}')
-		}
-		dst = append(dst, ']')
-	}
-	return closeObject(dst, m)
-}
-
-// appendProcRefFields writes the members of one process object of
-// process.parent or process.ancestry (SPEC §5: entity_id, pid, executable,
-// args, user.id), plus lineaged's "unknown":true when the source had no
-// record of that process.
-//
-// argBudget bounds the bytes of args written (0: no bound); see
-// AncestryArgBytes.
-func appendProcRefFields(dst []byte, r *event.ProcRef, pid int, argBudget int) []byte {
-	dst = appendStr(dst, "entity_id", r.EntityID)
-	if pid != 0 {
-		dst = appendInt(dst, "pid", int64(pid))
-	}
-	dst = appendStr(dst, "executable", r.Executable)
-	if argBudget > 0 {
-		dst = appendBoundedArgs(dst, r.Args, argBudget)
-	} else {
-		dst = appendStrArray(dst, "args", r.Args)
-	}
-	if r.UserID != "" {
-		dst = appendKey(dst, "user")
-		dst = append(dst, `{"id":`...)
-		dst = appendString(dst, r.UserID)
-		dst = append(dst, '}')
-	}
-	if r.Unknown {
-		dst = appendKey(dst, "unknown")
-		dst = append(dst, "true"...)
-	}
-	return dst
-}
-
-// appendIDObject appends `"key":{"id":v}` when v is set.
-func appendIDObject(dst []byte, key, v string) []byte {
-	if v == "" {
-		return dst
-	}
-	dst = appendKey(dst, key)
-	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, v)
-	return append(dst, '}')
-}
-
-// appendUser writes user.* for u, and user.target.* for target (which has
-// no target of its own).
-func appendUser(dst []byte, key string, u *event.User, target *event.User) []byte {
-	dst, m := openObject(dst, key)
-	dst = appendStr(dst, "id", u.ID)
-	dst = appendStr(dst, "name", u.Name)
-	if u.EffectiveID != "" || u.EffGroupID != "" {
-		dst = appendKey(dst, "effective")
-		dst = append(dst, '{')
-		dst = appendStr(dst, "id", u.EffectiveID)
-		dst = appendIDObject(dst, "group", u.EffGroupID)
-		dst = append(dst, '}')
-	}
-	dst = appendIDObject(dst, "audit", u.AuditID)
-	dst = appendIDObject(dst, "saved", u.SavedID)
-	dst = appendIDObject(dst, "filesystem", u.FilesysID)
-	dst = appendIDObject(dst, "group", u.GroupID)
-	if target != nil {
-		dst = appendUser(dst, "target", target, nil)
-	}
-	return closeObject(dst, m)
-}
-
-// appendEndpoint writes source.* or destination.*: ip and port for inet
-// families, and address, which ECS defines as the raw address: the IP, or
-// the AF_UNIX path when there is no IP.
-func appendEndpoint(dst []byte, key string, ep *event.Endpoint) []byte {
-	if ep == nil {
-		return dst
-	}
-	dst, m := openObject(dst, key)
-	dst = appendStr(dst, "ip", ep.IP)
-	if ep.Port != 0 {
-		dst = appendInt(dst, "port", int64(ep.Port))
-	}
-	if ep.IP != "" {
-		dst = appendStr(dst, "address", ep.IP)
-	} else {
-		dst = appendStr(dst, "address", ep.Path)
-	}
-	return closeObject(dst, m)
-}
-
-func appendAuditd(dst []byte, e *event.Event) []byte {
-	dst, m := openObject(dst, "auditd")
-	if a := e.Audit; a != nil {
-		if a.Sequence != 0 {
-			dst = appendKey(dst, "sequence")
-			dst = strconv.AppendUint(dst, uint64(a.Sequence), 10)
-		}
-		dst = appendStr(dst, "session", a.Session)
-		dst = appendStr(dst, "result", a.Result)
-
-		dst = appendKVObject(dst, "data", a.Data, a)
-
-		dst = appendStrArray(dst, "record_types", a.RecordTypes)
-		dst = appendStrArray(dst, "unparsed", a.Unparsed)
-	}
-	if f := e.File; f != nil && f.NameType != "" {
-		dst = appendKey(dst, "path")
-		dst = append(dst, `{"nametype":`...)
-		dst = appendString(dst, f.NameType)
-		dst = append(dst, '}')
-	}
-	if n := e.Network; n != nil && n.Family != "" {
-		dst = appendKey(dst, "socket")
-		dst = append(dst, `{"family":`...)
-		dst = appendString(dst, n.Family)
-		dst = append(dst, '}')
-	}
-	return closeObject(dst, m)
 }
 
 // appendTime appends ms (Unix milliseconds) as a quoted RFC 3339 UTC time
@@ -672,14 +495,20 @@ const hexDigits = "0123456789abcdef"
 // UTF-8 becomes the four characters \xNN (written as `\\xNN` in JSON).
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	dst = appendStringBody(dst, s)
+	return append(dst, '"')
+}
+
+// appendStringBody appends s escaped as appendString does, without the
+// quotes.
+func appendStringBody(dst []byte, s string) []byte {
 	// Fast path: a run of plain ASCII is copied whole.
 	i := 0
 	for i < len(s) && plain[s[i]] {
 		i++
 	}
 	if i == len(s) {
-		dst = append(dst, s...)
-		return append(dst, '"')
+		return append(dst, s...)
 	}
 	start := 0
 	for i < len(s) {
@@ -725,6 +554,5 @@ func appendString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }

