@@ -112,4 +112,3 @@ func NewEncoder(o Options) *Encoder {
 
 // AncestryMode is the encoder's output.ancestry.
 func (enc *Encoder) AncestryMode() Ancestry { return enc.ancestry }
-
