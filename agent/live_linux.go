@@ -65,7 +65,7 @@ func Run(ctx context.Context, set *Settings, opt Options) (err error) {
 	for _, n := range set.RuleNotes {
 		a.log.Warn().Msg(n)
 	}
-	if a.out, err = openOutputs(set.Config, opt.Stdout, a.log); err != nil {
+	if a.out, err = openOutputs(set.Config, NewEncoder(set.Config, opt.Version, true, a.log), opt.Stdout, a.log); err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, a.out.Close()) }()

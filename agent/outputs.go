@@ -37,9 +37,25 @@ type outputs struct {
 	spool string
 }
 
+// NewEncoder is the line encoder of c's output section: its ancestry mode,
+// agent.* (version, and live this installation's id), and, live, the
+// local host's facts for host.* (local; replay describes the recorded
+// host, which only its records' node= names).
+func NewEncoder(c *config.Config, version string, local bool, log zerolog.Logger) *output.Encoder {
+	anc, err := output.ParseAncestry(c.Output.Ancestry)
+	if err != nil {
+		log.Warn().Err(err).Msg("writing compact ancestry")
+	}
+	o := output.Options{Ancestry: anc, Agent: output.Agent{Version: version}}
+	if local {
+		o.Host, o.Agent.ID = localFacts(c, log)
+	}
+	return output.NewEncoder(o)
+}
+
 // openOutputs opens what c's output and audit_log sections name; stdout
-// takes the lines when output.file is "-".
-func openOutputs(c *config.Config, stdout io.Writer, log zerolog.Logger) (o *outputs, err error) {
+// takes the lines when output.file is "-". enc encodes them.
+func openOutputs(c *config.Config, enc *output.Encoder, stdout io.Writer, log zerolog.Logger) (o *outputs, err error) {
 	o = &outputs{log: log, spool: c.Output.Syslog.SpoolDir}
 	defer func() {
 		if err != nil {
@@ -62,7 +78,9 @@ func openOutputs(c *config.Config, stdout io.Writer, log zerolog.Logger) (o *out
 		}
 	}
 	if c.Output.File == "-" {
-		o.sink = output.NewWriterSize(tee(stdout, o.slog), 256<<10)
+		w := output.NewWriterSize(tee(stdout, o.slog), 256<<10)
+		w.SetEncoder(enc)
+		o.sink = w
 	} else {
 		if o.file, err = openEvents(c.Output, log); err != nil {
 			return o, fmt.Errorf("output %s: %w", c.Output.File, err)
@@ -71,7 +89,9 @@ func openOutputs(c *config.Config, stdout io.Writer, log zerolog.Logger) (o *out
 		// forwarder tailing the file never reads half an event. 256 KiB:
 		// the agent flushes every flush_every anyway; a burst then costs
 		// a few write(2) calls.
-		o.sink = &fileSink{Writer: output.NewWriterSize(tee(o.file, o.slog), 256<<10), f: o.file}
+		w := output.NewWriterSize(tee(o.file, o.slog), 256<<10)
+		w.SetEncoder(enc)
+		o.sink = &fileSink{Writer: w, f: o.file}
 	}
 	if al := c.AuditLog; al.File != "" {
 		o.alog, err = auditlog.Open(auditlog.Config{Path: al.File, MaxFileSize: al.MaxSize, NumLogs: int(al.Keep) + 1, FlushEvery: time.Second,
@@ -187,4 +207,9 @@ func syslogTLS(caFile, serverName string) (*tls.Config, error) {
 		tc.RootCAs = pool
 	}
 	return tc, nil
+}
+
+// localFacts are host.* and agent.id of the machine lineaged runs on.
+func localFacts(c *config.Config, log zerolog.Logger) (*output.Host, string) {
+	return &output.Host{Name: c.Host}, ""
 }

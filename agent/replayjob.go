@@ -32,7 +32,9 @@ type ReplayJob struct {
 	NoDetect   bool     // no detections (events only)
 	SigmaDirs  []string // Sigma rules (the default directory when empty and it exists)
 	AlertsOnly bool
-	Host       string // host.name for records without node=
+	Host       string // host.name for records without node= ("": none)
+	// Encoder writes the lines (nil: output's defaults).
+	Encoder *output.Encoder
 	RunID      string // prefix of every event.id
 	// MaxProcesses caps each host's graph (DefaultReplayProcesses when 0).
 	MaxProcesses int
@@ -172,6 +174,7 @@ func (job *ReplayJob) write(ctx context.Context, cfg ReplayConfig, inputs []audi
 	}
 	bw := bufio.NewWriterSize(out, 256<<10)
 	w := output.NewWriter(bw)
+	w.SetEncoder(job.Encoder)
 	sum, err := Replay(ctx, cfg, inputs, w)
 	ferr := w.Flush()
 	if ferr == nil {

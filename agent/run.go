@@ -10,6 +10,8 @@ import (
 
 // Options are what `lineaged run` passes besides the settings.
 type Options struct {
+	// Version is lineaged's version, written as agent.version.
+	Version string
 	// Log receives the agent's decisions and trouble.
 	Log zerolog.Logger
 	// Stdout takes the events when output.file is "-".

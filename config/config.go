@@ -130,6 +130,7 @@ type Output struct {
 	FlushEvery time.Duration // flush_every: 1ms to 10s
 	MaxSize    int64         // max_size: rotate the file past this many bytes (0: never)
 	Keep       uint32        // keep: rotated files kept (file.1 .. file.N)
+	Ancestry   string        // ancestry: full, compact or ids (SPEC §5)
 	Syslog     Syslog        // syslog: a copy of every line to a syslog receiver
 }
 
@@ -523,6 +524,7 @@ func (c *Config) Settings() []KV {
 		KV{"network.snapshot_every", d(c.Network.SnapshotEvery)},
 		KV{"output.file", c.Output.File},
 		KV{"output.flush_every", d(c.Output.FlushEvery)},
+		KV{"output.ancestry", c.Output.Ancestry},
 		KV{"output.max_size", sz(c.Output.MaxSize)},
 		KV{"output.keep", u(c.Output.Keep)},
 		KV{"output.syslog.address", c.Output.Syslog.Address},
@@ -666,6 +668,7 @@ func (p *parser) apply(c *Config, data []byte) {
 				}},
 				{"max_size", func(k string, v *yaml.Node) { p.size(k, v, &c.Output.MaxSize, 0, 1<<20) }},
 				{"keep", func(k string, v *yaml.Node) { p.uint32(k, v, &c.Output.Keep, 1, 1000) }},
+				{"ancestry", func(k string, v *yaml.Node) { p.oneOf(k, v, &c.Output.Ancestry, "full", "compact", "ids") }},
 				{"syslog", func(k string, v *yaml.Node) {
 					sl := &c.Output.Syslog
 					p.mapping(v, k, []field{

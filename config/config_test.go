@@ -61,7 +61,7 @@ func TestDefault(t *testing.T) {
 		Files:   Files{Enabled: true, Defaults: true, Watches: []Watch{}, Exclude: []string{}},
 		Network: Network{SnapshotEvery: 10 * time.Second},
 		Output: Output{File: "/var/log/lineaged/events.jsonl", FlushEvery: 100 * time.Millisecond,
-			MaxSize: 100 << 20, Keep: 5,
+			MaxSize: 100 << 20, Keep: 5, Ancestry: "compact",
 			Syslog: Syslog{SpoolDir: "/var/lib/lineaged/spool", MaxSpool: 256 << 20, Facility: 13}},
 		AuditLog: AuditLog{MaxSize: 8 << 20, Keep: 4},
 		Detect: Detect{Enabled: true, Baseline: "/var/lib/lineaged/baseline.jsonl", LearnFor: 24 * time.Hour, SaveEvery: 5 * time.Minute,
@@ -174,6 +174,7 @@ output:
   flush_every: 1ms
   max_size: 0
   keep: 9
+  ancestry: ids
   syslog:
     address: siem.example:6514
     tls: true
@@ -225,7 +226,7 @@ redact:
 			{Path: "/opt/*/bin", Ops: []string{"open", "exec"}, Recursive: true},
 		}, Exclude: []string{"/srv/app/config/cache"}, UnlimitedQueue: true},
 		Network: Network{SnapshotEvery: 0},
-		Output: Output{File: "-", FlushEvery: time.Millisecond, MaxSize: 0, Keep: 9,
+		Output: Output{File: "-", FlushEvery: time.Millisecond, MaxSize: 0, Keep: 9, Ancestry: "ids",
 			Syslog: Syslog{Address: "siem.example:6514", TLS: true, CAFile: "/etc/ssl/siem-ca.pem", ServerName: "siem.example",
 				SpoolDir: "/srv/spool", MaxSpool: 2 << 30, Facility: 10}},
 		AuditLog: AuditLog{File: "/var/log/audit/audit.log", MaxSize: 2 << 20, Keep: 9},
@@ -504,6 +505,7 @@ func TestSettings(t *testing.T) {
 		{"network.snapshot_every", "10s"},
 		{"output.file", "/var/log/lineaged/events.jsonl"},
 		{"output.flush_every", "100ms"},
+		{"output.ancestry", "compact"},
 		{"output.max_size", "104857600"},
 		{"output.keep", "5"},
 		{"output.syslog.address", ""},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lineaged/lineaged/agent"
 	"github.com/lineaged/lineaged/config"
+	"github.com/lineaged/lineaged/output"
 	"github.com/lineaged/lineaged/internal/logging"
 	"github.com/lineaged/lineaged/internal/progress"
 )
@@ -29,7 +30,8 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var sigmaDirs stringList
 	fs.Var(&sigmaDirs, "sigma", "load Sigma rules (linux process_creation and auditd) from `DIR` (repeatable)")
 	fs.BoolVar(&job.NoDetect, "no-detect", false, "run no detections (events only)")
-	fs.StringVar(&job.Host, "host", "", "host name for records without node= (default: this host's name)")
+	fs.StringVar(&job.Host, "host", "", "host.name for records without node= (default: none; replay never describes the machine replaying)")
+	ancestry := fs.String("ancestry", "", "lineaged.ancestry: full, compact or ids (default: the configuration's output.ancestry)")
 	progressFlag := fs.String("progress", "auto", "progress bar on standard error: auto, always or never")
 	fs.StringVar(&job.RunID, "run-id", "", "prefix of every event.id (default: random per run)")
 	fs.IntVar(&job.MaxProcesses, "max-processes", agent.DefaultReplayProcesses, "processes kept per host in the lineage graph (least recently active evicted first)")
@@ -51,7 +53,7 @@ func cmdReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lineaged replay: name at least one audit log, or - for standard input")
 		return 2
 	}
-	if err := replayDefaults(fs, &job, *cfgPath, stderr); err != nil {
+	if err := replayDefaults(fs, &job, *cfgPath, *ancestry, stderr); err != nil {
 		fmt.Fprintf(stderr, "lineaged replay: %v\n", err)
 		return 2
 	}
@@ -109,7 +111,7 @@ func printReplay(w io.Writer, res agent.ReplayResult, el time.Duration) {
 // replayDefaults fills what the flags left out: the redactions and the
 // log settings of the configuration (as run has them), the host name and
 // a run id.
-func replayDefaults(fs *flag.FlagSet, job *agent.ReplayJob, cfgPath string, stderr io.Writer) error {
+func replayDefaults(fs *flag.FlagSet, job *agent.ReplayJob, cfgPath, ancestry string, stderr io.Writer) error {
 	explicit := false
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
 	c, _, err := loadConfig(cfgPath, explicit)
@@ -119,13 +121,17 @@ func replayDefaults(fs *flag.FlagSet, job *agent.ReplayJob, cfgPath string, stde
 	if len(c.Redactions) > 0 {
 		job.Redact = c.Redact
 	}
-	if job.Host == "" {
-		job.Host, _ = os.Hostname()
-	}
 	if job.RunID == "" {
 		job.RunID = runID()
 	}
+	if ancestry != "" {
+		if _, err := output.ParseAncestry(ancestry); err != nil {
+			return fmt.Errorf("--ancestry: %w", err)
+		}
+		c.Output.Ancestry = ancestry
+	}
 	job.Log, err = logging.New(stderr, c.Log.Format, c.Log.Level, "lineaged replay")
+	job.Encoder = agent.NewEncoder(c, version, false, job.Log)
 	return err
 }
 

@@ -107,7 +107,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	defer stopProfiles()
 	reloads := make(chan agent.Reload)
 	go fl.reloadOnHUP(ctx, reloads, log)
-	opt := agent.Options{Log: log, Stdout: stdout, IDPrefix: runID(), Reloads: reloads}
+	opt := agent.Options{Version: version, Log: log, Stdout: stdout, IDPrefix: runID(), Reloads: reloads}
 	if err := agent.Run(ctx, set, opt); err != nil {
 		return fail(1, err)
 	}
