@@ -35,7 +35,7 @@ type ReplayJob struct {
 	Host       string // host.name for records without node= ("": none)
 	// Encoder writes the lines (nil: output's defaults).
 	Encoder *output.Encoder
-	RunID      string // prefix of every event.id
+	RunID   string // prefix of every event.id
 	// MaxProcesses caps each host's graph (DefaultReplayProcesses when 0).
 	MaxProcesses int
 	// Redact hides secrets in command lines (nil: none).

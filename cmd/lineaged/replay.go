@@ -12,9 +12,9 @@ import (
 
 	"github.com/lineaged/lineaged/agent"
 	"github.com/lineaged/lineaged/config"
-	"github.com/lineaged/lineaged/output"
 	"github.com/lineaged/lineaged/internal/logging"
 	"github.com/lineaged/lineaged/internal/progress"
+	"github.com/lineaged/lineaged/output"
 )
 
 // cmdReplay replays audit logs through the pipeline `run` uses.
