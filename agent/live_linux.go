@@ -43,6 +43,7 @@ type liveAgent struct {
 
 	audit   *audit.Source
 	proc    *proc.Source
+	procErr error // why the connector could not be opened
 	files   *fanotify.Source
 	sockets *netlink.Source
 	off     []event.Health // sources not running, and why
@@ -75,8 +76,15 @@ func Run(ctx context.Context, set *Settings, opt Options) (err error) {
 		return err
 	}
 	a.merge = newExecMerge(a.p, a.fs, time.Now)
+	// The connector first: whether it runs decides the built-in audit
+	// rules (no exit_group with it).
+	a.openProc()
+	defer a.closeSources()
 	if err := a.openAudit(); err != nil {
 		return err
+	}
+	if a.proc != nil {
+		a.proc.SetReadExec(!a.merge.auditExecs)
 	}
 	defer func() {
 		if cerr := a.audit.Close(); cerr != nil {
@@ -88,7 +96,6 @@ func Run(ctx context.Context, set *Settings, opt Options) (err error) {
 	}
 	a.self(event.ActionStarted, "lineaged started: audit mode "+string(a.audit.Mode()))
 	a.openSources()
-	defer a.closeSources()
 	a.start()
 	return a.loop(ctx)
 }
@@ -152,7 +159,11 @@ func (a *liveAgent) openAudit() error {
 	if err != nil {
 		a.log.Warn().Err(err).Msg("reading the boot id: the audit state file cannot be kept")
 	}
-	cfg := audit.SourceConfig{Live: a.set.auditConfig(bootID), Host: a.set.Config.Host, Log: a.log.With().Str("source", "audit").Logger()}
+	live, err := a.set.auditConfig(bootID, a.proc != nil)
+	if err != nil {
+		return fmt.Errorf("audit rules: %w", err)
+	}
+	cfg := audit.SourceConfig{Live: live, Host: a.set.Config.Host, Log: a.log.With().Str("source", "audit").Logger()}
 	if a.out.alog != nil {
 		cfg.RecordLog = a.out.alog
 	}
@@ -165,19 +176,32 @@ func (a *liveAgent) openAudit() error {
 	return nil
 }
 
-// openSources opens the proc connector, fanotify and sock_diag; a source
-// that cannot be opened is reported and the agent runs on without it.
+// openProc opens the proc connector (before audit, whose built-in rules
+// depend on it); one that cannot be opened is reported (by openSources,
+// once the output is numbering events) and the agent runs on without it.
+func (a *liveAgent) openProc() {
+	if !a.set.Config.Proc.Enabled {
+		a.sourceOff("proc", "turned off by configuration (proc.enabled: false)")
+		return
+	}
+	src, err := proc.OpenSource(proc.SourceConfig{FS: a.fs, ReadExec: true})
+	if err != nil {
+		a.log.Warn().Err(err).Msg("proc connector unavailable, continuing without it")
+		a.procErr = err
+		a.sourceOff("proc", err.Error())
+		return
+	}
+	a.proc = src
+	a.merge.exiting = src.Exiting
+}
+
+// openSources reports an unavailable connector and opens fanotify and
+// sock_diag; a source that cannot be opened is reported and the agent
+// runs on without it.
 func (a *liveAgent) openSources() {
 	c := a.set.Config
-	if !c.Proc.Enabled {
-		a.sourceOff("proc", "turned off by configuration (proc.enabled: false)")
-	} else if src, err := proc.OpenSource(proc.SourceConfig{FS: a.fs, ReadExec: !a.merge.auditExecs}); err != nil {
-		a.log.Warn().Err(err).Msg("proc connector unavailable, continuing without it")
-		a.self(event.ActionSourceUnavailable, "proc connector unavailable: "+err.Error())
-		a.sourceOff("proc", err.Error())
-	} else {
-		a.proc = src
-		a.merge.exiting = src.Exiting
+	if a.procErr != nil {
+		a.self(event.ActionSourceUnavailable, "proc connector unavailable: "+a.procErr.Error())
 	}
 	if a.set.Files == nil {
 		a.sourceOff("fanotify", "turned off by configuration (files.enabled: false)")
@@ -244,7 +268,9 @@ func (a *liveAgent) closeSources() {
 	if a.sockets != nil {
 		a.sockets.Close()
 	}
-	a.workers.stop()
+	if a.workers != nil {
+		a.workers.stop()
+	}
 }
 
 // start writes what the agent starts with: the running processes (so the first events already have ancestry up to

@@ -73,6 +73,7 @@ type Pipeline struct {
 	seq   uint64
 	idBuf []byte
 
+	seen    connSeen
 	stats   PipelineStats
 	sinkErr error
 	dirty   bool // a line was written since TakeDirty
@@ -85,6 +86,11 @@ type PipelineStats struct {
 	Alerts   uint64            // alerts raised by the detector
 	Repeats  uint64            // its alert-repeated events
 	OutErrs  uint64            // lines the sink refused
+	// Merged counts events that repeated a fact another source had
+	// already written (an exit from both audit's exit_group and the
+	// proc connector, a connect from audit and sock_diag): one fact,
+	// one line (SPEC §5).
+	Merged uint64
 }
 
 // NewPipeline returns a pipeline writing to sink.
@@ -117,6 +123,10 @@ func (p *Pipeline) Enrich(e *event.Event) graph.Proc {
 // none), has the detector judge it and the view observe it. A line the
 // output could not take is still judged and shown.
 func (p *Pipeline) Write(e *event.Event, proc graph.Proc) {
+	if proc.RepeatedExit() || p.seen.repeat(e) {
+		p.stats.Merged++
+		return
+	}
 	if e.Host == "" {
 		e.Host = p.cfg.Host
 	}

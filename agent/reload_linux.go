@@ -41,7 +41,7 @@ func (a *liveAgent) reload(rl Reload) error {
 		a.log.Warn().Msg(n)
 	}
 	if a.audit.Mode() == audit.ModeOwn {
-		rs, err := next.ownRules()
+		rs, err := next.ownRules(a.proc != nil)
 		if err == nil {
 			err = a.audit.Reload(rs)
 		}

@@ -3,7 +3,6 @@ package agent
 import (
 	"fmt"
 	"reflect"
-	"strings"
 	"time"
 
 	"github.com/lineaged/lineaged/audit"
@@ -110,22 +109,27 @@ func LoadRules(dir string) (*audit.RuleSet, []string, error) {
 }
 
 // ownRules is the rule set own mode puts in force: the rules directory's,
-// or the built-in set.
-func (s *Settings) ownRules() (*audit.RuleSet, error) {
+// or the built-in set (without exit_group when the proc connector runs:
+// audit.DefaultRuleSet).
+func (s *Settings) ownRules(connector bool) (*audit.RuleSet, error) {
 	if s.Rules != nil {
 		return s.Rules, nil
 	}
-	return audit.ParseRules("built-in default.rules", strings.NewReader(audit.DefaultRules))
+	return audit.DefaultRuleSet(connector)
 }
 
 // auditConfig is the live audit source's configuration; bootID is this
 // boot's (the audit state file is void after a reboot).
-func (s *Settings) auditConfig(bootID string) audit.LiveConfig {
+func (s *Settings) auditConfig(bootID string, connector bool) (audit.LiveConfig, error) {
 	c := s.Config
+	rules, err := s.ownRules(connector)
+	if err != nil {
+		return audit.LiveConfig{}, err
+	}
 	failure := c.Audit.Failure
 	return audit.LiveConfig{
 		Mode:            audit.Mode(c.Audit.Mode),
-		Rules:           s.Rules,
+		Rules:           rules,
 		StateDir:        c.StateDir,
 		BootID:          bootID,
 		BacklogLimit:    c.Audit.BacklogLimit,
@@ -133,7 +137,7 @@ func (s *Settings) auditConfig(bootID string) audit.LiveConfig {
 		Failure:         &failure,
 		BacklogWaitTime: c.Audit.BacklogWaitTime,
 		AllowImmutable:  c.Audit.AllowImmutable,
-	}
+	}, nil
 }
 
 // KeepRestartOnly gives next the running values of the settings a reload

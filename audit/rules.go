@@ -229,6 +229,26 @@ func libauditRule(r auditrule.Rule) rule.Rule {
 	return &rule.SyscallRule{Type: typ, List: r.List, Action: r.Action, Filters: filters, Syscalls: r.Syscalls, Keys: r.Keys}
 }
 
+// DefaultRuleSet is the built-in rule set parsed. With connector (the
+// proc connector is running) it leaves out the exit_group rules: the
+// connector reports every exit, with its code, so auditing them too would
+// write each exit twice and make the kernel build an audit record per
+// exit for nothing. Without the connector they close each process.
+func DefaultRuleSet(connector bool) (*RuleSet, error) {
+	rs, err := ParseRules("built-in default.rules", strings.NewReader(DefaultRules))
+	if err != nil || !connector {
+		return rs, err
+	}
+	kept := rs.Rules[:0]
+	for _, r := range rs.Rules {
+		if !strings.Contains(r.Text, " -S exit_group ") {
+			kept = append(kept, r)
+		}
+	}
+	rs.Rules = kept
+	return rs, nil
+}
+
 // DefaultRules is lineaged's built-in rule set (default.rules).
 //
 //go:embed default.rules

@@ -251,3 +251,31 @@ func FuzzParseRules(f *testing.F) {
 		}
 	})
 }
+
+// TestDefaultRuleSetConnector: with the proc connector running the
+// built-in set leaves out exactly its exit_group rules (the connector
+// reports exits), and keeps everything else.
+func TestDefaultRuleSetConnector(t *testing.T) {
+	all, err := DefaultRuleSet(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, err := DefaultRuleSet(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exits := 0
+	for _, r := range all.Rules {
+		if strings.Contains(r.Text, "exit_group") {
+			exits++
+		}
+	}
+	if exits != 2 || len(with.Rules) != len(all.Rules)-exits {
+		t.Fatalf("%d rules, %d exit_group; with the connector %d", len(all.Rules), exits, len(with.Rules))
+	}
+	for _, r := range with.Rules {
+		if strings.Contains(r.Text, "exit_group") {
+			t.Errorf("with the connector: %s", r.Text)
+		}
+	}
+}

@@ -278,17 +278,20 @@ func (g *Graph) Enrich(e *event.Event) Proc {
 		return Proc{}
 	}
 	g.mu.Lock()
-	n := g.enrich(e)
+	repeat := e.Action == actionExit
+	n := g.enrich(e, &repeat)
 	cbs := g.onEvict
 	g.mu.Unlock()
 	if len(g.gone) > 0 {
 		g.notifyEvicted(cbs)
 	}
-	return Proc{n: n, g: g}
+	return Proc{n: n, g: g, repeatedExit: repeat}
 }
 
-// enrich is Enrich under the lock.
-func (g *Graph) enrich(e *event.Event) *node {
+// enrich is Enrich under the lock. *repeat, true on entry for an exit,
+// stays true only when the process instance had already exited: the
+// second source's report of the same exit.
+func (g *Graph) enrich(e *event.Event, repeat *bool) *node {
 	if e.TimeMsec > g.now {
 		g.now = e.TimeMsec
 	}
@@ -300,6 +303,7 @@ func (g *Graph) enrich(e *event.Event) *node {
 	} else if n == nil {
 		n = g.create(e, "")
 	}
+	*repeat = *repeat && n.exited
 	g.update(n, e)
 	g.touch(n)
 	g.fill(n, e)

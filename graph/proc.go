@@ -19,7 +19,15 @@ import "github.com/lineaged/lineaged/event"
 type Proc struct {
 	n *node
 	g *Graph
+	// repeatedExit: the event was an exit of an instance already
+	// recorded as exited (audit's exit_group and the connector's exit
+	// report one exit).
+	repeatedExit bool
 }
+
+// RepeatedExit reports whether the event Enrich took was an exit the
+// graph already had from another source: one fact, written once (SPEC §5).
+func (p Proc) RepeatedExit() bool { return p.repeatedExit }
 
 // Valid reports whether p is a process (not the zero Proc).
 func (p Proc) Valid() bool { return p.n != nil }

@@ -56,6 +56,11 @@ func OpenSource(cfg SourceConfig) (*Source, error) {
 	return &Source{conn: c, fs: cfg.FS, readExec: cfg.ReadExec, buf: make([]Event, 0, 256), gone: map[int]struct{}{}}, nil
 }
 
+// SetReadExec sets SourceConfig.ReadExec once the agent knows whether
+// audit reports execs (it opens the connector first; see the agent's
+// Run). Call it before the first read.
+func (s *Source) SetReadExec(on bool) { s.readExec = on }
+
 // Name is "proc".
 func (s *Source) Name() string { return "proc" }
 
