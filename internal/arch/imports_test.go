@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	// Leaves of the ground floor: nothing of lineaged, or only the
 	// helpers named.
 	"internal/accounts": {},
+	"internal/hostinfo": {"internal/atomicfile"},
 	// One kernel interface each: the ground floor only, never another
 	// source, never the graph (what a source needs of another, such as
 	// the boot id, the agent passes in).
