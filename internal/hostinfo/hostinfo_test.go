@@ -132,6 +132,19 @@ ID_LIKE="ubuntu debian"
 PRETTY_NAME="Linux Mint 21.3"
 VERSION_ID="21.3"
 `, OS{Name: "Linux Mint", Version: "21.3 (Virginia)", Family: "debian", Platform: "linuxmint", Full: "Linux Mint 21.3"}},
+	// An ID no table knows: the family comes from ID_LIKE.
+	{"kali", `PRETTY_NAME="Kali GNU/Linux Rolling"
+NAME="Kali GNU/Linux"
+VERSION_ID="2024.1"
+VERSION="2024.1"
+ID=kali
+ID_LIKE=debian
+`, OS{Name: "Kali GNU/Linux", Version: "2024.1", Family: "debian", Platform: "kali", Full: "Kali GNU/Linux Rolling"}},
+	{"manjaro", `NAME="Manjaro Linux"
+PRETTY_NAME="Manjaro Linux"
+ID=manjaro
+ID_LIKE=arch
+`, OS{Name: "Manjaro Linux", Family: "arch", Platform: "manjaro", Full: "Manjaro Linux"}},
 	// No family Elastic names, and no VERSION: VERSION_ID.
 	{"alpine", `NAME="Alpine Linux"
 ID=alpine
