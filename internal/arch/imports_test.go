@@ -22,6 +22,10 @@ var allowed = map[string][]string{
 	"event":      ground,
 	"feature":    ground,
 	"internal/*": ground,
+	// Leaves of the ground floor: nothing of lineaged, or only the
+	// helpers named.
+	"internal/accounts": {},
+	"internal/hostinfo": {"internal/atomicfile"},
 	// One kernel interface each: the ground floor only, never another
 	// source, never the graph (what a source needs of another, such as
 	// the boot id, the agent passes in).
@@ -73,8 +77,12 @@ func TestImports(t *testing.T) {
 			}
 		}
 		sort.Strings(bad)
+		may := strings.Join(rule, ", ")
+		if may == "" {
+			may = "nothing of lineaged"
+		}
 		for _, dep := range bad {
-			t.Errorf("%s imports %s, which its layer does not allow (SPEC §8; allowed: %s)", rel, dep, strings.Join(rule, ", "))
+			t.Errorf("%s imports %s, which its layer does not allow (SPEC §8; allowed: %s)", rel, dep, may)
 		}
 	}
 }
