@@ -14,6 +14,7 @@ import (
 
 	"github.com/lineaged/lineaged/audit"
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/internal/accounts"
 	"github.com/lineaged/lineaged/fanotify"
 	"github.com/lineaged/lineaged/netlink"
 	"github.com/lineaged/lineaged/proc"
@@ -44,6 +45,9 @@ type liveAgent struct {
 	audit   *audit.Source
 	proc    *proc.Source
 	procErr error // why the connector could not be opened
+	// accounts names live events' users and groups (/etc/passwd,
+	// /etc/group, getent for directory users).
+	accounts *accounts.Resolver
 	files   *fanotify.Source
 	sockets *netlink.Source
 	off     []event.Health // sources not running, and why
@@ -70,6 +74,8 @@ func Run(ctx context.Context, set *Settings, opt Options) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, a.out.Close()) }()
+	a.accounts = accounts.New(accounts.Config{Log: a.log})
+	defer a.accounts.Close()
 	stop, err := a.startServices()
 	defer stop()
 	if err != nil {
@@ -105,7 +111,7 @@ func Run(ctx context.Context, set *Settings, opt Options) (err error) {
 func (a *liveAgent) pipelineConfig() PipelineConfig {
 	pc := PipelineConfig{
 		Host: a.set.Config.Host, IDPrefix: a.opt.IDPrefix, Redact: a.set.Redact,
-		Graph: liveGraph(),
+		Graph: liveGraph(), Accounts: a.accounts,
 	}
 	if a.det != nil {
 		pc.Detector = a.det

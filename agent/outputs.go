@@ -15,6 +15,7 @@ import (
 	"github.com/lineaged/lineaged/audit"
 	"github.com/lineaged/lineaged/auditlog"
 	"github.com/lineaged/lineaged/config"
+	"github.com/lineaged/lineaged/internal/hostinfo"
 	"github.com/lineaged/lineaged/internal/rotate"
 	"github.com/lineaged/lineaged/output"
 	"github.com/lineaged/lineaged/syslogout"
@@ -209,7 +210,15 @@ func syslogTLS(caFile, serverName string) (*tls.Config, error) {
 	return tc, nil
 }
 
-// localFacts are host.* and agent.id of the machine lineaged runs on.
+// localFacts are host.* and agent.id of the machine lineaged runs on
+// (internal/hostinfo), for lines of host.name c.Host.
 func localFacts(c *config.Config, log zerolog.Logger) (*output.Host, string) {
-	return &output.Host{Name: c.Host}, ""
+	h := hostinfo.Read(hostinfo.DefaultPaths())
+	id, err := hostinfo.AgentID(c.StateDir, h.ID)
+	if err != nil {
+		log.Warn().Err(err).Str("state_dir", c.StateDir).Msg("agent.id")
+	}
+	return &output.Host{Name: c.Host, Hostname: h.Hostname, ID: h.ID, Architecture: h.Architecture,
+		OSType: h.OS.Type, OSKernel: h.OS.Kernel, OSName: h.OS.Name, OSVersion: h.OS.Version,
+		OSFamily: h.OS.Family, OSPlatform: h.OS.Platform}, id
 }

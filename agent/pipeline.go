@@ -50,6 +50,18 @@ type PipelineConfig struct {
 	// Observe, when set, sees every event and alert written, after the
 	// output (the live view). It must be quick and must not keep e.
 	Observe func(e *event.Event)
+	// Accounts, when set (live), names the users and groups of events
+	// the records did not name, from the local account database. Replay
+	// has none: the machine replaying is not the one recorded, and its
+	// names would be guesses.
+	Accounts Accounts
+}
+
+// Accounts resolves ids to names (internal/accounts); "" and false when
+// unknown, never a guess.
+type Accounts interface {
+	User(uid string) (string, bool)
+	Group(gid string) (string, bool)
 }
 
 // Pipeline is the one path every event takes, live and in replay (SPEC
@@ -110,12 +122,29 @@ func (p *Pipeline) Enrich(e *event.Event) graph.Proc {
 		e.Host = p.cfg.Host
 	}
 	p.redact(e)
+	if a := p.cfg.Accounts; a != nil {
+		nameUser(a, &e.User)
+		if e.Target != nil {
+			nameUser(a, e.Target)
+		}
+	}
 	g := p.graph(e.Host)
 	proc := g.Enrich(e)
 	if e.Action == event.ActionIpcConnected {
 		p.linkPeer(g, e)
 	}
 	return proc
+}
+
+// nameUser fills u's user and group names from the account database where
+// the record gave none.
+func nameUser(a Accounts, u *event.User) {
+	if u.Name == "" && u.ID != "" {
+		u.Name, _ = a.User(u.ID)
+	}
+	if u.GroupName == "" && u.GroupID != "" {
+		u.GroupName, _ = a.Group(u.GroupID)
+	}
 }
 
 // Write numbers e (whose process Enrich returned, or the zero Proc for an

@@ -245,6 +245,9 @@ func (n *Normalizer) subject(e *event.Event, r *Record) {
 	if v, ok := r.Interpreted("UID"); ok {
 		u.Name = n.str(v)
 	}
+	if v, ok := r.Interpreted("GID"); ok {
+		u.GroupName = n.str(v)
+	}
 }
 
 // idValue returns a uid/gid/ses value with the audit "unset" spelled out.
