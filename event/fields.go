@@ -74,7 +74,7 @@ var Fields = []Field{
 	{"host.os.type", JSONString, "live: linux", ""},
 	{"host.os.kernel", JSONString, "live: uname release", ""},
 	{"host.os.name", JSONString, "live: os-release NAME", ""},
-	{"host.os.version", JSONString, "live: os-release VERSION_ID", ""},
+	{"host.os.version", JSONString, "live: os-release VERSION (VERSION_ID when it has none)", ""},
 	{"host.os.family", JSONString, "live: debian, redhat, suse, ... (os-release ID_LIKE)", ""},
 	{"host.os.platform", JSONString, "live: os-release ID", ""},
 	{"process.entity_id", JSONString, "the process instance, stable across pid reuse", ""},

@@ -30,6 +30,7 @@ Usage:
   lineaged rules    [--sigma DIR]...  (built-in and Sigma rules: loaded, skipped and why)
   lineaged baseline show FILE | diff A B | merge -o OUT A B... | approve FILE KEY... | expire --older-than DUR FILE
   lineaged report   [--format html|md|json] [--since TIME] [--until TIME] --out DIR EVENTS.jsonl...
+  lineaged schema   [--format elasticsearch|opensearch|markdown] [--index-pattern PATTERN]
   lineaged version
 `
 
@@ -63,6 +64,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdRules(args[1:], stdout, stderr)
 	case "report":
 		return cmdReport(args[1:], stdout, stderr)
+	case "schema":
+		return cmdSchema(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "lineaged: unknown command %q\n\n%s", args[0], usage)
 	return 2
