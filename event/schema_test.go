@@ -29,7 +29,7 @@ func corpus(t *testing.T) []*event.Event {
 		Process: event.Process{EntityID: "e1", PID: 10, PPID: 9, Executable: "/bin/sh", Name: "sh", Title: "sh -c x",
 			Args: []string{"sh", "-c", "x"}, WorkingDirectory: "/", TTY: "pts0", ExitCode: &code, StartMsec: 1_800_000_000_000, NetNS: 4026531833},
 		Ancestry: []event.ProcRef{{EntityID: "e0", PID: 9, Executable: "/bin/bash", Args: []string{"bash"}, UserID: "0"}, {PID: 1, Unknown: true}},
-		User:     event.User{ID: "0", Name: "root", EffectiveID: "0", SavedID: "0", FilesysID: "0", AuditID: "1000", GroupID: "0", GroupName: "root", EffGroupID: "0"},
+		User:     event.User{ID: "1000", Name: "alice", EffectiveID: "0", SavedID: "1", FilesysID: "2", AuditID: "1000", GroupID: "100", GroupName: "users", EffGroupID: "0"},
 		Target:   &event.User{ID: "1", Name: "daemon", EffectiveID: "1", SavedID: "1", FilesysID: "1", AuditID: "1000", GroupID: "1", EffGroupID: "1"},
 		File:     &event.File{Path: "/etc/x.conf", Operation: "write", Inode: "1", Mode: "0100644", UID: "0", GID: "0", Device: "fe:00", NameType: "NORMAL"},
 		Source:   &event.Endpoint{IP: "127.0.0.1", Port: 80},
@@ -41,6 +41,7 @@ func corpus(t *testing.T) []*event.Event {
 	}
 	full.Parent = &full.Ancestry[0]
 	unknownParent := &event.Event{ID: "c-2", TimeMsec: 1, Kind: event.KindEvent, Process: event.Process{PID: 5},
+		Audit: &event.Audit{Result: "fail"}, // no event.outcome: auditd.result says it
 		Ancestry: []event.ProcRef{{PID: 4, Unknown: true}}}
 	unknownParent.Parent = &unknownParent.Ancestry[0]
 	alert := full.Clone()
@@ -90,7 +91,7 @@ func lines(evs []*event.Event) [][]byte {
 
 // full writes every member the encoder can: each ancestor whole, the
 // local host's facts and the agent's id.
-var fullEnc = output.NewEncoder(output.Options{Ancestry: output.AncestryFull,
+var fullEnc = output.NewEncoder(output.Options{Ancestry: output.AncestryFull, RecordTypes: true,
 	Host: &output.Host{Name: "h", Hostname: "h", ID: "m", Architecture: "x86_64", OSType: "linux", OSKernel: "6.1.0",
 		OSName: "Debian GNU/Linux", OSVersion: "12", OSFamily: "debian", OSPlatform: "debian"},
 	Agent: output.Agent{Version: "1.0.0", ID: "a"}})

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"strconv"
 	"sync"
 
@@ -887,9 +889,12 @@ const (
 	fnvPrime  = 1099511628211
 )
 
-// entityID is the 16 lowercase hex digits of FNV-1a-64 over
-// host "\x00" pid "\x00" startMsec (decimal), with "\x00" "1" appended when
-// salted, so any tool can recompute it.
+// entityID is FNV-1a-64 over host "\x00" pid "\x00" startMsec (decimal),
+// with "\x00" "1" appended when salted, so any tool can recompute it:
+// its 8 bytes big-endian in unpadded URL-safe base64 (RFC 4648 §5), 11
+// characters. (Before ECS 9.4 lineaged wrote the same number as 16 hex
+// digits; every line carries several ids, and the 5 bytes each saves are
+// 2-3 % of a line.)
 func entityID(host string, pid int, start int64, salt bool) string {
 	var buf [48]byte
 	h := uint64(fnvOffset)
@@ -906,11 +911,9 @@ func entityID(host string, pid int, start int64, salt bool) string {
 	for _, c := range b {
 		h = (h ^ uint64(c)) * fnvPrime
 	}
-	const hexd = "0123456789abcdef"
-	var out [16]byte
-	for i := 15; i >= 0; i-- {
-		out[i] = hexd[h&0xf]
-		h >>= 4
-	}
+	var raw [8]byte
+	binary.BigEndian.PutUint64(raw[:], h)
+	var out [11]byte
+	base64.RawURLEncoding.Encode(out[:], raw[:])
 	return string(out[:])
 }

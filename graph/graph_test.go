@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"reflect"
@@ -516,7 +518,7 @@ func TestRetention(t *testing.T) {
 func TestEntityID(t *testing.T) {
 	h := fnv.New64a()
 	h.Write([]byte("web1\x0042\x001700000000123"))
-	if got, want := entityID("web1", 42, 1700000000123, false), fmt.Sprintf("%016x", h.Sum64()); got != want {
+	if got, want := entityID("web1", 42, 1700000000123, false), base64.RawURLEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, h.Sum64())); got != want || len(got) != 11 {
 		t.Errorf("entityID = %s, want %s", got, want)
 	}
 	g1, g2, g3 := New(Config{Host: "a"}), New(Config{Host: "a"}), New(Config{Host: "b"})

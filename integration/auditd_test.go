@@ -123,7 +123,8 @@ func TestIntegrationRecordWithAuditdAndReplay(t *testing.T) {
 	saved.restore(t) // rules off before the daemon goes
 	stop()
 
-	evs, stderr := runReplay(t, nil, logPath)
+	// Full ancestry: the test reads the grandparent's arguments.
+	evs, stderr := runReplay(t, nil, "--ancestry", "full", logPath)
 	var echo, fileEv map[string]any
 	keyed := 0
 	for _, e := range evs {

@@ -112,7 +112,7 @@ time.sleep(6)
 			switch {
 			case str(e, "event.module") == "sock_diag" && str(e, "event.action") == "socket-listening" &&
 				int(numf(get(e, "source.port"))) == port:
-				listener = pid == lst.Process.Pid && uint64(numf(get(e, "network.netns"))) == nsIno &&
+				listener = pid == lst.Process.Pid && uint64(numf(get(e, "lineaged.network.netns"))) == nsIno &&
 					uint64(numf(get(e, "lineaged.netns"))) == nsIno
 			case str(e, "event.action") == "executed" && pid == lst.Process.Pid &&
 				strings.Contains(str(e, "process.executable"), "python3"):

@@ -69,23 +69,28 @@ type Agent struct {
 // Options choose what an Encoder writes besides the event.
 type Options struct {
 	Ancestry Ancestry
-	Host     *Host // nil: host.name only
-	Agent    Agent
+	// RecordTypes writes auditd.record_types, the audit records each
+	// event was made of (output.record_types; off by default: it is the
+	// same few names on every exec line).
+	RecordTypes bool
+	Host        *Host // nil: host.name only
+	Agent       Agent
 }
 
 // Encoder writes events as JSON lines (Append). Its fixed parts (agent.*,
 // the local host's facts) are encoded once, when it is made. It holds no
 // per-line state: one Encoder may be used from several goroutines.
 type Encoder struct {
-	ancestry  Ancestry
-	agent     []byte // `,"agent":{...}`
-	hostName  string
-	hostFacts []byte // members after host.name
+	ancestry    Ancestry
+	recordTypes bool
+	agent       []byte // `,"agent":{...}`
+	hostName    string
+	hostFacts   []byte // members after host.name
 }
 
 // NewEncoder returns an Encoder for o.
 func NewEncoder(o Options) *Encoder {
-	enc := &Encoder{ancestry: o.Ancestry}
+	enc := &Encoder{ancestry: o.Ancestry, recordTypes: o.RecordTypes}
 	a := []byte(`,"agent":{"type":"lineaged"`)
 	a = appendStr(a, "version", o.Agent.Version)
 	a = appendStr(a, "id", o.Agent.ID)

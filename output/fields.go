@@ -36,11 +36,17 @@ func (enc *Encoder) appendProcess(dst []byte, e *event.Event) []byte {
 	if p.ExitCode != nil {
 		dst = appendInt(dst, "exit_code", int64(*p.ExitCode))
 	}
-	if p.StartMsec != 0 {
+	if p.StartMsec != 0 && p.StartMsec != e.TimeMsec {
+		// Equal to @timestamp on the line that first saw the process
+		// (its exec, mostly): the line's own time says it.
 		dst = appendKey(dst, "start")
 		dst = appendTime(dst, p.StartMsec)
 	}
-	dst = appendIDObject(dst, "saved_user", e.User.SavedID)
+	if u := &e.User; u.SavedID != u.EffectiveID {
+		// The saved uid says something where it differs from the
+		// effective one (a setuid program that keeps its caller's).
+		dst = appendIDObject(dst, "saved_user", u.SavedID)
+	}
 
 	// process.parent: the Parent reference, with the bare PPID standing in
 	// for a missing Parent or a Parent without a pid.
@@ -137,8 +143,9 @@ func appendIDObject(dst []byte, key, v string) []byte {
 	return append(dst, '}')
 }
 
-// appendUser writes user.*: the acting identities ECS names (uid, euid,
-// egid, gid, and Auditbeat's user.audit.id for the login uid), and
+// appendUser writes user.*: the acting identities ECS names (uid, gid,
+// the euid and egid where they differ from them, and Auditbeat's
+// user.audit.id for the login uid), and
 // user.target's id, name and group for a switch of identity. The saved
 // and filesystem uids go to process.saved_user.id and auditd.data.fsuid,
 // the target's other ids to lineaged.target.
@@ -146,7 +153,9 @@ func appendUser(dst []byte, u *event.User, target *event.User) []byte {
 	dst, m := openObject(dst, "user")
 	dst = appendID(dst, "id", u.ID)
 	dst = appendStr(dst, "name", u.Name)
-	if known(u.EffectiveID) || known(u.EffGroupID) {
+	if (known(u.EffectiveID) && u.EffectiveID != u.ID) || (known(u.EffGroupID) && u.EffGroupID != u.GroupID) {
+		// Written where the effective ids differ from the real ones (a
+		// setuid or setgid program): absent, they are the same.
 		dst = appendKey(dst, "effective")
 		dst = append(dst, '{')
 		dst = appendID(dst, "id", u.EffectiveID)
@@ -278,11 +287,13 @@ func validIP(s string) bool {
 	return err == nil
 }
 
-// appendRelated writes related.*, ECS's pivot fields: every user id and
-// name of the event, its IPs, and the host names its records name.
+// appendRelated writes related.*, ECS's pivot fields: the users of the
+// event (each by name where known, else by id; the effective and login
+// ids where they differ from the real one), its IPs, and the host names
+// its records name.
 func appendRelated(dst []byte, e *event.Event) []byte {
 	dst, m := openObject(dst, "related")
-	var users [8]string
+	var users [6]string
 	n := 0
 	add := func(v string) {
 		if !known(v) {
@@ -299,13 +310,15 @@ func appendRelated(dst []byte, e *event.Event) []byte {
 		}
 	}
 	u := &e.User
-	add(u.ID)
-	add(u.Name)
-	add(u.EffectiveID)
-	add(u.AuditID)
+	add(nameOrID(u.Name, u.ID))
+	if u.EffectiveID != u.ID {
+		add(u.EffectiveID)
+	}
+	if u.AuditID != u.ID {
+		add(u.AuditID)
+	}
 	if t := e.Target; t != nil {
-		add(t.ID)
-		add(t.Name)
+		add(nameOrID(t.Name, t.ID))
 	}
 	dst = appendStrArray(dst, "user", users[:n])
 
@@ -335,9 +348,18 @@ func appendRelated(dst []byte, e *event.Event) []byte {
 	return closeObject(dst, m)
 }
 
+func nameOrID(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
+}
+
 // appendAuditd writes auditd.*: Auditbeat's names for the raw audit
-// fields ECS lacks.
-func appendAuditd(dst []byte, e *event.Event) []byte {
+// fields ECS lacks. What another field of the line already says is left
+// out: the result (event.outcome), a PATH record's NORMAL nametype (the
+// usual one), and the record types unless Options.RecordTypes asks.
+func (enc *Encoder) appendAuditd(dst []byte, e *event.Event) []byte {
 	dst, m := openObject(dst, "auditd")
 	if a := e.Audit; a != nil {
 		if a.Sequence != 0 {
@@ -345,14 +367,18 @@ func appendAuditd(dst []byte, e *event.Event) []byte {
 			dst = strconv.AppendUint(dst, uint64(a.Sequence), 10)
 		}
 		dst = appendID(dst, "session", a.Session)
-		dst = appendStr(dst, "result", a.Result)
+		if e.Outcome == "" {
+			dst = appendStr(dst, "result", a.Result)
+		}
 	}
 	dst = appendAuditData(dst, e)
 	if a := e.Audit; a != nil {
-		dst = appendStrArray(dst, "record_types", a.RecordTypes)
+		if enc.recordTypes {
+			dst = appendStrArray(dst, "record_types", a.RecordTypes)
+		}
 		dst = appendStrArray(dst, "unparsed", a.Unparsed)
 	}
-	if f := e.File; f != nil && f.NameType != "" {
+	if f := e.File; f != nil && f.NameType != "" && f.NameType != "NORMAL" {
 		dst = appendKey(dst, "path")
 		dst = append(dst, `{"nametype":`...)
 		dst = appendString(dst, f.NameType)
@@ -367,12 +393,19 @@ func appendAuditd(dst []byte, e *event.Event) []byte {
 	return closeObject(dst, m)
 }
 
+// execArgs are the SYSCALL fields of an execve that the line says
+// better elsewhere: a0-a3 are pointers into the caller's memory (argv is
+// process.args), items counts the PATH records (file.*).
+var execArgs = []event.KV{{Key: "a0"}, {Key: "a1"}, {Key: "a2"}, {Key: "a3"}, {Key: "items"}}
+
 // appendAuditData writes auditd.data: the syscall, arch and exit value,
-// the tty, the fsuid and a kernel module's name from the event's own
-// fields, then the records' other fields (a record field of the same
-// name as one already written is skipped: first wins).
+// the tty, the fsuid (where it differs from the euid) and a kernel
+// module's name from the event's own fields, then the records' other
+// fields (a record field of the same name as one already written is
+// skipped: first wins). An execve's pointer arguments and its success
+// return value (always 0) are left out.
 func appendAuditData(dst []byte, e *event.Event) []byte {
-	var own [6]event.KV
+	var own [6 + 5]event.KV // room for execArgs after them: no allocation
 	n := 0
 	put := func(k, v string) {
 		if v != "" {
@@ -381,15 +414,19 @@ func appendAuditData(dst []byte, e *event.Event) []byte {
 		}
 	}
 	var kvs []event.KV
+	exec := false
 	if a := e.Audit; a != nil {
+		exec = a.Syscall == "execve" || a.Syscall == "execveat"
 		put("syscall", a.Syscall)
 		put("arch", a.Arch)
-		put("exit", a.ExitValue)
+		if !exec || e.Outcome != event.OutcomeSuccess {
+			put("exit", a.ExitValue)
+		}
 		kvs = a.Data
 	}
 	put("tty", e.Process.TTY)
-	if known(e.User.FilesysID) {
-		put("fsuid", e.User.FilesysID)
+	if u := &e.User; known(u.FilesysID) && u.FilesysID != u.EffectiveID {
+		put("fsuid", u.FilesysID)
 	}
 	if isModule(e.File) {
 		put("name", e.File.Path)
@@ -399,7 +436,11 @@ func appendAuditData(dst []byte, e *event.Event) []byte {
 	}
 	dst, m := openObject(dst, "data")
 	dst = appendKVs(dst, own[:n], nil)
-	dst = appendKVs(dst, kvs, own[:n])
+	written := own[:n]
+	if exec {
+		written = append(written, execArgs...)
+	}
+	dst = appendKVs(dst, kvs, written)
 	return closeObject(dst, m)
 }
 

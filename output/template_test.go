@@ -24,7 +24,7 @@ func TestIndexTemplate(t *testing.T) {
 			Template      struct {
 				Mappings struct {
 					Dynamic    []map[string]map[string]any `json:"dynamic_templates"`
-					Properties map[string]any             `json:"properties"`
+					Properties map[string]any              `json:"properties"`
 				} `json:"mappings"`
 			} `json:"template"`
 		}

@@ -203,6 +203,11 @@ func ParseLine(line []byte, d *Doc) error {
 // renames where the report's code reads it, so lines from before and
 // after read alike.
 func (d *Doc) upgrade() {
+	if d.File != nil && d.File.Operation == "" && d.Event.Action == event.ActionExecuted {
+		// An exec line's file is the program run; the operation is
+		// left implied since the ECS renames.
+		d.File.Operation = "exec"
+	}
 	l := d.Lineaged
 	if l == nil {
 		return

@@ -2,8 +2,11 @@ package report
 
 import (
 	"bufio"
+	"encoding/base64"
+	"encoding/binary"
 	"os"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -21,6 +24,7 @@ func TestReadsBeforeAndAfterRenames(t *testing.T) {
 	var ancestors, ops int
 	for i := range old {
 		o, c := old[i], cur[i]
+		newIDs(&o)
 		if len(o.Process.Ancestry) != len(c.Process.Ancestry) {
 			t.Fatalf("line %d: ancestry of %d before, %d after", i+1, len(o.Process.Ancestry), len(c.Process.Ancestry))
 		}
@@ -45,12 +49,31 @@ func TestReadsBeforeAndAfterRenames(t *testing.T) {
 		if (o.Process.Parent == nil) != (c.Process.Parent == nil) || o.Process.Parent != nil && o.Process.Parent.Unknown != c.Process.Parent.Unknown {
 			t.Errorf("line %d: parent %+v before, %+v after", i+1, o.Process.Parent, c.Process.Parent)
 		}
-		if o.Process.Executable != c.Process.Executable || !reflect.DeepEqual(o.Process.Args, c.Process.Args) || o.User.ID != c.User.ID {
+		if o.Process.EntityID != c.Process.EntityID || o.Process.Executable != c.Process.Executable || !reflect.DeepEqual(o.Process.Args, c.Process.Args) || o.User.ID != c.User.ID {
 			t.Errorf("line %d: process or user differ", i+1)
 		}
 	}
 	if ancestors == 0 || ops == 0 {
 		t.Errorf("compared %d ancestors and %d file operations: the files lost them", ancestors, ops)
+	}
+}
+
+// newIDs rewrites an old line's entity ids (16 hex digits) as lineaged
+// writes the same numbers now (11 characters of URL-safe base64).
+func newIDs(d *Doc) {
+	conv := func(id string) string {
+		n, err := strconv.ParseUint(id, 16, 64)
+		if err != nil || len(id) != 16 {
+			return id
+		}
+		return base64.RawURLEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, n))
+	}
+	d.Process.EntityID = conv(d.Process.EntityID)
+	if p := d.Process.Parent; p != nil {
+		p.EntityID = conv(p.EntityID)
+	}
+	for i := range d.Process.Ancestry {
+		d.Process.Ancestry[i].EntityID = conv(d.Process.Ancestry[i].EntityID)
 	}
 }
 
