@@ -131,7 +131,9 @@ type Output struct {
 	MaxSize    int64         // max_size: rotate the file past this many bytes (0: never)
 	Keep       uint32        // keep: rotated files kept (file.1 .. file.N)
 	Ancestry   string        // ancestry: full, compact or ids (SPEC §5)
-	Syslog     Syslog        // syslog: a copy of every line to a syslog receiver
+	// RecordTypes (record_types) writes auditd.record_types on each line.
+	RecordTypes bool
+	Syslog      Syslog // syslog: a copy of every line to a syslog receiver
 }
 
 // Syslog is output.syslog: RFC 5424 over TCP or TLS, spooled to disk
@@ -525,6 +527,7 @@ func (c *Config) Settings() []KV {
 		KV{"output.file", c.Output.File},
 		KV{"output.flush_every", d(c.Output.FlushEvery)},
 		KV{"output.ancestry", c.Output.Ancestry},
+		KV{"output.record_types", b(c.Output.RecordTypes)},
 		KV{"output.max_size", sz(c.Output.MaxSize)},
 		KV{"output.keep", u(c.Output.Keep)},
 		KV{"output.syslog.address", c.Output.Syslog.Address},
@@ -669,6 +672,7 @@ func (p *parser) apply(c *Config, data []byte) {
 				{"max_size", func(k string, v *yaml.Node) { p.size(k, v, &c.Output.MaxSize, 0, 1<<20) }},
 				{"keep", func(k string, v *yaml.Node) { p.uint32(k, v, &c.Output.Keep, 1, 1000) }},
 				{"ancestry", func(k string, v *yaml.Node) { p.oneOf(k, v, &c.Output.Ancestry, "full", "compact", "ids") }},
+				{"record_types", func(k string, v *yaml.Node) { p.bool(k, v, &c.Output.RecordTypes) }},
 				{"syslog", func(k string, v *yaml.Node) {
 					sl := &c.Output.Syslog
 					p.mapping(v, k, []field{

@@ -175,6 +175,7 @@ output:
   max_size: 0
   keep: 9
   ancestry: ids
+  record_types: true
   syslog:
     address: siem.example:6514
     tls: true
@@ -226,7 +227,7 @@ redact:
 			{Path: "/opt/*/bin", Ops: []string{"open", "exec"}, Recursive: true},
 		}, Exclude: []string{"/srv/app/config/cache"}, UnlimitedQueue: true},
 		Network: Network{SnapshotEvery: 0},
-		Output: Output{File: "-", FlushEvery: time.Millisecond, MaxSize: 0, Keep: 9, Ancestry: "ids",
+		Output: Output{File: "-", FlushEvery: time.Millisecond, MaxSize: 0, Keep: 9, Ancestry: "ids", RecordTypes: true,
 			Syslog: Syslog{Address: "siem.example:6514", TLS: true, CAFile: "/etc/ssl/siem-ca.pem", ServerName: "siem.example",
 				SpoolDir: "/srv/spool", MaxSpool: 2 << 30, Facility: 10}},
 		AuditLog: AuditLog{File: "/var/log/audit/audit.log", MaxSize: 2 << 20, Keep: 9},
@@ -506,6 +507,7 @@ func TestSettings(t *testing.T) {
 		{"output.file", "/var/log/lineaged/events.jsonl"},
 		{"output.flush_every", "100ms"},
 		{"output.ancestry", "compact"},
+		{"output.record_types", "false"},
 		{"output.max_size", "104857600"},
 		{"output.keep", "5"},
 		{"output.syslog.address", ""},
