@@ -33,6 +33,7 @@ type Counters struct {
 	OutputDropped     uint64 // lines dropped because the output could not be written (disk full)
 	AuditLogErrors    uint64 // records or flushes the native audit.log refused
 	ExecsMerged       uint64 // execs seen by audit and the connector, written once
+	EventsMerged      uint64 // exits and connects another source had already written, left out
 	// Gauges.
 	GraphProcesses int // processes in the lineage graph
 	PendingExecs   int // connector execs waiting for their audit twin
@@ -70,6 +71,7 @@ func WritePrometheus(w io.Writer, c *Counters) error {
 	metric("lineaged_output_dropped_lines_total", "counter", "Event lines dropped because the output could not be written (disk full, I/O error).", c.OutputDropped)
 	metric("lineaged_audit_log_errors_total", "counter", "Records or flushes the native audit.log could not write.", c.AuditLogErrors)
 	metric("lineaged_execs_merged_total", "counter", "Execs reported by both audit and the proc connector, written once.", c.ExecsMerged)
+	metric("lineaged_events_merged_total", "counter", "Exits and connects reported by a second source after the first was written, left out (one fact, one line).", c.EventsMerged)
 	metric("lineaged_alerts_total", "counter", "Alerts raised.", c.Alerts)
 	metric("lineaged_graph_processes", "gauge", "Processes in the lineage graph.", c.GraphProcesses)
 	metric("lineaged_pending_execs", "gauge", "Connector execs waiting for their audit twin.", c.PendingExecs)

@@ -153,6 +153,7 @@ func (a *liveAgent) heartbeat(now time.Time) {
 		{Key: "uptime_s", Value: strconv.FormatInt(c.UptimeSeconds, 10)},
 		{Key: "events_written", Value: strconv.FormatUint(c.EventsWritten, 10)},
 		{Key: "execs_merged", Value: strconv.FormatUint(c.ExecsMerged, 10)},
+		{Key: "events_merged", Value: strconv.FormatUint(c.EventsMerged, 10)},
 		{Key: "audit_receive_errors", Value: strconv.FormatUint(c.AuditReceiveErrs, 10)},
 		{Key: "audit_sequence_gaps", Value: strconv.FormatUint(c.AuditSequenceGaps, 10)},
 		{Key: "proc_overruns", Value: strconv.FormatUint(c.ProcOverruns, 10)},
@@ -192,7 +193,7 @@ func (a *liveAgent) counters(now time.Time) *Counters {
 		AuditKernelLost: as.KernelLost, AuditSequenceGaps: as.SequenceGaps, AuditReceiveErrs: as.ReceiveErrs,
 		AuditLogErrors: as.RecordLogErrs, AuditInFlight: as.InFlight,
 		ProcOverruns: a.procStats().Overruns, OutputErrors: ps.OutErrs, OutputDropped: dropped,
-		ExecsMerged: a.merge.merged, PendingExecs: len(a.merge.pending),
+		ExecsMerged: a.merge.merged, EventsMerged: ps.Merged, PendingExecs: len(a.merge.pending),
 		GraphProcesses: a.p.GraphStats().Nodes,
 		UptimeSeconds:  int64(now.Sub(a.started) / time.Second),
 	}
