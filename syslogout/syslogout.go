@@ -159,6 +159,7 @@ type Writer struct {
 	window    []*flight
 	winBytes  int
 	winLines  int
+	taken     int // lines take returned that send has not put in the window yet
 	connected bool
 	closed    bool
 	deadline  time.Time // Close's
@@ -441,7 +442,7 @@ func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.st
-	s.Queued = len(w.mem) + len(w.resend) + w.winLines + w.sp.Lines()
+	s.Queued = len(w.mem) + len(w.resend) + w.taken + w.winLines + w.sp.Lines()
 	s.SpoolBytes = w.sp.Bytes()
 	s.Connected = w.connected
 	return s
@@ -674,6 +675,8 @@ func (w *Writer) down(c *conn, err error) {
 func (w *Writer) take() (msgs [][]byte, resent int, full bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	// Counted in Stats.Queued until send puts them in the window.
+	defer func() { w.taken = len(msgs) }()
 	if w.winBytes >= w.cfg.MaxInFlight {
 		return nil, 0, true
 	}
@@ -734,6 +737,7 @@ func (w *Writer) send(c *conn, msgs [][]byte, resent int) error {
 	w.window = append(w.window, f)
 	w.winBytes += f.bytes
 	w.winLines += len(msgs)
+	w.taken = 0
 	w.st.Sent += uint64(len(msgs))
 	w.st.Resent += uint64(resent)
 	dl := now.Add(w.cfg.WriteTimeout)
