@@ -24,7 +24,7 @@ SHARED    ?= $(abspath ../shared)
 export LINEAGED_SHARED ?= $(SHARED)
 
 # Every native fuzz target: package and function.
-FUZZ_TARGETS := ./agent:FuzzReplay ./audit:FuzzKernelRecord ./agent:FuzzFilePolicy ./audit:FuzzParse ./audit:FuzzParseRules ./internal/auditrule:FuzzParse ./netlink:FuzzInetDiagMsg ./netlink:FuzzUnixDiagMsg ./proc:FuzzDecodeMessage ./proc:FuzzParseStat ./proc:FuzzParseCgroup ./proc:FuzzParseMessages ./audit:FuzzDecodeSockaddr ./audit:FuzzNormalize ./output:FuzzAppendJSON ./fanotify:FuzzDecodeEvents ./audit:FuzzStateFile ./internal/spool:FuzzSpoolRead ./config:FuzzParse ./auditd:FuzzParseMarker ./auditlog:FuzzWrite ./baseline:FuzzLoad ./baseline:FuzzPath ./detect:FuzzObserve ./sigma:FuzzLoad ./sigma:FuzzMatch ./report:FuzzReport
+FUZZ_TARGETS := ./agent:FuzzReplay ./audit:FuzzKernelRecord ./agent:FuzzFilePolicy ./audit:FuzzParse ./audit:FuzzParseRules ./internal/auditrule:FuzzParse ./netlink:FuzzInetDiagMsg ./netlink:FuzzUnixDiagMsg ./proc:FuzzDecodeMessage ./proc:FuzzParseStat ./proc:FuzzParseCgroup ./proc:FuzzParseMessages ./audit:FuzzDecodeSockaddr ./audit:FuzzNormalize ./output:FuzzAppendJSON ./fanotify:FuzzDecodeEvents ./audit:FuzzStateFile ./internal/spool:FuzzSpoolRead ./kafkaout:FuzzHostName ./config:FuzzParse ./auditd:FuzzParseMarker ./auditlog:FuzzWrite ./baseline:FuzzLoad ./baseline:FuzzPath ./detect:FuzzObserve ./sigma:FuzzLoad ./sigma:FuzzMatch ./report:FuzzReport
 
 # Debian packages the tests use: xz (the recorded log), auditd (the live
 # recording test and its ausearch oracle), iproute2 (network namespaces for
