@@ -19,8 +19,8 @@
 // change keeps its running value (KeepRestartOnly).
 //
 // The package also holds what lineaged runs around the pipeline: the
-// outputs (the events file, rotated; a copy to syslog; the native
-// audit.log), the metrics endpoint, the live view's server, the baseline
+// outputs (the events file, rotated; a copy to syslog and to Kafka; the
+// native audit.log), the metrics endpoint, the live view's server, the baseline
 // file's life (learn, save, resume) and the Sigma rules' loading.
 //
 // # Privileges

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lineaged/lineaged/config"
 	"github.com/lineaged/lineaged/event"
+	"github.com/lineaged/lineaged/kafkaout"
 	"github.com/lineaged/lineaged/syslogout"
 )
 
@@ -45,6 +46,8 @@ type Counters struct {
 	Sources []event.Health
 	// Syslog is the syslog writer's counters (nil without output.syslog).
 	Syslog *syslogout.Stats
+	// Kafka is the Kafka writer's counters (nil without output.kafka).
+	Kafka *kafkaout.Stats
 }
 
 // WritePrometheus writes c in the Prometheus text exposition format.
@@ -80,6 +83,9 @@ func WritePrometheus(w io.Writer, c *Counters) error {
 	if c.Syslog != nil {
 		writeSyslog(p, c.Syslog)
 	}
+	if c.Kafka != nil {
+		writeKafka(p, c.Kafka)
+	}
 	return err
 }
 
@@ -98,6 +104,25 @@ func writeSyslog(p func(string, ...any), st *syslogout.Stats) {
 	}
 	p("# HELP lineaged_syslog_queued Syslog messages not yet confirmed.\n# TYPE lineaged_syslog_queued gauge\nlineaged_syslog_queued %d\n", st.Queued)
 	p("# HELP lineaged_syslog_connected Whether the syslog receiver is connected.\n# TYPE lineaged_syslog_connected gauge\nlineaged_syslog_connected %d\n", up)
+}
+
+// writeKafka adds the Kafka writer's counters.
+func writeKafka(p func(string, ...any), st *kafkaout.Stats) {
+	failing := 0
+	if st.Failing {
+		failing = 1
+	}
+	p("# HELP lineaged_kafka_lines_total Lines for Kafka by outcome (sent: acknowledged by the brokers).\n# TYPE lineaged_kafka_lines_total counter\n")
+	for _, x := range []struct {
+		k string
+		v uint64
+	}{{"sent", st.Sent}, {"spooled", st.Spooled}, {"dropped", st.Dropped}, {"corrupt", st.Corrupt}} {
+		p("lineaged_kafka_lines_total{outcome=%q} %d\n", x.k, x.v)
+	}
+	p("# HELP lineaged_kafka_delivery_errors_total Deliveries to Kafka that failed (the line is tried again unless dropped).\n# TYPE lineaged_kafka_delivery_errors_total counter\nlineaged_kafka_delivery_errors_total %d\n", st.Errors)
+	p("# HELP lineaged_kafka_queued Lines not yet acknowledged by Kafka (memory, producer, spool).\n# TYPE lineaged_kafka_queued gauge\nlineaged_kafka_queued %d\n", st.Queued)
+	p("# HELP lineaged_kafka_spool_bytes Bytes in the Kafka spool.\n# TYPE lineaged_kafka_spool_bytes gauge\nlineaged_kafka_spool_bytes %d\n", st.SpoolBytes)
+	p("# HELP lineaged_kafka_failing Whether deliveries to Kafka are failing.\n# TYPE lineaged_kafka_failing gauge\nlineaged_kafka_failing %d\n", failing)
 }
 
 // serveMetrics serves the latest counters in the Prometheus text format

@@ -17,6 +17,7 @@ import (
 	"github.com/lineaged/lineaged/config"
 	"github.com/lineaged/lineaged/internal/hostinfo"
 	"github.com/lineaged/lineaged/internal/rotate"
+	"github.com/lineaged/lineaged/kafkaout"
 	"github.com/lineaged/lineaged/output"
 	"github.com/lineaged/lineaged/syslogout"
 )
@@ -28,14 +29,16 @@ type Flusher interface {
 }
 
 // outputs are where the live agent writes: the events file (or standard
-// output), a copy of every line to syslog, and the native audit.log.
+// output), a copy of every line to syslog and to Kafka, and the native
+// audit.log.
 type outputs struct {
 	sink  Flusher
 	file  *rotate.File      // nil for standard output
 	slog  *syslogout.Writer // nil without output.syslog
+	kafka *kafkaout.Writer  // nil without output.kafka
 	alog  *auditlog.Writer  // nil without audit_log
 	log   zerolog.Logger
-	spool string
+	cfg   config.Output
 }
 
 // NewEncoder is the line encoder of c's output section: its ancestry mode,
@@ -57,29 +60,20 @@ func NewEncoder(c *config.Config, version string, local bool, log zerolog.Logger
 // openOutputs opens what c's output and audit_log sections name; stdout
 // takes the lines when output.file is "-". enc encodes them.
 func openOutputs(c *config.Config, enc *output.Encoder, stdout io.Writer, log zerolog.Logger) (o *outputs, err error) {
-	o = &outputs{log: log, spool: c.Output.Syslog.SpoolDir}
+	o = &outputs{log: log, cfg: c.Output}
 	defer func() {
 		if err != nil {
 			o.Close()
 		}
 	}()
-	if sc := c.Output.Syslog; sc.Address != "" {
-		scfg := syslogout.Config{Address: sc.Address, Hostname: c.Host, AppName: "lineaged",
-			Facility: int(sc.Facility), SpoolDir: sc.SpoolDir, MaxSpool: sc.MaxSpool,
-			Log: log.With().Str("output", "syslog").Logger()}
-		if sc.TLS {
-			tc, err := syslogTLS(sc.CAFile, sc.ServerName)
-			if err != nil {
-				return o, fmt.Errorf("output.syslog: %w", err)
-			}
-			scfg.TLS = tc
-		}
-		if o.slog, err = syslogout.Open(scfg); err != nil {
-			return o, fmt.Errorf("output.syslog: %w", err)
-		}
+	if o.slog, err = openSyslog(c, log); err != nil {
+		return o, fmt.Errorf("output.syslog: %w", err)
+	}
+	if o.kafka, err = openKafka(c.Output.Kafka, log); err != nil {
+		return o, fmt.Errorf("output.kafka: %w", err)
 	}
 	if c.Output.File == "-" {
-		w := output.NewWriterSize(tee(stdout, o.slog), 256<<10)
+		w := output.NewWriterSize(tee(stdout, o.copies()...), 256<<10)
 		w.SetEncoder(enc)
 		o.sink = w
 	} else {
@@ -90,7 +84,7 @@ func openOutputs(c *config.Config, enc *output.Encoder, stdout io.Writer, log ze
 		// forwarder tailing the file never reads half an event. 256 KiB:
 		// the agent flushes every flush_every anyway; a burst then costs
 		// a few write(2) calls.
-		w := output.NewWriterSize(tee(o.file, o.slog), 256<<10)
+		w := output.NewWriterSize(tee(o.file, o.copies()...), 256<<10)
 		w.SetEncoder(enc)
 		o.sink = &fileSink{Writer: w, f: o.file}
 	}
@@ -117,10 +111,66 @@ func (o *outputs) Close() error {
 	}
 	if o.slog != nil {
 		if err := o.slog.Close(); err != nil {
-			o.log.Warn().Err(err).Str("spool", o.spool).Msg("syslog: unsent lines stay in the spool for the next start")
+			o.log.Warn().Err(err).Str("spool", o.cfg.Syslog.SpoolDir).Msg("syslog: unsent lines stay in the spool for the next start")
+		}
+	}
+	if o.kafka != nil {
+		if err := o.kafka.Close(); err != nil {
+			o.log.Warn().Err(err).Str("spool", o.cfg.Kafka.SpoolDir).Msg("kafka: unsent lines stay in the spool for the next start")
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// openSyslog opens output.syslog; nil when it is off.
+func openSyslog(c *config.Config, log zerolog.Logger) (*syslogout.Writer, error) {
+	sc := c.Output.Syslog
+	if sc.Address == "" {
+		return nil, nil
+	}
+	scfg := syslogout.Config{Address: sc.Address, Hostname: c.Host, AppName: "lineaged",
+		Facility: int(sc.Facility), SpoolDir: sc.SpoolDir, MaxSpool: sc.MaxSpool,
+		Log: log.With().Str("output", "syslog").Logger()}
+	if sc.TLS {
+		tc, err := clientTLS(sc.CAFile, sc.ServerName)
+		if err != nil {
+			return nil, err
+		}
+		scfg.TLS = tc
+	}
+	return syslogout.Open(scfg)
+}
+
+// openKafka opens output.kafka; nil when it is off.
+func openKafka(kc config.Kafka, log zerolog.Logger) (*kafkaout.Writer, error) {
+	if len(kc.Brokers) == 0 {
+		return nil, nil
+	}
+	kcfg := kafkaout.Config{Brokers: kc.Brokers, Compression: kc.Compression,
+		Topics:   kafkaout.Topics{Event: kc.Topics.Event, Alert: kc.Topics.Alert},
+		SASL:     kafkaout.SASL{Mechanism: kc.SASL.Mechanism, Username: kc.SASL.Username, PasswordFile: kc.SASL.PasswordFile},
+		SpoolDir: kc.SpoolDir, MaxSpool: kc.MaxSpool, Log: log}
+	if kc.TLS {
+		tc, err := clientTLS(kc.CAFile, kc.ServerName)
+		if err != nil {
+			return nil, err
+		}
+		kcfg.TLS = tc
+	}
+	return kafkaout.Open(kcfg)
+}
+
+// copies are the outputs that take a copy of every line (nil ones left
+// out: a nil pointer in an interface is not nil).
+func (o *outputs) copies() []io.Writer {
+	var ws []io.Writer
+	if o.slog != nil {
+		ws = append(ws, o.slog)
+	}
+	if o.kafka != nil {
+		ws = append(ws, o.kafka)
+	}
+	return ws
 }
 
 // reopen opens the events file anew by path (after a rotation by
@@ -172,29 +222,32 @@ type fileSink struct {
 }
 
 // tee writes each batch of whole lines to the file (or standard output)
-// and, when configured, to syslog; a syslog problem never holds the file
-// back (the syslog writer spools and counts on its own).
-func tee(w io.Writer, slog *syslogout.Writer) io.Writer {
-	if slog == nil {
+// and to the copies (syslog, Kafka); a copy's problem never holds the
+// file back: their Write never blocks on the network, and they spool and
+// count their losses on their own.
+func tee(w io.Writer, copies ...io.Writer) io.Writer {
+	if len(copies) == 0 {
 		return w
 	}
-	return &teeWriter{w: w, slog: slog}
+	return &teeWriter{w: w, copies: copies}
 }
 
 type teeWriter struct {
-	w    io.Writer
-	slog *syslogout.Writer
+	w      io.Writer
+	copies []io.Writer
 }
 
 func (t *teeWriter) Write(p []byte) (int, error) {
-	_, _ = t.slog.Write(p) // never blocks on the network; counts its own losses
+	for _, c := range t.copies {
+		_, _ = c.Write(p)
+	}
 	return t.w.Write(p)
 }
 
-// syslogTLS builds the TLS configuration: the receiver's certificate must
-// chain to caFile (or the system's roots) and name serverName (or the
-// address's host).
-func syslogTLS(caFile, serverName string) (*tls.Config, error) {
+// clientTLS builds the TLS configuration of a syslog or Kafka connection:
+// the peer's certificate must chain to caFile (or the system's roots) and
+// name serverName (or the address's host).
+func clientTLS(caFile, serverName string) (*tls.Config, error) {
 	tc := &tls.Config{ServerName: serverName, MinVersion: tls.VersionTLS12}
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)

@@ -13,7 +13,7 @@ import (
 // built-in watches (fanotify.DefaultPolicy) when f.Defaults is set, then
 // f.Watches in order; f.Exclude, then own, as paths never reported. own
 // holds lineaged's own paths (its output, state directory, audit log,
-// syslog spool), so that nothing lineaged writes comes back to it as an
+// syslog and Kafka spools), so that nothing lineaged writes comes back to it as an
 // event; empty entries, settings that are off, are skipped. Whether
 // f.Enabled is set is the caller's to check.
 //

@@ -213,6 +213,10 @@ func (a *liveAgent) counters(now time.Time) *Counters {
 		st := a.out.slog.Stats()
 		c.Syslog = &st
 	}
+	if a.out.kafka != nil {
+		st := a.out.kafka.Stats()
+		c.Kafka = &st
+	}
 	return c
 }
 

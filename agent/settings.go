@@ -83,6 +83,9 @@ func OwnPaths(c *config.Config) []string {
 	if c.Output.Syslog.Address != "" && c.Output.Syslog.SpoolDir != "" {
 		own = append(own, c.Output.Syslog.SpoolDir)
 	}
+	if len(c.Output.Kafka.Brokers) > 0 && c.Output.Kafka.SpoolDir != "" {
+		own = append(own, c.Output.Kafka.SpoolDir)
+	}
 	return own
 }
 
@@ -165,6 +168,7 @@ func KeepRestartOnly(running, next *config.Config) []string {
 	keep("output.max_size", r.Output.MaxSize, n.Output.MaxSize, func() { n.Output.MaxSize = r.Output.MaxSize })
 	keep("output.keep", r.Output.Keep, n.Output.Keep, func() { n.Output.Keep = r.Output.Keep })
 	keep("output.syslog", r.Output.Syslog, n.Output.Syslog, func() { n.Output.Syslog = r.Output.Syslog })
+	keep("output.kafka", r.Output.Kafka, n.Output.Kafka, func() { n.Output.Kafka = r.Output.Kafka })
 	keep("audit_log", r.AuditLog, n.AuditLog, func() { n.AuditLog = r.AuditLog })
 	keep("detect", r.Detect, n.Detect, func() { n.Detect = r.Detect })
 	keep("log", r.Log, n.Log, func() { n.Log = r.Log })

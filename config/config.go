@@ -134,6 +134,7 @@ type Output struct {
 	// RecordTypes (record_types) writes auditd.record_types on each line.
 	RecordTypes bool
 	Syslog      Syslog // syslog: a copy of every line to a syslog receiver
+	Kafka       Kafka  // kafka: a copy of every line to Kafka
 }
 
 // Syslog is output.syslog: RFC 5424 over TCP or TLS, spooled to disk
@@ -147,6 +148,42 @@ type Syslog struct {
 	MaxSpool   int64  // max_spool: bytes; beyond it the oldest lines are dropped, counted
 	Facility   uint32 // facility: 0..23 (13: log audit)
 }
+
+// Kafka is output.kafka: one record per line to Kafka (idempotent,
+// acks=all), spooled to disk while the brokers fail.
+type Kafka struct {
+	Brokers     []string    // brokers: host:port of the seed brokers; empty = off
+	Topics      KafkaTopics // topics:
+	Compression string      // compression: one of KafkaCompressions
+	TLS         bool        // tls
+	CAFile      string      // ca_file: PEM bundle the brokers' certificates must chain to ("" = the system's)
+	ServerName  string      // server_name: the name in the brokers' certificates ("" = each broker's host)
+	SASL        KafkaSASL   // sasl:
+	SpoolDir    string      // spool_dir: where lines wait while the brokers fail
+	MaxSpool    int64       // max_spool: bytes; beyond it the oldest lines are dropped, counted
+}
+
+// KafkaTopics is output.kafka.topics: valid Kafka topic names, the same
+// or not.
+type KafkaTopics struct {
+	Event string // event: every line but alerts
+	Alert string // alert: lines whose event.kind is "alert"
+}
+
+// KafkaSASL is output.kafka.sasl. The password is never in the
+// configuration: PasswordFile holds it.
+type KafkaSASL struct {
+	Mechanism    string // mechanism: "" (none) or one of KafkaMechanisms
+	Username     string // username
+	PasswordFile string // password_file: absolute; its first line is the password
+}
+
+// KafkaCompressions and KafkaMechanisms are the values
+// output.kafka.compression and output.kafka.sasl.mechanism take.
+var (
+	KafkaCompressions = []string{"zstd", "lz4"}
+	KafkaMechanisms   = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
+)
 
 // AuditLog is the audit_log: section: the kernel's records in auditd's
 // own format, for ausearch and aureport.
@@ -377,6 +414,7 @@ func (c *Config) clone() *Config {
 		d.Files.Watches[i].Ops = slices.Clone(d.Files.Watches[i].Ops)
 	}
 	d.Files.Exclude = slices.Clone(c.Files.Exclude)
+	d.Output.Kafka.Brokers = slices.Clone(c.Output.Kafka.Brokers)
 	d.Redactions = slices.Clone(c.Redactions)
 	return &d
 }
@@ -390,6 +428,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	p.apply(c, data)
 	if len(p.errs) == 0 {
 		p.checkFiles(c)
+		p.checkKafka(c)
 		// The counters and the view tell what the host is doing.
 		p.checkLoopback(c.Metrics.Listen, c.Metrics.AllowRemote, "metrics")
 		p.checkLoopback(c.UI.Listen, c.UI.AllowRemote, "ui")
@@ -537,6 +576,18 @@ func (c *Config) Settings() []KV {
 		KV{"output.syslog.spool_dir", c.Output.Syslog.SpoolDir},
 		KV{"output.syslog.max_spool", sz(c.Output.Syslog.MaxSpool)},
 		KV{"output.syslog.facility", u(c.Output.Syslog.Facility)},
+		KV{"output.kafka.brokers", strings.Join(c.Output.Kafka.Brokers, ", ")},
+		KV{"output.kafka.topics.event", c.Output.Kafka.Topics.Event},
+		KV{"output.kafka.topics.alert", c.Output.Kafka.Topics.Alert},
+		KV{"output.kafka.compression", c.Output.Kafka.Compression},
+		KV{"output.kafka.tls", b(c.Output.Kafka.TLS)},
+		KV{"output.kafka.ca_file", c.Output.Kafka.CAFile},
+		KV{"output.kafka.server_name", c.Output.Kafka.ServerName},
+		KV{"output.kafka.sasl.mechanism", c.Output.Kafka.SASL.Mechanism},
+		KV{"output.kafka.sasl.username", c.Output.Kafka.SASL.Username},
+		KV{"output.kafka.sasl.password_file", c.Output.Kafka.SASL.PasswordFile},
+		KV{"output.kafka.spool_dir", c.Output.Kafka.SpoolDir},
+		KV{"output.kafka.max_spool", sz(c.Output.Kafka.MaxSpool)},
 		KV{"audit_log.file", c.AuditLog.File},
 		KV{"audit_log.max_size", sz(c.AuditLog.MaxSize)},
 		KV{"audit_log.keep", u(c.AuditLog.Keep)},
@@ -697,6 +748,7 @@ func (p *parser) apply(c *Config, data []byte) {
 						{"facility", func(k string, v *yaml.Node) { p.uint32(k, v, &sl.Facility, 0, 23) }},
 					})
 				}},
+				{"kafka", func(k string, v *yaml.Node) { p.kafka(k, v, &c.Output.Kafka) }},
 			})
 		}},
 		{"audit_log", func(k string, v *yaml.Node) {
@@ -1356,6 +1408,97 @@ func (p *parser) checkFiles(c *Config) {
 		}
 	}
 	p.fail(&yaml.Node{Line: line}, "files.watches", "no path to watch: files.defaults is false and files.watches is empty; add a watch, set files.defaults: true, or files.enabled: false")
+}
+
+// kafka reads output.kafka; checkKafka checks it as a whole.
+func (p *parser) kafka(key string, v *yaml.Node, kc *Kafka) {
+	p.mapping(v, key, []field{
+		{"brokers", func(k string, v *yaml.Node) {
+			bs := []string{}
+			p.list(k, v, "host:port addresses", func(k string, e *yaml.Node) {
+				var a string
+				if !p.str(k, e, &a, false) {
+					return
+				}
+				if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+					p.fail(e, k, "%q is not host:port", a)
+					return
+				}
+				bs = append(bs, a)
+			})
+			kc.Brokers = bs
+		}},
+		{"topics", func(k string, v *yaml.Node) {
+			p.mapping(v, k, []field{
+				{"event", func(k string, v *yaml.Node) { p.kafkaTopic(k, v, &kc.Topics.Event) }},
+				{"alert", func(k string, v *yaml.Node) { p.kafkaTopic(k, v, &kc.Topics.Alert) }},
+			})
+		}},
+		{"compression", func(k string, v *yaml.Node) { p.oneOf(k, v, &kc.Compression, KafkaCompressions...) }},
+		{"tls", func(k string, v *yaml.Node) { p.bool(k, v, &kc.TLS) }},
+		{"ca_file", func(k string, v *yaml.Node) { p.optPath(k, v, &kc.CAFile) }},
+		{"server_name", func(k string, v *yaml.Node) { p.str(k, v, &kc.ServerName, true) }},
+		{"sasl", func(k string, v *yaml.Node) {
+			p.mapping(v, k, []field{
+				{"mechanism", func(k string, v *yaml.Node) {
+					if s, ok := scalar(v, "!!str"); isNull(v) || (ok && s == "") {
+						kc.SASL.Mechanism = ""
+						return
+					}
+					p.oneOf(k, v, &kc.SASL.Mechanism, KafkaMechanisms...)
+				}},
+				{"username", func(k string, v *yaml.Node) { p.str(k, v, &kc.SASL.Username, true) }},
+				{"password_file", func(k string, v *yaml.Node) { p.optPath(k, v, &kc.SASL.PasswordFile) }},
+			})
+		}},
+		{"spool_dir", func(k string, v *yaml.Node) { p.path(k, v, &kc.SpoolDir, false) }},
+		{"max_spool", func(k string, v *yaml.Node) { p.size(k, v, &kc.MaxSpool, 1<<20, 1<<40) }},
+	})
+}
+
+// kafkaTopic reads a topic name as Kafka allows it: 1 to 249 of ASCII
+// letters, digits, ".", "_" and "-", and not "." or "..".
+func (p *parser) kafkaTopic(key string, v *yaml.Node, dst *string) {
+	var s string
+	if !p.str(key, v, &s, false) {
+		return
+	}
+	if !kafkaTopicName.MatchString(s) || s == "." || s == ".." {
+		p.fail(v, key, "%q is not a Kafka topic name (1 to 249 of letters, digits, \".\", \"_\" and \"-\")", s)
+		return
+	}
+	*dst = s
+}
+
+var kafkaTopicName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+
+// checkKafka checks what no single key of output.kafka shows: that SASL
+// has what it needs, and that the spool is the Kafka output's own.
+func (p *parser) checkKafka(c *Config) {
+	kc := c.Output.Kafka
+	if len(kc.Brokers) == 0 {
+		return
+	}
+	line := func(keys ...string) *yaml.Node {
+		for _, k := range keys {
+			if l, ok := p.lines[k]; ok {
+				return &yaml.Node{Line: l}
+			}
+		}
+		return &yaml.Node{Line: 1}
+	}
+	s := kc.SASL
+	switch {
+	case s.Mechanism != "" && (s.Username == "" || s.PasswordFile == ""):
+		p.fail(line("output.kafka.sasl.mechanism"), "output.kafka.sasl", "mechanism %s needs username and password_file", s.Mechanism)
+	case s.Mechanism == "" && (s.Username != "" || s.PasswordFile != ""):
+		p.fail(line("output.kafka.sasl.username", "output.kafka.sasl.password_file", "output.kafka.sasl"), "output.kafka.sasl.mechanism",
+			"empty, but username or password_file is set: name the mechanism (%s)", strings.Join(KafkaMechanisms, ", "))
+	}
+	if c.Output.Syslog.Address != "" && kc.SpoolDir == c.Output.Syslog.SpoolDir {
+		p.fail(line("output.kafka.spool_dir", "output.syslog.spool_dir", "output.kafka"), "output.kafka.spool_dir",
+			"%s is output.syslog.spool_dir too: each output needs a spool of its own", kc.SpoolDir)
+	}
 }
 
 // listen reads a host:port ("" is off).

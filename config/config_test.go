@@ -62,7 +62,9 @@ func TestDefault(t *testing.T) {
 		Network: Network{SnapshotEvery: 10 * time.Second},
 		Output: Output{File: "/var/log/lineaged/events.jsonl", FlushEvery: 100 * time.Millisecond,
 			MaxSize: 100 << 20, Keep: 5, Ancestry: "compact",
-			Syslog: Syslog{SpoolDir: "/var/lib/lineaged/spool", MaxSpool: 256 << 20, Facility: 13}},
+			Syslog: Syslog{SpoolDir: "/var/lib/lineaged/spool", MaxSpool: 256 << 20, Facility: 13},
+			Kafka: Kafka{Brokers: []string{}, Topics: KafkaTopics{Event: "lineaged-events", Alert: "lineaged-alerts"}, Compression: "zstd",
+				SpoolDir: "/var/lib/lineaged/kafka-spool", MaxSpool: 256 << 20}},
 		AuditLog: AuditLog{MaxSize: 8 << 20, Keep: 4},
 		Detect: Detect{Enabled: true, Baseline: "/var/lib/lineaged/baseline.jsonl", LearnFor: 24 * time.Hour, SaveEvery: 5 * time.Minute,
 			SigmaDirs: []string{"/etc/lineaged/sigma"}, FoldWindow: time.Hour, RateLimit: 20, RateWindow: 10 * time.Minute},
@@ -184,6 +186,19 @@ output:
     spool_dir: /srv/spool
     max_spool: 2G
     facility: 10
+  kafka:
+    brokers: [kafka-1.example:9093, "[2001:db8::1]:9093"]
+    topics: {event: ids.events, alert: ids_alerts-1}
+    compression: lz4
+    tls: true
+    ca_file: /etc/ssl/kafka-ca.pem
+    server_name: kafka.example
+    sasl:
+      mechanism: SCRAM-SHA-512
+      username: lineaged
+      password_file: /etc/lineaged/kafka.password
+    spool_dir: /srv/kafka-spool/
+    max_spool: 1G
 audit_log:
   file: /var/log/audit/audit.log
   max_size: 2M
@@ -229,7 +244,11 @@ redact:
 		Network: Network{SnapshotEvery: 0},
 		Output: Output{File: "-", FlushEvery: time.Millisecond, MaxSize: 0, Keep: 9, Ancestry: "ids", RecordTypes: true,
 			Syslog: Syslog{Address: "siem.example:6514", TLS: true, CAFile: "/etc/ssl/siem-ca.pem", ServerName: "siem.example",
-				SpoolDir: "/srv/spool", MaxSpool: 2 << 30, Facility: 10}},
+				SpoolDir: "/srv/spool", MaxSpool: 2 << 30, Facility: 10},
+			Kafka: Kafka{Brokers: []string{"kafka-1.example:9093", "[2001:db8::1]:9093"}, Topics: KafkaTopics{Event: "ids.events", Alert: "ids_alerts-1"},
+				Compression: "lz4", TLS: true, CAFile: "/etc/ssl/kafka-ca.pem", ServerName: "kafka.example",
+				SASL:     KafkaSASL{Mechanism: "SCRAM-SHA-512", Username: "lineaged", PasswordFile: "/etc/lineaged/kafka.password"},
+				SpoolDir: "/srv/kafka-spool", MaxSpool: 1 << 30}},
 		AuditLog: AuditLog{File: "/var/log/audit/audit.log", MaxSize: 2 << 20, Keep: 9},
 		Metrics:  Metrics{Listen: "0.0.0.0:9464", AllowRemote: true},
 		Detect: Detect{Enabled: false, Baseline: "/srv/base.jsonl", LearnFor: 2 * time.Hour, SaveEvery: time.Minute, ExpireAfter: 720 * time.Hour,
@@ -248,6 +267,25 @@ redact:
 	}
 	if got := c.Redact("curl -H 'Authorization: Bearer abc.def' card 4111111111111111"); got != "curl -H 'Authorization: Bearer *** card " {
 		t.Fatalf("Redact: %q", got)
+	}
+}
+
+// TestKafka: brokers turn the output on; SASL is optional, one topic may
+// take both kinds, and null or "" is no mechanism.
+func TestKafka(t *testing.T) {
+	c := mustParse(t, "output:\n  kafka:\n    brokers: [k-1:9092, k-2:9092]\n    topics: {event: all, alert: all}\n    sasl: {mechanism: ~}\n")
+	k := c.Output.Kafka
+	if !slices.Equal(k.Brokers, []string{"k-1:9092", "k-2:9092"}) || k.Topics != (KafkaTopics{"all", "all"}) || k.SASL != (KafkaSASL{}) ||
+		k.SpoolDir != "/var/lib/lineaged/kafka-spool" || k.Compression != "zstd" {
+		t.Fatalf("%+v", k)
+	}
+	// Off (no brokers), the section is not checked as a whole.
+	mustParse(t, "output:\n  kafka:\n    sasl: {username: u}\n")
+	// Each Default has its own brokers list.
+	d := Default()
+	d.Output.Kafka.Brokers = append(d.Output.Kafka.Brokers, "x:1")
+	if len(Default().Output.Kafka.Brokers) != 0 {
+		t.Fatal("changing one Default()'s brokers changed the next")
 	}
 }
 
@@ -295,6 +333,25 @@ func TestErrors(t *testing.T) {
 		{"output:\n  syslog:\n    facility: 24\n", `lineaged.yml:3: output.syslog.facility: "24" is not a whole number from 0 to 23`},
 		{"output:\n  syslog:\n    ca_file: ca.pem\n", `lineaged.yml:3: output.syslog.ca_file: "ca.pem" is not an absolute path (or "" for off)`},
 		{"output:\n  syslog:\n    adress: a:1\n", "lineaged.yml:3: output.syslog.adress: unknown key (allowed: address, tls, ca_file, server_name, spool_dir, max_spool, facility)"},
+		{"output:\n  kafka:\n    brokers: kafka-1:9092\n", `lineaged.yml:3: output.kafka.brokers: "kafka-1:9092" is not a list; want a list of host:port addresses (one "- " line each, or [] for none)`},
+		{"output:\n  kafka:\n    brokers: [kafka-1]\n", `lineaged.yml:3: output.kafka.brokers[0]: "kafka-1" is not host:port`},
+		{"output:\n  kafka:\n    brokers: [9092]\n", `lineaged.yml:3: output.kafka.brokers[0]: "9092" is not a string (quote it if it is meant as text)`},
+		{"output:\n  kafka:\n    topics:\n      alert: \"ids alerts\"\n", `lineaged.yml:4: output.kafka.topics.alert: "ids alerts" is not a Kafka topic name (1 to 249 of letters, digits, ".", "_" and "-")`},
+		{"output:\n  kafka:\n    topics:\n      event: ..\n", `lineaged.yml:4: output.kafka.topics.event: ".." is not a Kafka topic name (1 to 249 of letters, digits, ".", "_" and "-")`},
+		{"output:\n  kafka:\n    topics:\n      event: \"\"\n", `lineaged.yml:4: output.kafka.topics.event: "" is not a Kafka topic name (1 to 249 of letters, digits, ".", "_" and "-")`},
+		{"output:\n  kafka:\n    topics:\n      events: x\n", "lineaged.yml:4: output.kafka.topics.events: unknown key (allowed: event, alert)"},
+		{"output:\n  kafka:\n    compression: gzip\n", `lineaged.yml:3: output.kafka.compression: "gzip" is not one of zstd, lz4`},
+		{"output:\n  kafka:\n    sasl:\n      mechanism: GSSAPI\n", `lineaged.yml:4: output.kafka.sasl.mechanism: "GSSAPI" is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512`},
+		{"output:\n  kafka:\n    sasl:\n      password: hunter2\n", "lineaged.yml:4: output.kafka.sasl.password: unknown key (allowed: mechanism, username, password_file)"},
+		{"output:\n  kafka:\n    sasl:\n      password_file: kafka.pw\n", `lineaged.yml:4: output.kafka.sasl.password_file: "kafka.pw" is not an absolute path (or "" for off)`},
+		{"output:\n  kafka:\n    spool_dir: spool\n", `lineaged.yml:3: output.kafka.spool_dir: "spool" is not an absolute path`},
+		{"output:\n  kafka:\n    max_spool: 100K\n", "lineaged.yml:3: output.kafka.max_spool: 102400 bytes is out of range (allowed: a size such as 512K, 100M or 2G, from 1048576 to 1099511627776 bytes)"},
+		{"output:\n  kafka:\n    brokers: [k:9092]\n    sasl:\n      mechanism: PLAIN\n      username: lineaged\n",
+			"lineaged.yml:5: output.kafka.sasl: mechanism PLAIN needs username and password_file"},
+		{"output:\n  kafka:\n    brokers: [k:9092]\n    sasl:\n      username: lineaged\n",
+			"lineaged.yml:5: output.kafka.sasl.mechanism: empty, but username or password_file is set: name the mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)"},
+		{"output:\n  syslog:\n    address: siem:514\n    spool_dir: /srv/spool\n  kafka:\n    brokers: [k:9092]\n    spool_dir: /srv/spool\n",
+			"lineaged.yml:7: output.kafka.spool_dir: /srv/spool is output.syslog.spool_dir too: each output needs a spool of its own"},
 		{"audit_log:\n  file: audit.log\n", `lineaged.yml:2: audit_log.file: "audit.log" is not an absolute path (or "" for off)`},
 		{"audit_log:\n  max_size: 3T\n", `lineaged.yml:2: audit_log.max_size: "3T" is not a size such as 512K, 100M or 2G, from 1048576 to 1099511627776 bytes`},
 		{"detect:\n  learn_for: 30s\n  rate_limit: 0\n", "lineaged.yml:2: detect.learn_for: 30s is out of range (allowed: 0 (detect at once) or at least 1m)\nlineaged.yml:3: detect.rate_limit: \"0\" is not a whole number from 1 to 100000"},
@@ -517,6 +574,18 @@ func TestSettings(t *testing.T) {
 		{"output.syslog.spool_dir", "/var/lib/lineaged/spool"},
 		{"output.syslog.max_spool", "268435456"},
 		{"output.syslog.facility", "13"},
+		{"output.kafka.brokers", ""},
+		{"output.kafka.topics.event", "lineaged-events"},
+		{"output.kafka.topics.alert", "lineaged-alerts"},
+		{"output.kafka.compression", "zstd"},
+		{"output.kafka.tls", "false"},
+		{"output.kafka.ca_file", ""},
+		{"output.kafka.server_name", ""},
+		{"output.kafka.sasl.mechanism", ""},
+		{"output.kafka.sasl.username", ""},
+		{"output.kafka.sasl.password_file", ""},
+		{"output.kafka.spool_dir", "/var/lib/lineaged/kafka-spool"},
+		{"output.kafka.max_spool", "268435456"},
 		{"audit_log.file", ""},
 		{"audit_log.max_size", "8388608"},
 		{"audit_log.keep", "4"},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -24,6 +25,8 @@ func FuzzParse(f *testing.F) {
 		"files:\n  watches:\n    - path: rel\n      ops: opne\n",
 		"files:\n  watches:\n    - {path: '/home/*/.ssh', ops: 'exec open,all'}\n  exclude: ['/a/../b', /]\n",
 		"log:\n  format: json\n  level: warn\n",
+		"output:\n  kafka:\n    brokers: [k:9092]\n    topics: {event: e, alert: e}\n    sasl: {mechanism: PLAIN, username: u, password_file: /p}\n",
+		"output:\n  kafka:\n    brokers: [k]\n    topics: {event: 'a b'}\n    sasl: {mechanism: x}\n",
 		"log:\n  format: text\n  level: [info]\n",
 		"redact:\n  - name: x\n    pattern: (a)(?P<n>b)\n    replacement: ${n}$1$$\n",
 		"redact:\n  - name: x\n    pattern: (unclosed\n",
@@ -100,6 +103,23 @@ func FuzzParse(f *testing.F) {
 			if checkFilePath(e) != "" || hasPattern(e) {
 				t.Fatalf("exclude %q accepted", e)
 			}
+		}
+		kc := c.Output.Kafka
+		for _, b := range kc.Brokers {
+			if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+				t.Fatalf("broker %q accepted", b)
+			}
+		}
+		if !slices.Contains(KafkaCompressions, kc.Compression) || kc.SASL.Mechanism != "" && !slices.Contains(KafkaMechanisms, kc.SASL.Mechanism) {
+			t.Fatalf("kafka %+v", kc)
+		}
+		for _, tp := range []string{kc.Topics.Event, kc.Topics.Alert} {
+			if !kafkaTopicName.MatchString(tp) || tp == "." || tp == ".." {
+				t.Fatalf("topic %q accepted", tp)
+			}
+		}
+		if !strings.HasPrefix(kc.SpoolDir, "/") || len(kc.Brokers) > 0 && kc.SASL.Mechanism != "" && (kc.SASL.Username == "" || kc.SASL.PasswordFile == "") {
+			t.Fatalf("kafka %+v", kc)
 		}
 		if !slices.Contains(LogFormats, c.Log.Format) || !slices.Contains(LogLevels, c.Log.Level) {
 			t.Fatalf("log %+v", c.Log)

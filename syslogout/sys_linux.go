@@ -4,15 +4,9 @@ package syslogout
 
 import (
 	"net"
-	"os"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
-
-func lockFile(f *os.File) error {
-	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-}
 
 // outq returns the bytes of c's send queue the peer has not acknowledged
 // (sent or not): SIOCOUTQ.

@@ -60,6 +60,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/lineaged/lineaged/internal/spool"
 )
 
 // Config configures a Writer. Address and SpoolDir are required.
@@ -150,13 +152,14 @@ type Writer struct {
 	logDropAt, logErrAt time.Time
 
 	mu        sync.Mutex
-	sp        *spool
+	sp        *spool.Spool
 	mem       [][]byte
 	memBytes  int
 	resend    [][]byte // oldest first
 	window    []*flight
 	winBytes  int
 	winLines  int
+	taken     int // lines take returned that send has not put in the window yet
 	connected bool
 	closed    bool
 	deadline  time.Time // Close's
@@ -217,7 +220,7 @@ func Open(cfg Config) (*Writer, error) {
 			}
 		}
 	}
-	sp, err := openSpool(cfg.SpoolDir, cfg.MaxSpool)
+	sp, err := spool.Open(cfg.SpoolDir, cfg.MaxSpool)
 	if err != nil {
 		return nil, fmt.Errorf("syslogout: %w", err)
 	}
@@ -232,8 +235,8 @@ func Open(cfg Config) (*Writer, error) {
 		done:   make(chan struct{}),
 	}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
-	if sp.lines > 0 {
-		cfg.Log.Info().Int("lines", sp.lines).Int64("bytes", sp.bytes).Str("spool", cfg.SpoolDir).
+	if sp.Lines() > 0 {
+		cfg.Log.Info().Int("lines", sp.Lines()).Int64("bytes", sp.Bytes()).Str("spool", cfg.SpoolDir).
 			Msg("lines spooled by an earlier run are sent first")
 	}
 	go w.run()
@@ -277,6 +280,8 @@ func isAlert(line []byte) bool {
 	rest = rest[j+len(kind):]
 	return len(rest) >= 6 && string(rest[:6]) == `alert"`
 }
+
+func indexLF(b []byte) int { return bytes.IndexByte(b, '\n') }
 
 // appendMessage appends the syslog message for one JSON line.
 func (w *Writer) appendMessage(dst, ts, line []byte) []byte {
@@ -360,7 +365,7 @@ func (w *Writer) spillLocked() error {
 	if len(w.mem) == 0 {
 		return nil
 	}
-	n, dropped, err := w.sp.append(w.mem)
+	n, dropped, err := w.sp.Append(w.mem)
 	w.st.Spooled += uint64(n)
 	w.dropLocked(dropped, err, "spool full (MaxSpool): oldest lines dropped")
 	w.mem, w.memBytes = nil, 0
@@ -398,7 +403,7 @@ func (w *Writer) Flush() error {
 		return ErrClosed
 	}
 	err := w.spillLocked()
-	if serr := w.sp.sync(); err == nil {
+	if serr := w.sp.Sync(); err == nil {
 		err = serr
 	}
 	return err
@@ -437,8 +442,8 @@ func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.st
-	s.Queued = len(w.mem) + len(w.resend) + w.winLines + w.sp.lines
-	s.SpoolBytes = w.sp.bytes
+	s.Queued = len(w.mem) + len(w.resend) + w.taken + w.winLines + w.sp.Lines()
+	s.SpoolBytes = w.sp.Bytes()
 	s.Connected = w.connected
 	return s
 }
@@ -626,7 +631,7 @@ func (w *Writer) unconfirmed() bool {
 func (w *Writer) nothingQueued() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.mem) == 0 && len(w.resend) == 0 && w.winLines == 0 && len(w.sp.segs) == 0
+	return len(w.mem) == 0 && len(w.resend) == 0 && w.winLines == 0 && w.sp.Empty()
 }
 
 func (w *Writer) up(c *conn) {
@@ -637,7 +642,7 @@ func (w *Writer) up(c *conn) {
 	if w.conns > 1 {
 		w.st.Reconnects++
 	}
-	queued, reconnects := len(w.resend)+w.sp.lines, w.st.Reconnects
+	queued, reconnects := len(w.resend)+w.sp.Lines(), w.st.Reconnects
 	w.mu.Unlock()
 	w.cfg.Log.Info().Int("queued", queued).Uint64("reconnects", reconnects).Msg("connected")
 }
@@ -670,6 +675,8 @@ func (w *Writer) down(c *conn, err error) {
 func (w *Writer) take() (msgs [][]byte, resent int, full bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	// Counted in Stats.Queued until send puts them in the window.
+	defer func() { w.taken = len(msgs) }()
 	if w.winBytes >= w.cfg.MaxInFlight {
 		return nil, 0, true
 	}
@@ -685,7 +692,7 @@ func (w *Writer) take() (msgs [][]byte, resent int, full bool) {
 		return msgs, resent, false
 	}
 	for budget > 0 {
-		m, corrupt, lost, err := w.sp.read(budget)
+		m, corrupt, lost, err := w.sp.Read(budget)
 		if corrupt > 0 {
 			w.st.Corrupt += uint64(corrupt)
 			w.cfg.Log.Warn().Int("records", corrupt).Str("spool", w.cfg.SpoolDir).Msg("corrupt spool records skipped")
@@ -699,7 +706,7 @@ func (w *Writer) take() (msgs [][]byte, resent int, full bool) {
 			budget -= len(x)
 		}
 	}
-	if len(w.sp.segs) > 0 {
+	if !w.sp.Empty() {
 		return msgs, resent, false
 	}
 	for len(w.mem) > 0 && budget > 0 {
@@ -730,6 +737,7 @@ func (w *Writer) send(c *conn, msgs [][]byte, resent int) error {
 	w.window = append(w.window, f)
 	w.winBytes += f.bytes
 	w.winLines += len(msgs)
+	w.taken = 0
 	w.st.Sent += uint64(len(msgs))
 	w.st.Resent += uint64(resent)
 	dl := now.Add(w.cfg.WriteTimeout)
@@ -845,7 +853,7 @@ func (w *Writer) finish() {
 	}
 	first = append(first, w.resend...)
 	w.window, w.winBytes, w.winLines, w.resend = nil, 0, 0, nil
-	n, err := w.sp.prepend(first)
+	n, err := w.sp.Prepend(first)
 	w.st.Spooled += uint64(n)
 	if err != nil {
 		w.dropLocked(len(first), err, "")
@@ -854,11 +862,11 @@ func (w *Writer) finish() {
 	if err := w.spillLocked(); err != nil && w.closeErr == nil {
 		w.closeErr = err
 	}
-	if err := w.sp.close(); err != nil && w.closeErr == nil {
+	if err := w.sp.Close(); err != nil && w.closeErr == nil {
 		w.closeErr = err
 	}
 	w.connected = false
-	if q := w.sp.lines; q > 0 {
+	if q := w.sp.Lines(); q > 0 {
 		w.cfg.Log.Info().Int("lines", q).Str("spool", w.cfg.SpoolDir).Msg("lines left in the spool for the next start")
 	}
 }

@@ -43,13 +43,14 @@ var allowed = map[string][]string{
 	"output":    ground,
 	"auditlog":  ground,
 	"syslogout": ground,
+	"kafkaout":  ground,
 	"report":    ground,
 	"ui":        append([]string{"graph"}, ground...),
 	// Plain data and the host's audit daemon.
 	"config": ground,
 	"auditd": ground,
 	// The wiring, and the command line above it.
-	"agent": append(append([]string{"graph", "baseline", "sigma", "detect", "output", "auditlog", "syslogout", "ui", "config", "auditd"}, sources...), ground...),
+	"agent": append(append([]string{"graph", "baseline", "sigma", "detect", "output", "auditlog", "syslogout", "kafkaout", "ui", "config", "auditd"}, sources...), ground...),
 	"cmd/*": {"*"},
 	// Tests and tools stand outside the layers.
 	"integration":   {"*"},

@@ -1,8 +1,8 @@
 // Package atomicfile replaces a file so that a crash or a kill -9 at any
 // moment leaves either the old content or the new one whole, never a mix
 // and never an empty file: the one way lineaged writes its state files
-// (the baseline, the audit state, the live view's token, the syslog
-// spool's segments, the auditd replacement marker, reports).
+// (the baseline, the audit state, the live view's token, the output
+// spools' segments, the auditd replacement marker, reports).
 //
 // The sequence is the one the kernel's rename(2) guarantee needs: write a
 // temporary file in the same directory (rename is atomic only within a

@@ -1,14 +1,14 @@
-package syslogout
+package spool
 
 import (
 	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 func msgs(from, to int) [][]byte {
@@ -19,10 +19,10 @@ func msgs(from, to int) [][]byte {
 	return m
 }
 
-func readAll(t testing.TB, s *spool) (got [][]byte, corrupt int) {
+func readAll(t testing.TB, s *Spool) (got [][]byte, corrupt int) {
 	t.Helper()
 	for {
-		m, c, lost, err := s.read(100)
+		m, c, lost, err := s.Read(100)
 		if err != nil || lost != 0 {
 			t.Fatalf("read: %v, %d lost", err, lost)
 		}
@@ -40,20 +40,20 @@ func readAll(t testing.TB, s *spool) (got [][]byte, corrupt int) {
 // in order; an emptied spool leaves no segment files.
 func TestSpoolOrder(t *testing.T) {
 	dir := t.TempDir()
-	s, err := openSpool(dir, 64<<10) // 8 KiB segments
+	s, err := Open(dir, 64<<10) // 8 KiB segments
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.close()
+	defer s.Close()
 	var want, got [][]byte
 	for i := 0; i < 20; i++ {
 		m := msgs(i*50, i*50+50)
-		if n, d, err := s.append(m); n != 50 || d != 0 || err != nil {
+		if n, d, err := s.Append(m); n != 50 || d != 0 || err != nil {
 			t.Fatalf("append: %d %d %v", n, d, err)
 		}
 		want = append(want, m...)
 		if i%3 == 0 {
-			r, _, _, _ := s.read(500)
+			r, _, _, _ := s.Read(500)
 			for _, x := range r {
 				got = append(got, bytes.Clone(x))
 			}
@@ -79,28 +79,28 @@ func TestSpoolOrder(t *testing.T) {
 // the unread rest of a partly read segment with it.
 func TestSpoolReopenPrepend(t *testing.T) {
 	dir := t.TempDir()
-	s, err := openSpool(dir, 1<<20)
+	s, err := Open(dir, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.append(msgs(0, 1000))
-	r, _, _, _ := s.read(1) // a chunk of the head: its unread rest must survive
+	s.Append(msgs(0, 1000))
+	r, _, _, _ := s.Read(1) // a chunk of the head: its unread rest must survive
 	if len(r) == 0 || s.segs[0].readOff == 0 || s.segs[0].readOff >= s.segs[0].size {
 		t.Fatalf("head not partly read: %d read", len(r))
 	}
 	readSoFar := 1000 - s.lines
-	if _, err := s.prepend(msgs(5000, 5010)); err != nil {
+	if _, err := s.Prepend(msgs(5000, 5010)); err != nil {
 		t.Fatal(err)
 	}
-	s.append(msgs(1000, 1010))
-	if err := s.close(); err != nil {
+	s.Append(msgs(1000, 1010))
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = openSpool(dir, 1<<20)
+	s, err = Open(dir, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.close()
+	defer s.Close()
 	want := append(msgs(5000, 5010), msgs(readSoFar, 1010)...)
 	if s.lines != len(want) {
 		t.Errorf("reopened spool counts %d lines, want %d", s.lines, len(want))
@@ -126,7 +126,7 @@ func TestSpoolTempSegments(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, n), half, 0o600)
 	}
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not ours"), 0o600)
-	s, err := openSpool(dir, 1<<20)
+	s, err := Open(dir, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestSpoolTempSegments(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "notes.txt")); err != nil {
 		t.Errorf("a file that is not the spool's was removed: %v", err)
 	}
-	if _, err := s.prepend(msgs(0, 10)); err != nil {
+	if _, err := s.Prepend(msgs(0, 10)); err != nil {
 		t.Fatal(err)
 	}
 	ents, _ := os.ReadDir(dir)
@@ -154,13 +154,13 @@ func TestSpoolTempSegments(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("prepended segment: %v, mode %v", err, st.Mode().Perm())
 	}
-	if err := s.close(); err != nil {
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// Damaged records (bad CRC, bad header, a torn tail) are counted and
-// skipped; the records around them survive. The writer counts them too.
+// Damaged records (bad CRC, bad header, an empty line, a torn tail) are
+// counted and skipped; the records around them survive.
 func TestSpoolCorrupt(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "spool")
 	os.MkdirAll(dir, 0o700)
@@ -173,16 +173,88 @@ func TestSpoolCorrupt(t *testing.T) {
 	b = append(appendRecord(b, []byte("<110>1 - - - - event - torn")), 0)
 	b = b[:len(b)-6]
 	os.WriteFile(segPath(dir, firstSeg), b, 0o600)
-	r := newReceiver(t, "127.0.0.1:0", nil)
-	w := open(t, Config{Address: r.addr, SpoolDir: dir})
-	waitFor(t, 5*time.Second, "2 messages", func() bool { return len(r.messages()) >= 2 })
-	w.Close()
-	got := r.messages()
+	s, err := Open(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Lines() != 2 || s.Empty() {
+		t.Errorf("open counts %d lines (empty %v), want 2", s.Lines(), s.Empty())
+	}
+	got, corrupt := readAll(t, s)
 	if len(got) != 2 || string(got[0]) != "<110>1 - - - - event - good 0" || string(got[1]) != "<110>1 - - - - event - good 1" {
 		t.Errorf("got %q", got)
 	}
-	if st := w.Stats(); st.Corrupt != 4 {
-		t.Errorf("Corrupt = %d, want 4", st.Corrupt)
+	if corrupt != 4 {
+		t.Errorf("corrupt = %d, want 4", corrupt)
+	}
+	if !s.Empty() || s.Bytes() != 0 {
+		t.Errorf("after reading it all: empty %v, %d bytes", s.Empty(), s.Bytes())
+	}
+}
+
+// A second Open of a spool in use is refused; Close releases it.
+func TestSpoolLock(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS == "linux" {
+		if s2, err := Open(dir, 1<<20); err == nil {
+			s2.Close()
+			t.Error("a second Open of one spool succeeded")
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, 1<<20)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	s.Close()
+}
+
+// The bound: past max the oldest segments go, counted; messages that
+// alone pass it lose their oldest. Sync clears Unsynced.
+func TestSpoolBound(t *testing.T) {
+	s, err := Open(t.TempDir(), 16<<10) // 2 KiB segments
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	total, dropped := 0, 0
+	for i := 0; i < 40; i++ {
+		n, d, err := s.Append(msgs(i*20, i*20+20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total, dropped = total+n, dropped+d
+		if s.Bytes() > 16<<10 {
+			t.Fatalf("spool holds %d bytes, bound 16 KiB", s.Bytes())
+		}
+	}
+	if dropped == 0 || total-dropped != s.Lines() {
+		t.Fatalf("appended %d, dropped %d, %d left", total, dropped, s.Lines())
+	}
+	if !s.Unsynced() {
+		t.Error("Unsynced false after appends")
+	}
+	if err := s.Sync(); err != nil || s.Unsynced() {
+		t.Errorf("Sync: %v, unsynced %v", err, s.Unsynced())
+	}
+	got, _ := readAll(t, s)
+	// What is left is the newest, in order.
+	want := msgs(800-len(got), 800)
+	if !slices.EqualFunc(got, want, bytes.Equal) {
+		t.Errorf("left %d messages, not the newest in order", len(got))
+	}
+	// One append larger than the bound keeps its newest messages.
+	big := msgs(0, 1000)
+	n, d, err := s.Append(big)
+	if err != nil || n+d != 1000 || d == 0 || s.Bytes() > 16<<10 {
+		t.Errorf("oversized append: %d written, %d dropped, %v, %d bytes", n, d, err, s.Bytes())
 	}
 }
 
@@ -242,11 +314,11 @@ func FuzzSpoolRead(f *testing.F) {
 		if err := os.WriteFile(segPath(dir, firstSeg), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, err := openSpool(dir, 1<<30)
+		s, err := Open(dir, 1<<30)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer s.close()
+		defer s.Close()
 		if s.lines != len(ms) {
 			t.Fatalf("open counted %d lines, parser %d", s.lines, len(ms))
 		}

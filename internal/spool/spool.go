@@ -1,4 +1,39 @@
-package syslogout
+// Package spool keeps lines on disk while an output's receiver cannot
+// take them: a bounded queue of append-only segment files, read oldest
+// first, shared by the syslog and Kafka outputs. A Spool is not safe for
+// concurrent use: its writer holds it under its own lock.
+//
+// The spool is a directory of append-only segment files, named by a
+// 20-digit sequence number and read oldest first:
+//
+//	00000001099511627776.spool
+//
+// Each record is one message (a line without its LF, as the output sends
+// it) on one line:
+//
+//	CCCCCCCC SP MSG LF
+//
+// where CCCCCCCC is the CRC-32C of MSG in lower-case hex. A message never
+// holds a LF (the writers split on them), so a torn or damaged record is
+// confined to its line: the reader counts it as corrupt and resumes at the
+// next LF. A segment from an earlier run is never appended to (its tail may
+// be torn), and lines that must go before the oldest segment (at Close:
+// what the receiver has not confirmed) go to a segment numbered one below
+// it, written whole through atomicfile (a temporary ".NAME.tmp…" renamed
+// into place), so a crash leaves that segment whole or absent, never half
+// of it.
+//
+// A segment is deleted once it has been read to its end, at the next
+// Read: a writer that calls Read again only when the receiver has
+// confirmed everything it read before never deletes a line the receiver
+// has not confirmed.
+//
+// Durability: appends are fsynced by Sync (and Close, and a segment
+// change); a new segment's directory entry is fsynced too (ext4 and xfs
+// may otherwise lose a freshly created file's name in a power cut, data
+// fsynced or not). Removing a sent segment is not fsynced: after a power
+// cut it may come back and be sent again (at least once, never lost).
+package spool
 
 import (
 	"bytes"
@@ -14,30 +49,6 @@ import (
 
 	"github.com/lineaged/lineaged/internal/atomicfile"
 )
-
-// The spool is a directory of append-only segment files, named by a
-// 20-digit sequence number and read oldest first:
-//
-//	00000001099511627776.spool
-//
-// Each record is one syslog message (no octet count) on one line:
-//
-//	CCCCCCCC SP SYSLOG-MSG LF
-//
-// where CCCCCCCC is the CRC-32C of SYSLOG-MSG in lower-case hex. A message
-// never holds a LF (Write splits on them), so a torn or damaged record is
-// confined to its line: the reader counts it as corrupt and resumes at the
-// next LF. A segment from an earlier run is never appended to (its tail may
-// be torn), and lines that must go before the oldest segment (at Close:
-// the resend window) go to a segment numbered one below it, written whole
-// through atomicfile (a temporary ".NAME.tmp…" renamed into place), so a
-// crash leaves that segment whole or absent, never half of it.
-//
-// Durability: appends are fsynced by sync (Flush, Close, a segment
-// change); a new segment's directory entry is fsynced too (ext4 and xfs
-// may otherwise lose a freshly created file's name in a power cut, data
-// fsynced or not). Removing a sent segment is not fsynced: after a power
-// cut it may come back and be sent again (at least once, never lost).
 
 const (
 	segExt   = ".spool"
@@ -56,7 +67,8 @@ type segment struct {
 	unread  int   // valid records past readOff
 }
 
-type spool struct {
+// Spool is an open spool directory, locked against a second writer.
+type Spool struct {
 	dir    string
 	max    int64 // bytes of segments kept at most
 	segMax int64 // a segment rotates once it holds this much
@@ -176,9 +188,10 @@ func readChunk(f io.ReaderAt, off, end int64, want int) (msgs [][]byte, next int
 	}
 }
 
-// openSpool opens (creating it 0700) and locks dir and indexes the
-// segments an earlier run left, counting their records.
-func openSpool(dir string, max int64) (*spool, error) {
+// Open opens (creating it 0700) and locks dir and indexes the segments an
+// earlier run left, counting their records. max bounds the bytes of
+// segments kept (see Append); a segment rotates at max/8, at most 8 MiB.
+func Open(dir string, max int64) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -197,10 +210,10 @@ func openSpool(dir string, max int64) (*spool, error) {
 	if segMax < 1 {
 		segMax = 1
 	}
-	s := &spool{dir: dir, max: max, segMax: segMax, lock: lf}
+	s := &Spool{dir: dir, max: max, segMax: segMax, lock: lf}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		s.close()
+		s.Close()
 		return nil, err
 	}
 	for _, e := range ents {
@@ -222,7 +235,7 @@ func openSpool(dir string, max int64) (*spool, error) {
 	sort.Slice(s.segs, func(i, j int) bool { return s.segs[i].num < s.segs[j].num })
 	for _, g := range s.segs {
 		if err := s.scan(g); err != nil {
-			s.close()
+			s.Close()
 			return nil, err
 		}
 		s.bytes += g.size
@@ -242,7 +255,7 @@ func isTemp(name string) bool {
 }
 
 // scan sets g's size and counts its valid records.
-func (s *spool) scan(g *segment) error {
+func (s *Spool) scan(g *segment) error {
 	f, err := os.Open(segPath(s.dir, g.num))
 	if err != nil {
 		return err
@@ -269,7 +282,7 @@ func (s *spool) scan(g *segment) error {
 
 // removeHead deletes the oldest segment, returning how many of its records
 // were never read.
-func (s *spool) removeHead() int {
+func (s *Spool) removeHead() int {
 	g := s.segs[0]
 	if s.rseg == g {
 		s.rf.Close()
@@ -286,11 +299,11 @@ func (s *spool) removeHead() int {
 	return g.unread
 }
 
-// append writes msgs at the tail. When the spool would pass its size the
+// Append writes msgs at the tail. When the spool would pass its size the
 // oldest segments are dropped first, and when msgs alone would pass it,
 // the oldest of msgs too: dropped counts messages lost either way. n is
 // how many of msgs were written; on an error none were.
-func (s *spool) append(msgs [][]byte) (n, dropped int, err error) {
+func (s *Spool) Append(msgs [][]byte) (n, dropped int, err error) {
 	var recs int64
 	for _, m := range msgs {
 		recs += int64(len(m) + recOver)
@@ -336,7 +349,7 @@ func (s *spool) append(msgs [][]byte) (n, dropped int, err error) {
 	return len(msgs), dropped, nil
 }
 
-func (s *spool) rotate() error {
+func (s *Spool) rotate() error {
 	if s.wf != nil {
 		if s.dirty {
 			s.wf.Sync()
@@ -359,11 +372,11 @@ func (s *spool) rotate() error {
 	return nil
 }
 
-// read returns the next messages, oldest first, about want bytes of them.
+// Read returns the next messages, oldest first, about want bytes of them.
 // Segments read to their end are deleted. corrupt counts records skipped;
 // on a read error the segment is given up and lost counts its unread
 // records. Nothing returned means the spool is empty.
-func (s *spool) read(want int) (msgs [][]byte, corrupt, lost int, err error) {
+func (s *Spool) Read(want int) (msgs [][]byte, corrupt, lost int, err error) {
 	for len(s.segs) > 0 {
 		g := s.segs[0]
 		if g.readOff >= g.size {
@@ -402,10 +415,10 @@ func (s *spool) read(want int) (msgs [][]byte, corrupt, lost int, err error) {
 	return nil, 0, 0, nil
 }
 
-// prepend puts msgs before everything in the spool, in a segment numbered
+// Prepend puts msgs before everything in the spool, in a segment numbered
 // below the oldest. The unread part of a partly read oldest segment is
 // moved into it, so that what was read is not sent again.
-func (s *spool) prepend(msgs [][]byte) (int, error) {
+func (s *Spool) Prepend(msgs [][]byte) (int, error) {
 	var head *segment
 	if len(s.segs) > 0 && s.segs[0].readOff > 0 {
 		head = s.segs[0]
@@ -451,9 +464,9 @@ func (s *spool) prepend(msgs [][]byte) (int, error) {
 	return len(msgs), nil
 }
 
-// sync flushes appended records to disk, and the directory entry of a
+// Sync flushes appended records to disk, and the directory entry of a
 // segment created since the last sync.
-func (s *spool) sync() error {
+func (s *Spool) Sync() error {
 	var err error
 	if s.dirty && s.wf != nil {
 		s.dirty = false
@@ -468,8 +481,9 @@ func (s *spool) sync() error {
 	return err
 }
 
-func (s *spool) close() error {
-	err := s.sync()
+// Close syncs the spool and releases its lock. The Spool is not used after.
+func (s *Spool) Close() error {
+	err := s.Sync()
 	if s.wf != nil {
 		s.wf.Close()
 		s.wf, s.wseg = nil, nil
@@ -484,3 +498,19 @@ func (s *spool) close() error {
 	}
 	return err
 }
+
+// Lines is the number of valid records not yet read.
+func (s *Spool) Lines() int { return s.lines }
+
+// Bytes is the size of the segment files, read records and corrupt ones
+// included.
+func (s *Spool) Bytes() int64 { return s.bytes }
+
+// Empty reports that no segment is left: every record was read and the
+// last segment deleted (which the Read after the last records does).
+// Lines can be 0 while a segment remains (corrupt records, or read
+// records waiting for that Read).
+func (s *Spool) Empty() bool { return len(s.segs) == 0 }
+
+// Unsynced reports records appended since the last Sync.
+func (s *Spool) Unsynced() bool { return s.dirty }
