@@ -102,6 +102,7 @@ func replayLivePath(r io.Reader, cfg ReplayConfig, sink Sink) error {
 type noProc struct{}
 
 func (noProc) NetNS(int) uint64            { return 0 }
+func (noProc) Leaders(int) (int, int)      { return 0, 0 }
 func (noProc) Exec(int) (string, []string) { return "", nil }
 
 var stampRe = regexp.MustCompile(`^audit\((\d+)\.(\d+):`)

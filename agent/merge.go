@@ -22,6 +22,8 @@ type stages interface {
 type procReader interface {
 	// NetNS is pid's network namespace inode, 0 when gone.
 	NetNS(pid int) uint64
+	// Leaders is pid's session and process group, zeros when gone.
+	Leaders(pid int) (sid, pgid int)
 	// Exec is pid's executable and arguments now.
 	Exec(pid int) (exe string, args []string)
 }
@@ -88,6 +90,7 @@ func (m *execMerge) audit(e *event.Event) {
 	if exec {
 		if _, twin := m.pending[pid]; !twin && !m.gone(pid) {
 			e.Process.NetNS = m.fs.NetNS(pid) // the connector's twin has not come yet
+			e.Process.SID, e.Process.PGID = m.fs.Leaders(pid)
 		}
 	}
 	proc := m.p.Enrich(e)
@@ -118,6 +121,7 @@ func (m *execMerge) proc(e *event.Event) {
 	if exec {
 		if _, twin := m.recent[pid]; !twin && !m.gone(pid) {
 			e.Process.NetNS = m.fs.NetNS(pid)
+			e.Process.SID, e.Process.PGID = m.fs.Leaders(pid)
 		}
 	}
 	proc := m.p.Enrich(e)

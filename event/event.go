@@ -133,6 +133,14 @@ type Process struct {
 	TTY              string
 	ExitCode         *int
 	StartMsec        int64 // first time lineaged saw this process instance
+	// SID and PGID are the process's session and process group (the
+	// pids of their leaders, ECS process.session_leader.pid and
+	// process.group_leader.pid): live, from /proc/PID/stat at exec and at
+	// start, inherited at fork; 0 when unknown (replay: audit records do
+	// not carry them). SessionLeader and GroupLeader are the leaders'
+	// entity ids, set by the graph when it has that process.
+	SID, PGID                  int
+	SessionLeader, GroupLeader string
 	// NetNS is the inode of the process's network namespace
 	// (lineaged.netns; live sources, 0 when unknown): the same number as
 	// lineaged.network.netns of the sockets it owns.

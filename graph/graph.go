@@ -161,6 +161,7 @@ type node struct {
 	// a child inherits its parent's at creation (fork copies the cgroup).
 	container string
 	netns     uint64 // network namespace inode; a child inherits it at creation
+	sid, pgid int    // session and process group (live), inherited at fork
 	peers     []Peer // IPC edges, most recent last (maxPeers)
 	uid       string
 	ses       string // audit session id, once set ("unset" is not set)
@@ -419,8 +420,9 @@ func (g *Graph) create(e *event.Event, oldID string) *node {
 	if n.ppid > 0 && n.ppid != n.pid {
 		if p := g.index[n.ppid]; p != nil && bornBefore(p, n, g.skew) {
 			g.link(n, p, p.depth+1)
-			n.container = p.container // fork keeps the cgroup
-			n.netns = p.netns         // and the namespaces, unless CLONE_NEWNET (then the source says)
+			n.container = p.container     // fork keeps the cgroup
+			n.netns = p.netns             // and the namespaces, unless CLONE_NEWNET (then the source says)
+			n.sid, n.pgid = p.sid, p.pgid // and the session and group, until setsid/setpgid (read again at exec)
 			if n.depth > retainDepth {
 				g.cutAbove(n)
 			}
@@ -555,6 +557,9 @@ func (g *Graph) update(n *node, e *event.Event) {
 	if e.Process.NetNS != 0 {
 		n.netns = e.Process.NetNS
 	}
+	if e.Process.SID != 0 {
+		n.sid, n.pgid = e.Process.SID, e.Process.PGID
+	}
 	if ses := eventSession(e); ses != "" {
 		n.ses = ses
 	}
@@ -607,6 +612,22 @@ func (g *Graph) fill(n *node, e *event.Event) {
 	if p.NetNS == 0 {
 		p.NetNS = n.netns
 	}
+	if p.SID == 0 {
+		p.SID, p.PGID = n.sid, n.pgid
+	}
+	p.SessionLeader, p.GroupLeader = g.leader(p.SID), g.leader(p.PGID)
+}
+
+// leader is the entity id of the running process pid (a session or
+// process group leader), "" when the graph has none.
+func (g *Graph) leader(pid int) string {
+	if pid <= 0 {
+		return ""
+	}
+	if n := g.index[pid]; n != nil && !n.exited {
+		return n.entityID
+	}
+	return ""
 }
 
 // ancestry returns n's ancestry, nearest parent first.

@@ -793,3 +793,39 @@ func TestSecondExit(t *testing.T) {
 		t.Error("an exit 300 ms after the first (skew 100) was taken for the same instance")
 	}
 }
+
+// TestLeaders: a child inherits its parent's session and process group at
+// fork, takes the ones /proc shows at exec (a shell's job in a group of
+// its own), and names the leaders by entity id while the graph has them.
+func TestLeaders(t *testing.T) {
+	g := New(Config{Host: "h"})
+	ev := func(at int64, action event.Action, pid, ppid, sid, pgid int) *event.Event {
+		return &event.Event{TimeMsec: at, Category: event.CategoryProcess, Action: action,
+			Process: event.Process{PID: pid, PPID: ppid, SID: sid, PGID: pgid, StartMsec: at}}
+	}
+	shell := ev(1000, event.ActionExisting, 100, 1, 100, 100)
+	g.Enrich(shell)
+	child := ev(2000, event.ActionForked, 200, 100, 0, 0)
+	g.Enrich(child)
+	if p := child.Process; p.SID != 100 || p.PGID != 100 || p.SessionLeader != shell.Process.EntityID || p.GroupLeader != shell.Process.EntityID {
+		t.Errorf("forked child: sid %d pgid %d leaders %q %q; want 100, 100 and the shell %q", p.SID, p.PGID, p.SessionLeader, p.GroupLeader, shell.Process.EntityID)
+	}
+	exec := ev(2001, event.ActionExecuted, 200, 100, 100, 200)
+	exec.Process.StartMsec = 0
+	g.Enrich(exec)
+	if p := exec.Process; p.PGID != 200 || p.GroupLeader != child.Process.EntityID || p.SessionLeader != shell.Process.EntityID {
+		t.Errorf("exec in its own group: pgid %d leaders %q %q", p.PGID, p.SessionLeader, p.GroupLeader)
+	}
+	later := ev(3000, event.ActionExited, 200, 100, 0, 0)
+	later.Process.StartMsec = 0
+	g.Enrich(later)
+	if later.Process.PGID != 200 {
+		t.Errorf("exit: pgid %d, want the one read at exec", later.Process.PGID)
+	}
+	// Unknown: no leader named.
+	lone := ev(4000, event.ActionExecuted, 300, 1, 0, 0)
+	g.Enrich(lone)
+	if p := lone.Process; p.SID != 0 || p.SessionLeader != "" {
+		t.Errorf("a process without a known session: %d %q", p.SID, p.SessionLeader)
+	}
+}

@@ -176,7 +176,10 @@ func TestIntegrationRun(t *testing.T) {
 	os.Mkdir(watched, 0o755)
 	rules := filepath.Join(dir, "rules.d")
 	os.Mkdir(rules, 0o755)
-	os.WriteFile(filepath.Join(rules, "10-it.rules"), []byte("--backlog_wait_time 0\n-a always,exit -F arch=b64 -S execve -k lineaged-it-run\n"), 0o600)
+	// exit_group too, with the proc connector running: each exit is then
+	// reported twice, and must be written once.
+	os.WriteFile(filepath.Join(rules, "10-it.rules"), []byte("--backlog_wait_time 0\n-a always,exit -F arch=b64 -S execve -k lineaged-it-run\n"+
+		"-a always,exit -F arch=b64 -S exit_group -k lineaged-it-exit\n"), 0o600)
 
 	restoreIfChanged(t, before)
 	run := startRun(t, out, "--audit-mode", "own", "--rules-dir", rules, "--snapshot-every", "200ms", "--watch", watched)
@@ -282,6 +285,7 @@ time.sleep(3); os.waitpid(pid, 0)
 			t.Errorf("ancestry ends in an unknown process despite the /proc seed: %v", last)
 		}
 	}
+	checkExitOnce(t, evs, marker, waitFor)
 	if err := run.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -399,4 +403,42 @@ func TestIntegrationRunBesideAuditd(t *testing.T) {
 	}
 	saved.restore(t)
 	stopAuditd()
+}
+
+// checkExitOnce: the echo that printed marker exited once, and audit's
+// exit_group (the test's rules) and the proc connector both reported it:
+// one line, with the executable and the exit code. Counted once a later
+// exec has been written, so that both reports have been through.
+func checkExitOnce(t *testing.T, evs []map[string]any, marker string, waitFor func(string, func([]map[string]any) bool) []map[string]any) {
+	t.Helper()
+	var echo string
+	for _, e := range evs {
+		if args, _ := get(e, "process.args").([]any); len(args) == 2 && args[1] == marker && str(e, "event.action") == "executed" {
+			echo = str(e, "process.entity_id")
+		}
+	}
+	later := marker + "-later"
+	if err := exec.Command("/bin/sh", "-c", "/bin/echo "+later+" >/dev/null; /bin/true").Run(); err != nil {
+		t.Fatal(err)
+	}
+	evs = waitFor("a later exec and its exit", func(evs []map[string]any) bool {
+		for _, e := range evs {
+			if args, _ := get(e, "process.args").([]any); len(args) == 2 && args[1] == later && str(e, "event.action") == "executed" {
+				return true
+			}
+		}
+		return false
+	})
+	var exits []map[string]any
+	for _, e := range evs {
+		if str(e, "event.action") == "exited" && str(e, "process.entity_id") == echo {
+			exits = append(exits, e)
+		}
+	}
+	if len(exits) != 1 {
+		t.Fatalf("the echo (%s) exited in %d lines, want 1: %v", echo, len(exits), exits)
+	}
+	if x := exits[0]; !strings.HasSuffix(str(x, "process.executable"), "/echo") || get(x, "process.exit_code") != float64(0) {
+		t.Errorf("the echo's exit line lacks the executable or the code: %v", x)
+	}
 }

@@ -48,6 +48,9 @@ func (enc *Encoder) appendProcess(dst []byte, e *event.Event) []byte {
 		dst = appendIDObject(dst, "saved_user", u.SavedID)
 	}
 
+	dst = appendLeader(dst, "session_leader", p.SID, p.SessionLeader)
+	dst = appendLeader(dst, "group_leader", p.PGID, p.GroupLeader)
+
 	// process.parent: the Parent reference, with the bare PPID standing in
 	// for a missing Parent or a Parent without a pid.
 	dst, pm := openObject(dst, "parent")
@@ -71,6 +74,20 @@ func (enc *Encoder) appendProcess(dst []byte, e *event.Event) []byte {
 	}
 	dst = closeObject(dst, pm)
 	return closeObject(dst, m)
+}
+
+// appendLeader writes ECS's process.session_leader or group_leader: the
+// leader's pid (live: the process's sid or pgid) and its entity id when
+// the graph has the leader.
+func appendLeader(dst []byte, key string, pid int, entity string) []byte {
+	if pid <= 0 {
+		return dst
+	}
+	dst = appendKey(dst, key)
+	dst = append(dst, '{')
+	dst = appendStr(dst, "entity_id", entity)
+	dst = appendInt(dst, "pid", int64(pid))
+	return append(dst, '}')
 }
 
 // appendAncestry writes lineaged.ancestry as output.ancestry chooses

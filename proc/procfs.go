@@ -471,6 +471,8 @@ func (p *Process) ToEvent(e *event.Event) {
 			TTY:              ttyName(p.TTY),
 			StartMsec:        clocks().bootMsec(p.StartMsec),
 			NetNS:            p.NS.Net,
+			SID:              p.Session,
+			PGID:             p.PGRP,
 		},
 		ContainerID: p.ContainerID,
 	}
@@ -526,6 +528,16 @@ func (fs FS) Exec(pid int) (exe string, args []string) {
 		args = splitArgs(b)
 	}
 	return exe, args
+}
+
+// Leaders returns pid's session and process group ids (/proc/PID/stat);
+// zeros when the process is gone.
+func (fs FS) Leaders(pid int) (sid, pgid int) {
+	st, err := fs.Stat(pid)
+	if err != nil {
+		return 0, 0
+	}
+	return st.Session, st.PGRP
 }
 
 // Seed walks /proc and hands every running process to emit as an

@@ -274,7 +274,7 @@ func TestProcessToEvent(t *testing.T) {
 			PID: 4242, PPID: 4200, Executable: "/usr/sbin/nginx", Name: "nginx",
 			Title: "nginx: worker process", Args: []string{"nginx: worker process"},
 			WorkingDirectory: "/srv/www", TTY: "pts3", StartMsec: 1_700_000_000_000 + 9_876_540,
-			NetNS: 4026532300,
+			NetNS: 4026532300, SID: 4242, PGID: 4242,
 		},
 		User:        event.User{ID: "101", EffectiveID: "101", SavedID: "101", FilesysID: "101", GroupID: "101", EffGroupID: "101"},
 		ContainerID: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
