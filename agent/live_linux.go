@@ -14,8 +14,8 @@ import (
 
 	"github.com/lineaged/lineaged/audit"
 	"github.com/lineaged/lineaged/event"
-	"github.com/lineaged/lineaged/internal/accounts"
 	"github.com/lineaged/lineaged/fanotify"
+	"github.com/lineaged/lineaged/internal/accounts"
 	"github.com/lineaged/lineaged/netlink"
 	"github.com/lineaged/lineaged/proc"
 	"github.com/lineaged/lineaged/ui"
@@ -48,10 +48,10 @@ type liveAgent struct {
 	// accounts names live events' users and groups (/etc/passwd,
 	// /etc/group, getent for directory users).
 	accounts *accounts.Resolver
-	files   *fanotify.Source
-	sockets *netlink.Source
-	off     []event.Health // sources not running, and why
-	workers *workers
+	files    *fanotify.Source
+	sockets  *netlink.Source
+	off      []event.Health // sources not running, and why
+	workers  *workers
 
 	filesOverflowsBefore uint64 // fanotify overflows of watchers replaced by reloads
 	lastBeat             time.Time

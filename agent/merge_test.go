@@ -38,7 +38,7 @@ type fakeProc struct {
 	lookup int // NetNS calls
 }
 
-func (f *fakeProc) NetNS(pid int) uint64 { f.lookup++; return f.netns[pid] }
+func (f *fakeProc) NetNS(pid int) uint64       { f.lookup++; return f.netns[pid] }
 func (f *fakeProc) Leaders(pid int) (int, int) { return 0, 0 }
 func (f *fakeProc) Exec(pid int) (string, []string) {
 	if x, ok := f.exe[pid]; ok {

@@ -42,7 +42,7 @@ func corpus(t *testing.T) []*event.Event {
 	}
 	full.Parent = &full.Ancestry[0]
 	unknownParent := &event.Event{ID: "c-2", TimeMsec: 1, Kind: event.KindEvent, Process: event.Process{PID: 5},
-		Audit: &event.Audit{Result: "fail"}, // no event.outcome: auditd.result says it
+		Audit:    &event.Audit{Result: "fail"}, // no event.outcome: auditd.result says it
 		Ancestry: []event.ProcRef{{PID: 4, Unknown: true}}}
 	unknownParent.Parent = &unknownParent.Ancestry[0]
 	alert := full.Clone()
