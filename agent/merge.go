@@ -66,11 +66,17 @@ type execMerge struct {
 	forks   uint64            // connector forks (fed to the graph, not written)
 }
 
-// heldExec is a connector exec waiting for audit's view of it.
+// heldExec is a connector exec waiting for audit's view of it, and the
+// connector's exit of the same process when it came meanwhile (a short
+// process: fork, exec and exit in a millisecond, before audit's records
+// are through reassembly). The exit waits too, and goes through the graph
+// only once the exec has, so that its line names the executable (SPEC §5:
+// an exit is written once, with the executable and the code).
 type heldExec struct {
 	e    *event.Event
 	proc graph.Proc
 	due  time.Time
+	exit *event.Event
 }
 
 func newExecMerge(p stages, fs procReader, now func() time.Time) *execMerge {
@@ -100,8 +106,10 @@ func (m *execMerge) audit(e *event.Event) {
 			m.snapshot()
 		}
 	}
+	var held *heldExec
 	if exec {
-		if _, ok := m.pending[pid]; ok {
+		if h, ok := m.pending[pid]; ok {
+			held = h
 			delete(m.pending, pid)
 			e.Labels = append(e.Labels, event.KV{Key: "sources", Value: "auditd,proc"})
 			m.merged++
@@ -110,6 +118,17 @@ func (m *execMerge) audit(e *event.Event) {
 		}
 	}
 	m.p.Write(e, proc)
+	if held != nil {
+		m.releaseExit(held)
+	}
+}
+
+// releaseExit hands over the exit held with an exec, once the exec is.
+func (m *execMerge) releaseExit(h *heldExec) {
+	if x := h.exit; x != nil {
+		h.exit = nil
+		m.p.Write(x, m.p.Enrich(x))
+	}
 }
 
 // proc handles an event from the proc connector. Forks feed the graph
@@ -123,6 +142,10 @@ func (m *execMerge) proc(e *event.Event) {
 			e.Process.NetNS = m.fs.NetNS(pid)
 			e.Process.SID, e.Process.PGID = m.fs.Leaders(pid)
 		}
+	}
+	if h, ok := m.pending[pid]; ok && e.Action == event.ActionExited && h.exit == nil {
+		h.exit = e.Clone() // after the exec it ends
+		return
 	}
 	proc := m.p.Enrich(e)
 	switch {
@@ -161,6 +184,7 @@ func (m *execMerge) release(all bool) {
 			h.proc = m.p.Enrich(h.e)
 		}
 		m.p.Write(h.e, h.proc)
+		m.releaseExit(h)
 	}
 	for pid, t := range m.recent {
 		if now.Sub(t) > 2*execMergeWindow {

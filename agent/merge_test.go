@@ -228,3 +228,38 @@ func hasLabel(e *event.Event, k, v string) bool {
 	}
 	return false
 }
+
+// TestMergeExitWaitsForExec: a short process's connector exit comes while
+// its exec waits for audit's; the exit waits too and is written after the
+// exec, with the executable audit gave, whether audit's twin comes or the
+// wait runs out.
+func TestMergeExitWaitsForExec(t *testing.T) {
+	m, st, fp, c := newTestMerge(true)
+	m.proc(procEvent(44, event.ActionExecuted))
+	code := 0
+	exit := procEvent(44, event.ActionExited)
+	exit.Process.ExitCode = &code
+	m.proc(exit)
+	if len(st.written) != 0 || len(st.enriched) != 1 {
+		t.Fatalf("the exit was written (%s) or enriched (%v) before its exec", st.writes(), st.enriched)
+	}
+	c.advance(30 * time.Millisecond)
+	m.audit(auditExec(44, "/usr/bin/echo"))
+	if got := st.writes(); got != "auditd executed 44 /usr/bin/echo; proc exited 44 " {
+		t.Fatalf("written %q", got)
+	}
+	if strings.Join(st.enriched, ",") != "proc executed 44,auditd executed 44,proc exited 44" {
+		t.Errorf("enriched %v", st.enriched)
+	}
+
+	// No twin: the exit follows the connector's exec when its wait ends.
+	m, st, fp, c = newTestMerge(true)
+	fp.exe[45] = "/usr/bin/true"
+	m.proc(procEvent(45, event.ActionExecuted))
+	m.proc(procEvent(45, event.ActionExited))
+	c.advance(time.Second)
+	m.release(false)
+	if got := st.writes(); got != "proc executed 45 /usr/bin/true; proc exited 45 " {
+		t.Fatalf("without a twin: written %q", got)
+	}
+}
