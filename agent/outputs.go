@@ -50,7 +50,8 @@ func NewEncoder(c *config.Config, version string, local bool, log zerolog.Logger
 	if err != nil {
 		log.Warn().Err(err).Msg("writing compact ancestry")
 	}
-	o := output.Options{Ancestry: anc, RecordTypes: c.Output.RecordTypes, Agent: output.Agent{Version: version}}
+	o := output.Options{Ancestry: anc, RecordTypes: c.Output.RecordTypes, HostDetails: c.Output.HostDetails,
+		Agent: output.Agent{Version: version}}
 	if local {
 		o.Host, o.Agent.ID = localFacts(c, log)
 	}

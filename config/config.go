@@ -133,6 +133,9 @@ type Output struct {
 	Ancestry   string        // ancestry: full, compact or ids (SPEC §5)
 	// RecordTypes (record_types) writes auditd.record_types on each line.
 	RecordTypes bool
+	// HostDetails (host_details) writes host.* and agent.id on every
+	// line, not only on lineaged's own events and alerts.
+	HostDetails bool
 	Syslog      Syslog // syslog: a copy of every line to a syslog receiver
 	Kafka       Kafka  // kafka: a copy of every line to Kafka
 }
@@ -567,6 +570,7 @@ func (c *Config) Settings() []KV {
 		KV{"output.flush_every", d(c.Output.FlushEvery)},
 		KV{"output.ancestry", c.Output.Ancestry},
 		KV{"output.record_types", b(c.Output.RecordTypes)},
+		KV{"output.host_details", b(c.Output.HostDetails)},
 		KV{"output.max_size", sz(c.Output.MaxSize)},
 		KV{"output.keep", u(c.Output.Keep)},
 		KV{"output.syslog.address", c.Output.Syslog.Address},
@@ -724,6 +728,7 @@ func (p *parser) apply(c *Config, data []byte) {
 				{"keep", func(k string, v *yaml.Node) { p.uint32(k, v, &c.Output.Keep, 1, 1000) }},
 				{"ancestry", func(k string, v *yaml.Node) { p.oneOf(k, v, &c.Output.Ancestry, "full", "compact", "ids") }},
 				{"record_types", func(k string, v *yaml.Node) { p.bool(k, v, &c.Output.RecordTypes) }},
+				{"host_details", func(k string, v *yaml.Node) { p.bool(k, v, &c.Output.HostDetails) }},
 				{"syslog", func(k string, v *yaml.Node) {
 					sl := &c.Output.Syslog
 					p.mapping(v, k, []field{

@@ -178,6 +178,7 @@ output:
   keep: 9
   ancestry: ids
   record_types: true
+  host_details: true
   syslog:
     address: siem.example:6514
     tls: true
@@ -242,7 +243,7 @@ redact:
 			{Path: "/opt/*/bin", Ops: []string{"open", "exec"}, Recursive: true},
 		}, Exclude: []string{"/srv/app/config/cache"}, UnlimitedQueue: true},
 		Network: Network{SnapshotEvery: 0},
-		Output: Output{File: "-", FlushEvery: time.Millisecond, MaxSize: 0, Keep: 9, Ancestry: "ids", RecordTypes: true,
+		Output: Output{File: "-", FlushEvery: time.Millisecond, MaxSize: 0, Keep: 9, Ancestry: "ids", RecordTypes: true, HostDetails: true,
 			Syslog: Syslog{Address: "siem.example:6514", TLS: true, CAFile: "/etc/ssl/siem-ca.pem", ServerName: "siem.example",
 				SpoolDir: "/srv/spool", MaxSpool: 2 << 30, Facility: 10},
 			Kafka: Kafka{Brokers: []string{"kafka-1.example:9093", "[2001:db8::1]:9093"}, Topics: KafkaTopics{Event: "ids.events", Alert: "ids_alerts-1"},
@@ -565,6 +566,7 @@ func TestSettings(t *testing.T) {
 		{"output.flush_every", "100ms"},
 		{"output.ancestry", "compact"},
 		{"output.record_types", "false"},
+		{"output.host_details", "false"},
 		{"output.max_size", "104857600"},
 		{"output.keep", "5"},
 		{"output.syslog.address", ""},

@@ -69,6 +69,12 @@ type Agent struct {
 // Options choose what an Encoder writes besides the event.
 type Options struct {
 	Ancestry Ancestry
+	// HostDetails writes the local host's facts (Host) and agent.id on
+	// every line (output.host_details). Off, they are on lineaged's own
+	// events (started, settings, heartbeat, stopped, ...) and on alerts
+	// only: the same few hundred bytes on every line would be a tenth
+	// of what a SIEM ingests, and host.name names the host everywhere.
+	HostDetails bool
 	// RecordTypes writes auditd.record_types, the audit records each
 	// event was made of (output.record_types; off by default: it is the
 	// same few names on every exec line).
@@ -83,6 +89,8 @@ type Options struct {
 type Encoder struct {
 	ancestry    Ancestry
 	recordTypes bool
+	hostDetails bool
+	agentWithID []byte // `,"agent":{...,"id":...}`
 	agent       []byte // `,"agent":{...}`
 	hostName    string
 	hostFacts   []byte // members after host.name
@@ -90,11 +98,11 @@ type Encoder struct {
 
 // NewEncoder returns an Encoder for o.
 func NewEncoder(o Options) *Encoder {
-	enc := &Encoder{ancestry: o.Ancestry, recordTypes: o.RecordTypes}
+	enc := &Encoder{ancestry: o.Ancestry, recordTypes: o.RecordTypes, hostDetails: o.HostDetails}
 	a := []byte(`,"agent":{"type":"lineaged"`)
 	a = appendStr(a, "version", o.Agent.Version)
-	a = appendStr(a, "id", o.Agent.ID)
-	enc.agent = append(a, '}')
+	enc.agent = append(a[:len(a):len(a)], '}')
+	enc.agentWithID = append(appendStr(a[:len(a):len(a)], "id", o.Agent.ID), '}')
 	if h := o.Host; h != nil && h.Name != "" {
 		enc.hostName = h.Name
 		f := []byte(`{"name":""`)

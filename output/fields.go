@@ -23,6 +23,16 @@ func (enc *Encoder) appendProcess(dst []byte, e *event.Event) []byte {
 	}
 	dst = appendStr(dst, "executable", p.Executable)
 	dst = appendStr(dst, "name", p.Name)
+	terse := enc.terse(e)
+	if terse {
+		// The end of a process, as its exec line (the same entity_id)
+		// already described it: which process, its code, its parent.
+		if p.ExitCode != nil {
+			dst = appendInt(dst, "exit_code", int64(*p.ExitCode))
+		}
+		dst = enc.appendParent(dst, e, true)
+		return closeObject(dst, m)
+	}
 	if len(p.Args) > 0 {
 		// The proctitle is argv again (audit's, cut at 128 bytes):
 		// command_line and args carry it whole.
@@ -51,8 +61,21 @@ func (enc *Encoder) appendProcess(dst []byte, e *event.Event) []byte {
 	dst = appendLeader(dst, "session_leader", p.SID, p.SessionLeader)
 	dst = appendLeader(dst, "group_leader", p.PGID, p.GroupLeader)
 
-	// process.parent: the Parent reference, with the bare PPID standing in
-	// for a missing Parent or a Parent without a pid.
+	dst = enc.appendParent(dst, e, false)
+	return closeObject(dst, m)
+}
+
+// terse reports a line that ends a process (exited, thread-exited) in
+// compact and ids modes: its exec line has the rest.
+func (enc *Encoder) terse(e *event.Event) bool {
+	return enc.ancestry != AncestryFull && e.Category == event.CategoryProcess && e.Type == event.TypeEnd
+}
+
+// appendParent writes process.parent: the Parent reference, with the bare
+// PPID standing in for a missing Parent or a Parent without a pid; whole
+// unless the encoder writes ids only or the line is terse.
+func (enc *Encoder) appendParent(dst []byte, e *event.Event, idsOnly bool) []byte {
+	p := &e.Process
 	dst, pm := openObject(dst, "parent")
 	ppid := p.PPID
 	if r := e.Parent; r != nil {
@@ -63,7 +86,7 @@ func (enc *Encoder) appendProcess(dst []byte, e *event.Event) []byte {
 		if ppid != 0 {
 			dst = appendInt(dst, "pid", int64(ppid))
 		}
-		if enc.ancestry != AncestryIDs {
+		if enc.ancestry != AncestryIDs && !idsOnly {
 			dst = appendStr(dst, "executable", r.Executable)
 			dst = appendStr(dst, "name", baseName(r.Executable))
 			dst = appendStrArray(dst, "args", r.Args)
@@ -72,8 +95,7 @@ func (enc *Encoder) appendProcess(dst []byte, e *event.Event) []byte {
 	} else if ppid != 0 {
 		dst = appendInt(dst, "pid", int64(ppid))
 	}
-	dst = closeObject(dst, pm)
-	return closeObject(dst, m)
+	return closeObject(dst, pm)
 }
 
 // appendLeader writes ECS's process.session_leader or group_leader: the
@@ -97,7 +119,7 @@ func appendLeader(dst []byte, key string, pid int, entity string) []byte {
 // up; ids, entity id and pid. An ancestor the source had no record of is
 // {"pid":N,"unknown":true} in every mode.
 func (enc *Encoder) appendAncestry(dst []byte, e *event.Event) []byte {
-	if len(e.Ancestry) == 0 {
+	if len(e.Ancestry) == 0 || enc.terse(e) {
 		return dst
 	}
 	dst = appendKey(dst, "ancestry")

@@ -30,11 +30,16 @@ func (enc *Encoder) Append(dst []byte, e *event.Event) []byte {
 	dst = append(dst, `,"ecs":{"version":"`+event.ECSVersion+`"}`...)
 	dst = appendEventObject(dst, e)
 	dst = appendStr(dst, "message", e.Message)
-	dst = append(dst, enc.agent...)
+	details := enc.hostDetails || e.Module == event.ModuleLineaged || e.Kind == event.KindAlert
+	if details {
+		dst = append(dst, enc.agentWithID...)
+	} else {
+		dst = append(dst, enc.agent...)
+	}
 	if e.Host != "" {
 		dst = append(dst, `,"host":{"name":`...)
 		dst = appendString(dst, e.Host)
-		if enc.hostName != "" && e.Host == enc.hostName {
+		if details && enc.hostName != "" && e.Host == enc.hostName {
 			dst = append(dst, enc.hostFacts...)
 		}
 		dst = append(dst, '}')

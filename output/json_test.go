@@ -850,3 +850,55 @@ func TestAlertEvent(t *testing.T) {
 		t.Fatalf("lineaged object: %s", b)
 	}
 }
+
+// TestTerseEndAndHostDetails: compact and ids write a process's end with
+// its identity, code and parent ids only (its exec line has the rest;
+// full writes it all), and the local host's facts and agent.id go on
+// lineaged's own events and alerts unless HostDetails asks for every line.
+func TestTerseEndAndHostDetails(t *testing.T) {
+	code := 2
+	exit := &event.Event{TimeMsec: 5, Category: event.CategoryProcess, Type: event.TypeEnd, Action: event.ActionExited,
+		Module: event.ModuleProc, Host: "h",
+		Process: event.Process{EntityID: "x", PID: 9, Executable: "/usr/bin/true", Name: "true", Args: []string{"true", "a"},
+			WorkingDirectory: "/tmp", ExitCode: &code, StartMsec: 1},
+		Ancestry: []event.ProcRef{{EntityID: "p", PID: 8, Executable: "/bin/sh", Args: []string{"sh"}}}}
+	exit.Parent = &exit.Ancestry[0]
+	host := &Host{Name: "h", Hostname: "h", ID: "m", OSType: "linux"}
+	for _, tc := range []struct {
+		mode  Ancestry
+		terse bool
+	}{{AncestryCompact, true}, {AncestryIDs, true}, {AncestryFull, false}} {
+		m := decodeLine(t, NewEncoder(Options{Ancestry: tc.mode, Host: host, Agent: Agent{ID: "a"}}).Append(nil, exit))
+		for path, want := range map[string]any{
+			"process.entity_id": "x", "process.executable": "/usr/bin/true", "process.exit_code": 2.0,
+			"process.parent.entity_id": "p", "host.name": "h",
+		} {
+			if v, _ := lookup(m, path); v != want {
+				t.Errorf("%v: %s = %v, want %v", tc.mode, path, v, want)
+			}
+		}
+		for _, path := range []string{"process.args", "process.working_directory", "process.parent.executable", "lineaged.ancestry"} {
+			if _, ok := lookup(m, path); ok == tc.terse {
+				t.Errorf("%v: %s present %v, want %v", tc.mode, path, ok, !tc.terse)
+			}
+		}
+		for _, path := range []string{"host.hostname", "host.id", "agent.id"} {
+			if _, ok := lookup(m, path); ok {
+				t.Errorf("%v: %s on a source's line without HostDetails", tc.mode, path)
+			}
+		}
+	}
+	own := &event.Event{TimeMsec: 5, Module: event.ModuleLineaged, Host: "h", Action: event.ActionStarted}
+	for _, tc := range []struct {
+		e       *event.Event
+		details bool
+		want    bool
+	}{{own, false, true}, {exit, false, false}, {exit, true, true}} {
+		m := decodeLine(t, NewEncoder(Options{Host: host, HostDetails: tc.details, Agent: Agent{ID: "a"}}).Append(nil, tc.e))
+		for _, path := range []string{"host.hostname", "host.id", "host.os.type", "agent.id"} {
+			if _, ok := lookup(m, path); ok != tc.want {
+				t.Errorf("%s, HostDetails %v: %s present %v, want %v", tc.e.Module, tc.details, path, ok, tc.want)
+			}
+		}
+	}
+}
