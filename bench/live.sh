@@ -673,7 +673,7 @@ per_exec() { awk -v b="${1:-}" -v n="${R_STARTED[$2]:-0}" 'BEGIN {if (b != "" &&
 			verdict "Must: lineaged CPU <= auditd CPU" "$v" "${R_CPU[$LMAIN]} s vs ${R_CPU[auditd]} s, ${ratio}x"
 			[ "$v" = 1 ] || missed=1
 		else
-			echo "Must: lineaged CPU <= auditd CPU      n/a   (auditd not measured)"
+			printf '%-38s n/a   (%s)\n' "Must: lineaged CPU <= auditd CPU" "auditd not measured"
 			missed=1
 		fi
 		v=$([ "${R_LOST[$LMAIN]}" = 0 ] && [ "${R_KLOST[$LMAIN]}" = 0 ] && echo 1 || echo 0)
