@@ -7,8 +7,8 @@
 #   make integration  root tests against the live kernel (TestIntegration*), also under each legacy profile
 #   make fuzz         short fuzz runs (FUZZTIME each, default 15s)
 #   make fuzz-long    long fuzz runs (FUZZTIME=10m), not in CI
-#   make bench        go benchmarks + lineaged vs laurel on a ≥500k-line log, not in CI
-#   make bench-live   live agent vs Debian's auditd under 1,000 execs/s (root, audit free), not in CI
+#   make bench        go benchmarks + lineaged vs laurel on a ≥500k-line log (lines/s, bytes per event), not in CI
+#   make bench-live   live agent (each output.ancestry mode) vs Debian's auditd and go-audit (GOAUDIT_BIN) under 1,000 execs/s: CPU, latency, bytes per exec (root, audit free), not in CI
 #   make soak         2,000 execs/s with every source for 5 minutes: RSS flat, graph evicting, nothing lost (root), not in CI
 #   make demo         replay the sample log the repository ships and show what came out
 

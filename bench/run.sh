@@ -110,6 +110,8 @@ say "generating $BIG"
 mv -f "$BIG.tmp" "$BIG"
 IN_LINES=$(wc -l <"$BIG")
 IN_BYTES=$(stat -c %s "$BIG")
+# events in the input: distinct msg=audit(TIME:SERIAL) ids
+IN_EVENTS=$(awk 'match($0, /msg=audit\([0-9.]+:[0-9]+\)/) {k = substr($0, RSTART, RLENGTH); if (!(k in s)) {s[k]; n++}} END {print n + 0}' "$BIG")
 cat "$BIG" >/dev/null # warm the page cache for every tool alike
 
 # ---------------------------------------------------------------- timing
@@ -154,19 +156,50 @@ summarize() {
 	SUM_STATUS[$name]=ok
 }
 
-# bench_tool NAME STDIN CMD...: one untimed run counting output lines (with
-# the tool's stdout replaced by a pipe), then $RUNS timed runs.
-bench_tool() {
-	local name=$1 stdin=$2
+# count_output NAME STDIN CMD...: one untimed run with the tool's stdout
+# piped into a counter (awk; LC_ALL=C, so length is in bytes). Sets
+# CNT_LINES and CNT_BYTES (all output), CNT_SUMLINES and CNT_SUMBYTES
+# (lineaged's replay-summary line) and CNT_IDS (distinct laurel event ids,
+# the "ID" each of its lines starts with); keeps the first 5 lines in
+# $OUT/NAME.sample.txt.
+count_output() {
+	local name=$1 stdin=$2 counts rc=0
 	shift 2
-	local countcmd=("$@") outlines rc=0
-	say "$name: verification run (output lines counted)"
-	outlines=$(taskset -c "$CPU" "${countcmd[@]}" <"$stdin" 2>"$OUT/$name.stderr.verify" |
-		awk -v s="$OUT/$name.sample.txt" 'NR <= 5 {print > s} END {print NR}') || rc=$?
+	counts=$(taskset -c "$CPU" "$@" <"$stdin" 2>"$OUT/$name.stderr.verify" |
+		awk -v s="$OUT/$name.sample.txt" '
+			NR <= 5 {print > s}
+			{bytes += length($0) + 1}
+			/"action":"replay-summary"/ {sl++; sb += length($0) + 1}
+			match($0, /^\{"ID":"[^"]*"/) {k = substr($0, RSTART, RLENGTH); if (!(k in ids)) {ids[k]; nid++}}
+			END {printf "%d %d %d %d %d\n", NR, bytes, sl, sb, nid}') || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		warn "$name failed (exit $rc), see $OUT/$name.stderr.verify"
 		return 1
 	fi
+	read -r CNT_LINES CNT_BYTES CNT_SUMLINES CNT_SUMBYTES CNT_IDS <<<"$counts"
+}
+
+# bytes_of KEY: per-event bytes from the last count_output into B_EVENTS[KEY],
+# B_BYTES[KEY]: lineaged's replay-summary line is subtracted from both its
+# lines and its bytes (it is not an event); laurel writes none.
+declare -A B_EVENTS B_BYTES
+bytes_of() {
+	B_EVENTS[$1]=$((CNT_LINES - CNT_SUMLINES))
+	B_BYTES[$1]=$((CNT_BYTES - CNT_SUMBYTES))
+	say "$1: ${B_EVENTS[$1]} events, ${B_BYTES[$1]} bytes, $(per_event "$1") B/event"
+}
+per_event() { awk -v b="${B_BYTES[$1]}" -v e="${B_EVENTS[$1]}" 'BEGIN {if (e > 0) printf "%.1f", b / e; else print "n/a"}'; }
+
+# bench_tool NAME KEY STDIN CMD...: one untimed run counting output lines
+# and bytes (count_output; the bytes are kept under KEY), then $RUNS timed
+# runs of TIMED_CMD with stdout to /dev/null.
+bench_tool() {
+	local name=$1 key=$2 stdin=$3
+	shift 3
+	say "$name: verification run (output lines and bytes counted)"
+	count_output "$name" "$stdin" "$@" || return 1
+	local outlines=$CNT_LINES
+	bytes_of "$key"
 	say "$name: $outlines output lines; $RUNS timed runs"
 	local i
 	for ((i = 1; i <= RUNS; i++)); do
@@ -182,9 +215,24 @@ bench_tool() {
 failed=()
 rm -f "$OUT"/*.time.* "$OUT"/*.stderr.* "$OUT"/*.sample.txt "$OUT"/*.sample.jsonl
 
+# lineaged is timed with output.ancestry compact (the default); its bytes
+# are counted in each of the three modes, full and ids in one more untimed
+# run each.
 if [ "$lineaged_ok" = 1 ]; then
-	TIMED_CMD=("$LINEAGED_BIN" replay --output /dev/null "$BIG")
-	bench_tool lineaged /dev/null "$LINEAGED_BIN" replay --output - "$BIG" || { SUM_STATUS[lineaged]=failed; failed+=(lineaged); }
+	TIMED_CMD=("$LINEAGED_BIN" replay --ancestry compact --output /dev/null "$BIG")
+	if bench_tool lineaged lineaged-compact /dev/null "$LINEAGED_BIN" replay --ancestry compact --output - "$BIG"; then
+		for mode in full ids; do
+			say "lineaged --ancestry $mode: untimed run (output lines and bytes counted)"
+			if count_output "lineaged-$mode" /dev/null "$LINEAGED_BIN" replay --ancestry "$mode" --output - "$BIG"; then
+				bytes_of "lineaged-$mode"
+			else
+				failed+=("lineaged-$mode")
+			fi
+		done
+	else
+		SUM_STATUS[lineaged]=failed
+		failed+=(lineaged)
+	fi
 else
 	SUM_STATUS[lineaged]=$SUM_STATUS_LINEAGED
 	failed+=(lineaged)
@@ -193,7 +241,7 @@ fi
 # laurel reads the log on stdin and runs in $OUT (its `directory = "."`;
 # env -C execs laurel in place, so /usr/bin/time still measures laurel).
 TIMED_CMD=(env -C "$OUT" "$LAUREL" -c "$PWD/$LAUREL_CONFIG")
-if bench_tool laurel "$BIG" "${TIMED_CMD[@]}"; then
+if bench_tool laurel laurel "$BIG" "${TIMED_CMD[@]}"; then
 	# laurel's own accounting: "Stopped laurel processed N lines M events with E errors in total"
 	lp=$(sed -n 's/.*processed \([0-9]*\) lines.*/\1/p' "$OUT/laurel.stderr.verify" | tail -n 1)
 	le=$(sed -n 's/.* with \([0-9]*\) errors.*/\1/p' "$OUT/laurel.stderr.verify" | tail -n 1)
@@ -202,6 +250,14 @@ if bench_tool laurel "$BIG" "${TIMED_CMD[@]}"; then
 		warn "laurel did not process the whole input cleanly: $LAUREL_NOTE (input $IN_LINES lines)"
 		SUM_STATUS[laurel]=failed
 		failed+=(laurel)
+	fi
+	# One line per event: as many lines as distinct event ids in them, and
+	# as the input has. (laurel's own "M events" counter says 0 here.)
+	LAUREL_EVENTS_NOTE="laurel: ${B_EVENTS[laurel]} lines, $CNT_IDS distinct event ids in them, $IN_EVENTS events in the input"
+	if [ "${B_EVENTS[laurel]}" != "$CNT_IDS" ] || [ "$CNT_IDS" != "$IN_EVENTS" ]; then
+		warn "laurel's lines are not one per event: $LAUREL_EVENTS_NOTE; its bytes/event is not comparable"
+		LAUREL_EVENTS_NOTE+=" -- NOT one line per event"
+		B_EVENTS[laurel]=
 	fi
 else
 	SUM_STATUS[laurel]=failed
@@ -213,7 +269,7 @@ if [ "$AUSEARCH" = 1 ]; then
 	AUS=$(PATH=$PATH:/usr/sbin:/sbin command -v ausearch 2>/dev/null || true)
 	if [ -n "$AUS" ]; then
 		TIMED_CMD=("$AUS" -if "$BIG" --format raw)
-		if ! bench_tool ausearch /dev/null "$AUS" -if "$BIG" --format raw; then
+		if ! bench_tool ausearch ausearch /dev/null "$AUS" -if "$BIG" --format raw; then
 			AUSEARCH_NOTE="ausearch failed; ignored (informational only)"
 		fi
 	else
@@ -230,7 +286,8 @@ fmt_row() { printf '%-10s %12s %9s %9s %14s %12s\n' "$@"; }
 	echo "tools:    lineaged=$LINEAGED_BIN; laurel $("$LAUREL" --version 2>&1 | head -n 1) ($LAUREL -c $LAUREL_CONFIG); $(go version | cut -d' ' -f3)"
 	echo "input:    $BIG: $IN_LINES lines, $IN_BYTES bytes, $FORMAT format (from $RECORDED)"
 	echo "method:   each tool pinned with taskset -c $CPU, stdout -> /dev/null, median of $RUNS runs"
-	echo "          (lines/s = input lines / median wall; CPU = user+sys; RSS = max resident set size)"
+	echo "          (lines/s = input lines / median wall; CPU = user+sys; RSS = max resident set size);"
+	echo "          lineaged timed with --ancestry compact; bytes counted in separate untimed runs (stdout piped to a counter)"
 	echo
 	fmt_row tool lines/s "wall s" "CPU s" "peak RSS MiB" "output lines"
 	for t in lineaged laurel ausearch; do
@@ -245,6 +302,20 @@ fmt_row() { printf '%-10s %12s %9s %9s %14s %12s\n' "$@"; }
 	[ -n "${LAUREL_NOTE:-}" ] && echo "$LAUREL_NOTE"
 	[ -n "$AUSEARCH_NOTE" ] && echo "$AUSEARCH_NOTE"
 	[ "$AUSEARCH" = 1 ] && [ -z "$AUSEARCH_NOTE" ] && echo "ausearch --format raw: informational only (regroups and re-prints records, no JSON, no lineage)"
+	echo
+	echo "bytes per event = output bytes / events, events = output lines ($IN_EVENTS events in the input);"
+	echo "lineaged's one replay-summary line (not an event) is subtracted from its lines and its bytes"
+	fmt_bytes() { printf '%-18s %10s %12s %9s\n' "$@"; }
+	fmt_bytes tool events bytes B/event
+	for k in lineaged-full lineaged-compact lineaged-ids laurel; do
+		if [ -n "${B_EVENTS[$k]:-}" ]; then
+			fmt_bytes "${k/-/ }" "${B_EVENTS[$k]}" "${B_BYTES[$k]}" "$(per_event "$k")"
+		else
+			fmt_bytes "${k/-/ }" "not measured" - -
+		fi
+	done
+	[ -n "${LAUREL_EVENTS_NOTE:-}" ] && echo "$LAUREL_EVENTS_NOTE"
+	echo
 
 	verdict() { # name ok(1/0) detail
 		printf '%-34s %s  (%s)\n' "$1" "$([ "$2" = 1 ] && echo PASS || echo FAIL)" "$3"
@@ -272,6 +343,15 @@ fmt_row() { printf '%-10s %12s %9s %9s %14s %12s\n' "$@"; }
 		ok=$(awk -v v="${SUM_RSS[lineaged]}" -v t="$TARGET_RSS_MIB" 'BEGIN {print (v <= t) ? 1 : 0}')
 		verdict "peak RSS <= $TARGET_RSS_MIB MiB" "$ok" "$(printf '%.1f' "${SUM_RSS[lineaged]}") MiB"
 		[ "$ok" = 1 ] || missed=1
+		if [ -n "${B_EVENTS[lineaged-compact]:-}" ] && [ -n "${B_EVENTS[laurel]:-}" ]; then
+			c=$(per_event lineaged-compact) l=$(per_event laurel)
+			ok=$(awk -v c="$c" -v l="$l" 'BEGIN {print (c + 0 <= l + 0) ? 1 : 0}')
+			verdict "bytes/event (compact) <= laurel's" "$ok" \
+				"$c vs $l B/event, $(awk -v c="$c" -v l="$l" 'BEGIN {printf "%.2f", c / l}')x"
+			[ "$ok" = 1 ] || missed=1
+		else
+			echo "bytes/event (compact) <= laurel's n/a   (not both measured)"
+		fi
 	else
 		echo "targets: not evaluated, lineaged ${SUM_STATUS[lineaged]}"
 	fi

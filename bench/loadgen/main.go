@@ -22,9 +22,12 @@
 // records when it first saw each marked exec; after the load it waits up to
 // -grace for the missing ones. -count reads FILE once and counts the marked
 // execs in it (no timing). FILE is lineaged's JSON lines (a line counts if
-// event.action is "executed" and process.args holds a marker argument) or a
-// RAW audit log (a type=EXECVE line holding a marker argument). Each exec
-// is counted once (unique SEQ).
+// event.action is "executed" and process.args holds a marker argument),
+// go-audit's JSON lines (a line whose EXECVE message, type 1309, holds a
+// marker argument) or a RAW audit log (a type=EXECVE line holding a marker
+// argument). Each exec is counted once (unique SEQ). For JSON lines the
+// bytes of the marked lines are summed too (bytes.ACTION for lineaged,
+// bytes.go-audit), newline included.
 //
 // Results go to stdout as "key value" lines (started, elapsed_s, rate,
 // seen, p50_ms, ...), progress and errors to stderr.
@@ -226,12 +229,13 @@ type matcher struct {
 	seenAt  map[int]int64
 	actions map[string]int // marked JSON lines by event.action
 	sources map[string]int // executed events by labels.sources / event.module
+	bytes   map[string]int // bytes of marked JSON lines (newline included) by event.action, or "go-audit"
 	lines   int
 }
 
 func newMatcher(marker string) *matcher {
 	return &matcher{needle: []byte(marker + "-"), sent: map[int]int64{}, seenAt: map[int]int64{},
-		actions: map[string]int{}, sources: map[string]int{}}
+		actions: map[string]int{}, sources: map[string]int{}, bytes: map[string]int{}}
 }
 
 // token parses "SEQ-UNIXNS" (what follows the marker) at the start of b.
@@ -285,9 +289,26 @@ func (m *matcher) line(l []byte, now int64) {
 				Args []string `json:"args"`
 			} `json:"process"`
 			Labels map[string]any `json:"labels"`
+			// go-audit: the event's records as they came, type and text
+			Messages []struct {
+				Type int    `json:"type"`
+				Data string `json:"data"`
+			} `json:"messages"`
 		}
 		if json.Unmarshal(l, &e) != nil {
 			return
+		}
+		for _, r := range e.Messages {
+			if r.Type != 1309 { // EXECVE
+				continue
+			}
+			if seq, ns, ok := m.find([]byte(r.Data)); ok {
+				m.actions["go-audit"]++
+				m.bytes["go-audit"] += len(l) + 1
+				m.sources["EXECVE"]++
+				m.record(seq, ns, now)
+				return
+			}
 		}
 		for _, a := range e.Process.Args {
 			rest, found := strings.CutPrefix(a, string(m.needle))
@@ -299,6 +320,7 @@ func (m *matcher) line(l []byte, now int64) {
 				continue
 			}
 			m.actions[e.Event.Action]++
+			m.bytes[e.Event.Action] += len(l) + 1
 			if e.Event.Action != "executed" {
 				break
 			}
@@ -316,16 +338,22 @@ func (m *matcher) line(l []byte, now int64) {
 	if !bytes.Contains(l, []byte("type=EXECVE ")) {
 		return
 	}
-	for rest := l; ; {
+	if seq, ns, ok := m.find(l); ok {
+		m.sources["EXECVE"]++
+		m.record(seq, ns, now)
+	}
+}
+
+// find returns the first marker argument's SEQ and UNIXNS in b.
+func (m *matcher) find(b []byte) (seq int, ns int64, ok bool) {
+	for rest := b; ; {
 		i := bytes.Index(rest, m.needle)
 		if i < 0 {
-			return
+			return 0, 0, false
 		}
 		rest = rest[i+len(m.needle):]
 		if seq, ns, ok := token(rest); ok {
-			m.sources["EXECVE"]++
-			m.record(seq, ns, now)
-			return
+			return seq, ns, true
 		}
 	}
 }
@@ -363,6 +391,9 @@ func (m *matcher) report(w io.Writer, timed bool) {
 	}
 	for _, kv := range sortedKeys(m.sources) {
 		fmt.Fprintf(w, "source.%s %d\n", kv, m.sources[kv])
+	}
+	for _, kv := range sortedKeys(m.bytes) {
+		fmt.Fprintf(w, "bytes.%s %d\n", kv, m.bytes[kv])
 	}
 	if !timed {
 		return
