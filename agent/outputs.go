@@ -19,6 +19,7 @@ import (
 	"github.com/lineaged/lineaged/internal/rotate"
 	"github.com/lineaged/lineaged/kafkaout"
 	"github.com/lineaged/lineaged/output"
+	"github.com/lineaged/lineaged/proc"
 	"github.com/lineaged/lineaged/syslogout"
 )
 
@@ -54,6 +55,7 @@ func NewEncoder(c *config.Config, version string, local bool, log zerolog.Logger
 		Agent: output.Agent{Version: version}}
 	if local {
 		o.Host, o.Agent.ID = localFacts(c, log)
+		o.HostNetNS = proc.NewFS("/proc").NetNS(1)
 	}
 	return output.NewEncoder(o)
 }

@@ -75,6 +75,10 @@ type Options struct {
 	// only: the same few hundred bytes on every line would be a tenth
 	// of what a SIEM ingests, and host.name names the host everywhere.
 	HostDetails bool
+	// HostNetNS is the host's network namespace inode (live: pid 1's);
+	// lineaged.netns and lineaged.network.netns are written for other
+	// namespaces only (containers, ip netns), where they say something.
+	HostNetNS uint64
 	// RecordTypes writes auditd.record_types, the audit records each
 	// event was made of (output.record_types; off by default: it is the
 	// same few names on every exec line).
@@ -90,6 +94,7 @@ type Encoder struct {
 	ancestry    Ancestry
 	recordTypes bool
 	hostDetails bool
+	hostNetNS   uint64
 	agentWithID []byte // `,"agent":{...,"id":...}`
 	agent       []byte // `,"agent":{...}`
 	hostName    string
@@ -98,7 +103,7 @@ type Encoder struct {
 
 // NewEncoder returns an Encoder for o.
 func NewEncoder(o Options) *Encoder {
-	enc := &Encoder{ancestry: o.Ancestry, recordTypes: o.RecordTypes, hostDetails: o.HostDetails}
+	enc := &Encoder{ancestry: o.Ancestry, recordTypes: o.RecordTypes, hostDetails: o.HostDetails, hostNetNS: o.HostNetNS}
 	a := []byte(`,"agent":{"type":"lineaged"`)
 	a = appendStr(a, "version", o.Agent.Version)
 	enc.agent = append(a[:len(a):len(a)], '}')

@@ -89,7 +89,13 @@ func (enc *Encoder) appendParent(dst []byte, e *event.Event, idsOnly bool) []byt
 		if enc.ancestry != AncestryIDs && !idsOnly {
 			dst = appendStr(dst, "executable", r.Executable)
 			dst = appendStr(dst, "name", baseName(r.Executable))
-			dst = appendStrArray(dst, "args", r.Args)
+			if enc.ancestry == AncestryFull {
+				dst = appendStrArray(dst, "args", r.Args)
+			} else {
+				// Bounded as the ancestors' are: the parent's own exec
+				// line (its entity_id) has them all.
+				dst = appendBoundedArgs(dst, r.Args, AncestryArgBytes)
+			}
 			dst = appendIDObject(dst, "user", r.UserID)
 		}
 	} else if ppid != 0 {

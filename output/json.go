@@ -114,9 +114,9 @@ func (enc *Encoder) appendLineaged(dst []byte, e *event.Event) []byte {
 		dst = appendKey(dst, "parent_unknown")
 		dst = append(dst, "true"...)
 	}
-	if e.Process.NetNS != 0 {
+	if ns := e.Process.NetNS; ns != 0 && ns != enc.hostNetNS {
 		dst = appendKey(dst, "netns")
-		dst = strconv.AppendUint(dst, e.Process.NetNS, 10)
+		dst = strconv.AppendUint(dst, ns, 10)
 	}
 	if f := e.File; f != nil && !isModule(f) && f.Operation != "" && !(f.Operation == "exec" && e.Action == event.ActionExecuted) {
 		// An exec line's file is the program run: event.action says so.
@@ -131,7 +131,7 @@ func (enc *Encoder) appendLineaged(dst []byte, e *event.Event) []byte {
 		if n.Direction == "listening" {
 			dst = appendStr(dst, "state", n.Direction)
 		}
-		if n.NetNS != 0 {
+		if n.NetNS != 0 && n.NetNS != enc.hostNetNS {
 			dst = appendKey(dst, "netns")
 			dst = strconv.AppendUint(dst, n.NetNS, 10)
 		}
