@@ -158,23 +158,21 @@ type Writer struct {
 	cl               *kgo.Client
 	wake, quit, done chan struct{}
 
-	mu        sync.Mutex
-	sp        *spool.Spool
-	mem       [][]byte
-	memBytes  int
-	resend    []*item // failed deliveries, produced again first
-	flight    map[uint64]*item
-	held      int // bytes of flight and resend
-	spoolOut  int // lines read from the spool and not yet acknowledged
-	seq       uint64
-	failing   bool
-	retryAt   time.Time
-	backoff   time.Duration
-	closed    bool
-	finished  bool // Close has spooled what was left: answers come too late
-	logDropAt time.Time
-	st        Stats
-	closeErr  error
+	mu       sync.Mutex
+	sp       *spool.Spool
+	bl       spool.Backlog // the memory queue before the spool, spooled and dropped counts
+	resend   []*item       // failed deliveries, produced again first
+	flight   map[uint64]*item
+	held     int // bytes of flight and resend
+	spoolOut int // lines read from the spool and not yet acknowledged
+	seq      uint64
+	failing  bool
+	retryAt  time.Time
+	backoff  time.Duration
+	closed   bool
+	finished bool // Close has spooled what was left: answers come too late
+	st       Stats
+	closeErr error
 }
 
 // Open checks cfg, opens (or creates) the spool and starts the sender. It
@@ -203,6 +201,7 @@ func Open(cfg Config) (*Writer, error) {
 		w.cl.Close()
 		return nil, fmt.Errorf("kafkaout: %w", err)
 	}
+	w.bl = spool.NewBacklog(w.sp, cfg.Log)
 	if n := w.sp.Lines(); n > 0 {
 		cfg.Log.Info().Int("lines", n).Int64("bytes", w.sp.Bytes()).Str("spool", cfg.SpoolDir).
 			Msg("lines spooled by an earlier run are sent first")
@@ -384,10 +383,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.mu.Unlock()
 		return 0, ErrClosed
 	}
-	w.mem = append(w.mem, lines...)
-	w.memBytes += size
-	if w.failing || w.memBytes > w.cfg.MemQueue {
-		w.spillLocked()
+	w.bl.Push(lines, size)
+	if w.failing || w.bl.MemBytes > w.cfg.MemQueue {
+		w.bl.Spill()
 	}
 	w.mu.Unlock()
 	w.poke()
@@ -401,33 +399,6 @@ func (w *Writer) poke() {
 	}
 }
 
-// spillLocked moves the memory queue to the spool's tail.
-func (w *Writer) spillLocked() error {
-	if len(w.mem) == 0 {
-		return nil
-	}
-	n, dropped, err := w.sp.Append(w.mem)
-	w.st.Spooled += uint64(n)
-	w.dropLocked(dropped, err, "spool full (MaxSpool): oldest lines dropped")
-	w.mem, w.memBytes = nil, 0
-	return err
-}
-
-func (w *Writer) dropLocked(n int, err error, why string) {
-	if err != nil {
-		w.st.LastError = err.Error()
-		why = err.Error()
-	}
-	if n == 0 {
-		return
-	}
-	w.st.Dropped += uint64(n)
-	if now := time.Now(); now.Sub(w.logDropAt) >= 10*time.Second {
-		w.logDropAt = now
-		w.cfg.Log.Warn().Int("lines", n).Uint64("dropped_total", w.st.Dropped).Str("reason", why).Msg("lines dropped")
-	}
-}
-
 // Flush gives the sender a moment (at most 200 ms) to hand the lines
 // queued in memory to the producer, spools the rest and syncs the spool
 // to disk: after it, every line written before is on disk or with the
@@ -435,7 +406,7 @@ func (w *Writer) dropLocked(n int, err error, why string) {
 func (w *Writer) Flush() error {
 	until := time.Now().Add(flushWait)
 	w.mu.Lock()
-	for len(w.mem) > 0 && !w.failing && !w.closed && time.Now().Before(until) {
+	for len(w.bl.Mem) > 0 && !w.failing && !w.closed && time.Now().Before(until) {
 		w.mu.Unlock()
 		time.Sleep(time.Millisecond)
 		w.mu.Lock()
@@ -444,7 +415,7 @@ func (w *Writer) Flush() error {
 	if w.closed {
 		return ErrClosed
 	}
-	err := w.spillLocked()
+	err := w.bl.Spill()
 	if serr := w.sp.Sync(); err == nil {
 		err = serr
 	}
@@ -471,7 +442,8 @@ func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.st
-	s.Queued = len(w.mem) + len(w.resend) + len(w.flight) + w.sp.Lines()
+	s.Spooled, s.Dropped, s.LastError = w.bl.Spooled, w.bl.Dropped, w.bl.LastError
+	s.Queued = len(w.bl.Mem) + len(w.resend) + len(w.flight) + w.sp.Lines()
 	s.SpoolBytes = w.sp.Bytes()
 	s.Failing = w.failing
 	return s
@@ -537,7 +509,7 @@ func (w *Writer) settledOrFailing() bool {
 	if w.failing {
 		return true
 	}
-	return len(w.mem) == 0 && len(w.resend) == 0 && len(w.flight) == 0 && w.sp.Empty()
+	return len(w.bl.Mem) == 0 && len(w.resend) == 0 && len(w.flight) == 0 && w.sp.Empty()
 }
 
 // take returns the next lines to produce, oldest first: failed deliveries,
@@ -569,11 +541,11 @@ func (w *Writer) take() (items []*item, wait time.Duration) {
 			return w.toFlightLocked(items), 0
 		}
 	}
-	for len(w.mem) > 0 && room() {
-		line := w.mem[0]
-		w.mem[0] = nil
-		w.mem = w.mem[1:]
-		w.memBytes -= len(line)
+	for len(w.bl.Mem) > 0 && room() {
+		line := w.bl.Mem[0]
+		w.bl.Mem[0] = nil
+		w.bl.Mem = w.bl.Mem[1:]
+		w.bl.MemBytes -= len(line)
 		w.held += len(line)
 		w.seq++
 		items = append(items, &item{seq: w.seq, line: line})
@@ -600,7 +572,7 @@ func (w *Writer) readSpoolLocked(items []*item) []*item {
 			w.st.Corrupt += uint64(corrupt)
 			w.cfg.Log.Warn().Int("records", corrupt).Str("spool", w.cfg.SpoolDir).Msg("corrupt spool records skipped")
 		}
-		w.dropLocked(lost, err, "")
+		w.bl.Drop(lost, err, "")
 		for _, line := range m {
 			w.seq++
 			w.held += len(line)
@@ -653,7 +625,7 @@ func (w *Writer) answered(it *item, err error) {
 		}
 		if w.failing {
 			w.failing = false
-			w.cfg.Log.Info().Int("queued", len(w.mem)+len(w.resend)+len(w.flight)+w.sp.Lines()).Msg("deliveries succeed again")
+			w.cfg.Log.Info().Int("queued", len(w.bl.Mem)+len(w.resend)+len(w.flight)+w.sp.Lines()).Msg("deliveries succeed again")
 		}
 		w.backoff = minBackoff
 	case refused(err):
@@ -662,14 +634,14 @@ func (w *Writer) answered(it *item, err error) {
 			w.spoolOut--
 		}
 		w.st.Errors++
-		w.dropLocked(1, nil, "refused by the brokers: "+err.Error())
+		w.bl.Drop(1, nil, "refused by the brokers: "+err.Error())
 	default:
 		w.resend = append(w.resend, it)
 		if errors.Is(err, kgo.ErrClientClosed) {
 			return
 		}
 		w.st.Errors++
-		w.st.LastError = err.Error()
+		w.bl.LastError = err.Error()
 		w.failedLocked(err)
 	}
 }
@@ -694,7 +666,7 @@ func (w *Writer) failedLocked(err error) {
 		w.retryAt = now.Add(w.backoff)
 		w.backoff = min(2*w.backoff, maxBackoff)
 	}
-	w.spillLocked()
+	w.bl.Spill()
 }
 
 // finish puts what is left in the spool: unacknowledged lines before
@@ -711,12 +683,12 @@ func (w *Writer) finish() {
 	}
 	w.resend, w.flight, w.held, w.spoolOut = nil, map[uint64]*item{}, 0, 0
 	n, err := w.sp.Prepend(lines)
-	w.st.Spooled += uint64(n)
+	w.bl.Spooled += uint64(n)
 	if err != nil {
-		w.dropLocked(len(lines), err, "")
+		w.bl.Drop(len(lines), err, "")
 		w.closeErr = err
 	}
-	if err := w.spillLocked(); err != nil && w.closeErr == nil {
+	if err := w.bl.Spill(); err != nil && w.closeErr == nil {
 		w.closeErr = err
 	}
 	if err := w.sp.Close(); err != nil && w.closeErr == nil {

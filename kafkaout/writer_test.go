@@ -280,7 +280,7 @@ func TestFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.mu.Lock()
-	mem, unsynced := len(w.mem), w.sp.Unsynced()
+	mem, unsynced := len(w.bl.Mem), w.sp.Unsynced()
 	w.mu.Unlock()
 	if mem != 0 || unsynced {
 		t.Errorf("after Flush: %d in memory, spool unsynced %v", mem, unsynced)

@@ -144,18 +144,17 @@ type flight struct {
 // Writer sends JSON lines as syslog messages. Write, Flush, Stats and
 // Close are safe for concurrent use.
 type Writer struct {
-	cfg                 Config
-	host, app, procid   string
-	ctx                 context.Context // canceled at Close's deadline
-	cancel              context.CancelFunc
-	wake, quit, done    chan struct{}
-	logDropAt, logErrAt time.Time
+	cfg               Config
+	host, app, procid string
+	ctx               context.Context // canceled at Close's deadline
+	cancel            context.CancelFunc
+	wake, quit, done  chan struct{}
+	logErrAt          time.Time
 
 	mu        sync.Mutex
 	sp        *spool.Spool
-	mem       [][]byte
-	memBytes  int
-	resend    [][]byte // oldest first
+	bl        spool.Backlog // the memory queue before the spool, spooled and dropped counts
+	resend    [][]byte      // oldest first
 	window    []*flight
 	winBytes  int
 	winLines  int
@@ -230,6 +229,7 @@ func Open(cfg Config) (*Writer, error) {
 		app:    headerField(cfg.AppName, 48),
 		procid: strconv.Itoa(os.Getpid()),
 		sp:     sp,
+		bl:     spool.NewBacklog(sp, cfg.Log),
 		wake:   make(chan struct{}, 1),
 		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
@@ -347,10 +347,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.mu.Unlock()
 		return 0, ErrClosed
 	}
-	w.mem = append(w.mem, msgs...)
-	w.memBytes += len(buf)
-	if !w.connected || w.memBytes > w.cfg.MemQueue {
-		w.spillLocked()
+	w.bl.Push(msgs, len(buf))
+	if !w.connected || w.bl.MemBytes > w.cfg.MemQueue {
+		w.bl.Spill()
 	}
 	w.mu.Unlock()
 	select {
@@ -360,40 +359,13 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// spillLocked moves the memory queue to the spool's tail.
-func (w *Writer) spillLocked() error {
-	if len(w.mem) == 0 {
-		return nil
-	}
-	n, dropped, err := w.sp.Append(w.mem)
-	w.st.Spooled += uint64(n)
-	w.dropLocked(dropped, err, "spool full (MaxSpool): oldest lines dropped")
-	w.mem, w.memBytes = nil, 0
-	return err
-}
-
-func (w *Writer) dropLocked(n int, err error, why string) {
-	if err != nil {
-		w.st.LastError = err.Error()
-		why = err.Error()
-	}
-	if n == 0 {
-		return
-	}
-	w.st.Dropped += uint64(n)
-	if now := time.Now(); now.Sub(w.logDropAt) >= 10*time.Second {
-		w.logDropAt = now
-		w.cfg.Log.Warn().Int("lines", n).Uint64("dropped_total", w.st.Dropped).Str("reason", why).Msg("lines dropped")
-	}
-}
-
 // Flush gives the sender a moment (at most 200 ms) to take the lines
 // queued in memory, spools the rest and syncs the spool to disk: after
 // it, every line written before is on disk or on a connection.
 func (w *Writer) Flush() error {
 	until := time.Now().Add(flushWait)
 	w.mu.Lock()
-	for len(w.mem) > 0 && w.connected && !w.closed && time.Now().Before(until) {
+	for len(w.bl.Mem) > 0 && w.connected && !w.closed && time.Now().Before(until) {
 		w.mu.Unlock()
 		time.Sleep(time.Millisecond)
 		w.mu.Lock()
@@ -402,7 +374,7 @@ func (w *Writer) Flush() error {
 	if w.closed {
 		return ErrClosed
 	}
-	err := w.spillLocked()
+	err := w.bl.Spill()
 	if serr := w.sp.Sync(); err == nil {
 		err = serr
 	}
@@ -442,7 +414,8 @@ func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.st
-	s.Queued = len(w.mem) + len(w.resend) + w.taken + w.winLines + w.sp.Lines()
+	s.Spooled, s.Dropped, s.LastError = w.bl.Spooled, w.bl.Dropped, w.bl.LastError
+	s.Queued = len(w.bl.Mem) + len(w.resend) + w.taken + w.winLines + w.sp.Lines()
 	s.SpoolBytes = w.sp.Bytes()
 	s.Connected = w.connected
 	return s
@@ -618,7 +591,7 @@ func (w *Writer) run() {
 
 func (w *Writer) noteErr(err error) {
 	w.mu.Lock()
-	w.st.LastError = err.Error()
+	w.bl.LastError = err.Error()
 	w.mu.Unlock()
 }
 
@@ -631,7 +604,7 @@ func (w *Writer) unconfirmed() bool {
 func (w *Writer) nothingQueued() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.mem) == 0 && len(w.resend) == 0 && w.winLines == 0 && w.sp.Empty()
+	return len(w.bl.Mem) == 0 && len(w.resend) == 0 && w.winLines == 0 && w.sp.Empty()
 }
 
 func (w *Writer) up(c *conn) {
@@ -663,8 +636,8 @@ func (w *Writer) down(c *conn, err error) {
 	}
 	w.resend = append(back, w.resend...)
 	w.window, w.winBytes, w.winLines = nil, 0, 0
-	w.spillLocked()
-	w.st.LastError = err.Error()
+	w.bl.Spill()
+	w.bl.LastError = err.Error()
 	n := len(w.resend)
 	w.mu.Unlock()
 	w.cfg.Log.Warn().Err(err).Int("resend", n).Msg("connection lost; unconfirmed lines will be sent again")
@@ -697,7 +670,7 @@ func (w *Writer) take() (msgs [][]byte, resent int, full bool) {
 			w.st.Corrupt += uint64(corrupt)
 			w.cfg.Log.Warn().Int("records", corrupt).Str("spool", w.cfg.SpoolDir).Msg("corrupt spool records skipped")
 		}
-		w.dropLocked(lost, err, "")
+		w.bl.Drop(lost, err, "")
 		if len(m) == 0 && corrupt == 0 && lost == 0 && err == nil {
 			break // spool empty
 		}
@@ -709,12 +682,12 @@ func (w *Writer) take() (msgs [][]byte, resent int, full bool) {
 	if !w.sp.Empty() {
 		return msgs, resent, false
 	}
-	for len(w.mem) > 0 && budget > 0 {
-		msgs = append(msgs, w.mem[0])
-		budget -= len(w.mem[0])
-		w.memBytes -= len(w.mem[0])
-		w.mem[0] = nil
-		w.mem = w.mem[1:]
+	for len(w.bl.Mem) > 0 && budget > 0 {
+		msgs = append(msgs, w.bl.Mem[0])
+		budget -= len(w.bl.Mem[0])
+		w.bl.MemBytes -= len(w.bl.Mem[0])
+		w.bl.Mem[0] = nil
+		w.bl.Mem = w.bl.Mem[1:]
 	}
 	return msgs, resent, false
 }
@@ -854,12 +827,12 @@ func (w *Writer) finish() {
 	first = append(first, w.resend...)
 	w.window, w.winBytes, w.winLines, w.resend = nil, 0, 0, nil
 	n, err := w.sp.Prepend(first)
-	w.st.Spooled += uint64(n)
+	w.bl.Spooled += uint64(n)
 	if err != nil {
-		w.dropLocked(len(first), err, "")
+		w.bl.Drop(len(first), err, "")
 		w.closeErr = err
 	}
-	if err := w.spillLocked(); err != nil && w.closeErr == nil {
+	if err := w.bl.Spill(); err != nil && w.closeErr == nil {
 		w.closeErr = err
 	}
 	if err := w.sp.Close(); err != nil && w.closeErr == nil {

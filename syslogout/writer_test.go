@@ -264,7 +264,7 @@ func TestReceiverDiesResend(t *testing.T) {
 	waitFor(t, 5*time.Second, "TCP acks", func() bool {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		return w.memBytes == 0 && len(w.window) > 0 && !w.window[len(w.window)-1].acked.IsZero()
+		return w.bl.MemBytes == 0 && len(w.window) > 0 && !w.window[len(w.window)-1].acked.IsZero()
 	})
 	r.kill()
 	write(t, w, 400, 500) // spooled
@@ -335,7 +335,7 @@ func TestFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.mu.Lock()
-	mem, dirty := len(w.mem), w.sp.Unsynced()
+	mem, dirty := len(w.bl.Mem), w.sp.Unsynced()
 	w.mu.Unlock()
 	if mem != 0 || dirty {
 		t.Errorf("after Flush: %d in memory, spool dirty %v", mem, dirty)
