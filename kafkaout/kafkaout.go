@@ -415,11 +415,7 @@ func (w *Writer) Flush() error {
 	if w.closed {
 		return ErrClosed
 	}
-	err := w.bl.Spill()
-	if serr := w.sp.Sync(); err == nil {
-		err = serr
-	}
-	return err
+	return w.bl.Flush()
 }
 
 // Close delivers what it can within CloseTimeout and leaves everything

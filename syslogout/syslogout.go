@@ -374,11 +374,7 @@ func (w *Writer) Flush() error {
 	if w.closed {
 		return ErrClosed
 	}
-	err := w.bl.Spill()
-	if serr := w.sp.Sync(); err == nil {
-		err = serr
-	}
-	return err
+	return w.bl.Flush()
 }
 
 // Close sends what it can within CloseTimeout, closes the connection

@@ -48,6 +48,16 @@ func (b *Backlog) Spill() error {
 	return err
 }
 
+// Flush spills the memory queue and syncs the spool: after it, every
+// line pushed is on disk (or counted dropped).
+func (b *Backlog) Flush() error {
+	err := b.Spill()
+	if serr := b.sp.Sync(); err == nil {
+		err = serr
+	}
+	return err
+}
+
 // Drop counts n lines lost and err met, why saying how; a drop is trouble,
 // logged at most every 10 s however many go.
 func (b *Backlog) Drop(n int, err error, why string) {
